@@ -1,0 +1,79 @@
+"""Signed reply addresses (`support+TKT-42.<sig>@desk`) and Message-IDs under the desk's domain."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import secrets
+import time
+from dataclasses import dataclass
+
+SIG_CHARS = 16  # base32 characters: 80 bits of HMAC-SHA256
+_SIGNED = re.compile(
+    r"^(?P<local>[^+@]+)\+(?P<ref>[A-Za-z][A-Za-z0-9]*-\d+)\.(?P<sig>[a-z2-7]+)@(?P<domain>.+)$",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class SignedAddress:
+    local: str
+    ref: str  # upper-case, e.g. TKT-42
+    sig: str  # lower-case base32
+    domain: str
+
+
+def signature(secret: str, ref: str, role: str) -> str:
+    """HMAC-SHA256 over ticket and role; `role` is "customer" or "agent:<email>"."""
+    message = f"{ref.upper()}|{role.lower()}".encode()
+    digest = hmac.new(secret.encode(), message, hashlib.sha256).digest()
+    return base64.b32encode(digest).decode().lower()[:SIG_CHARS]
+
+
+def signed_address(*, desk_address: str, ref: str, secret: str, role: str = "customer") -> str:
+    local, _, domain = desk_address.partition("@")
+    return f"{local}+{ref.upper()}.{signature(secret, ref, role)}@{domain}"
+
+
+def agent_role(agent_email: str) -> str:
+    return f"agent:{agent_email.lower()}"
+
+
+def parse_signed(address: str) -> SignedAddress | None:
+    match = _SIGNED.match(address.strip())
+    if not match:
+        return None
+    return SignedAddress(
+        local=match["local"].lower(),
+        ref=match["ref"].upper(),
+        sig=match["sig"].lower(),
+        domain=match["domain"].lower(),
+    )
+
+
+def verify(signed: SignedAddress, *, secrets_: tuple[str, ...], role: str) -> bool:
+    """Constant-time check against the current secret and every old one still honoured."""
+    if len(signed.sig) != SIG_CHARS:
+        return False
+    ok = False
+    for secret in secrets_:
+        ok |= hmac.compare_digest(signature(secret, signed.ref, role), signed.sig)
+    return ok
+
+
+def new_message_id(domain: str) -> str:
+    """A Message-ID (without angle brackets) with a time part and 80 random bits."""
+    stamp = base64.b32encode(int(time.time() * 1000).to_bytes(6, "big")).decode().lower()
+    return f"{stamp.rstrip('=')}.{secrets.token_hex(10)}@{domain}"
+
+
+def local_part_matches(address: str, desk_addresses: frozenset[str]) -> bool:
+    """True for a desk address itself or any `local+anything@domain` subaddress of one."""
+    address = address.lower()
+    if address in desk_addresses:
+        return True
+    local, _, domain = address.partition("@")
+    base = local.split("+", 1)[0]
+    return f"{base}@{domain}" in desk_addresses

@@ -1,0 +1,30 @@
+"""The `maildesk` command line: one typer group per module, each a thin call into services.
+
+User errors (MaildeskError) print one line to stderr and exit 1; nothing is half-written
+because every command does its writing in one unit of work.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+import typer
+
+from maildesk.cli import blacklist, config_cmd, db_cmd, inbox, ingest_cmd, run_cmd, ticket
+from maildesk.cli.root import app
+from maildesk.errors import MaildeskError
+
+for _module in (config_cmd, db_cmd, ingest_cmd, run_cmd, ticket, inbox, blacklist):
+    _module.register(app)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    try:
+        app(args=list(argv) if argv is not None else None, prog_name="maildesk")
+    except MaildeskError as exc:
+        typer.echo(f"maildesk: {exc}", err=True)
+        sys.exit(1)
+
+
+__all__ = ["app", "main"]

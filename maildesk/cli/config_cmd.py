@@ -1,0 +1,93 @@
+"""`maildesk init` and `maildesk config check`."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import typer
+
+from maildesk.cli.root import state
+from maildesk.config import Settings, load_settings
+from maildesk.db import make_engine, require_current_schema, upgrade
+from maildesk.errors import ConfigError, MaildeskError
+
+INITIAL_CONFIG = """\
+# maildesk configuration. Every key, with its default, is documented in config.example.toml.
+[desk]
+name = "Example Support"
+address = "support@example.com"
+ticket_prefix = "TKT"
+secret = "{secret}"
+timezone = "UTC"
+
+[database]
+url = "sqlite:///var/maildesk.db"
+
+[smtp]
+enabled = true
+host = "127.0.0.1"
+port = 2525
+
+[outbound]
+transport = "maildir"
+maildir = "var/sent"
+"""
+
+config_app = typer.Typer(help="Inspect the configuration.", no_args_is_help=True)
+
+
+def init(
+    directory: Path = typer.Argument(Path("."), help="Where to write maildesk.toml and var/."),
+) -> None:
+    """Write a config (unless one exists) and create the database."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "maildesk.toml"
+    if not path.exists():
+        path.write_text(INITIAL_CONFIG.format(secret=secrets.token_urlsafe(32)), encoding="utf-8")
+        path.chmod(0o600)
+        typer.echo(f"wrote {path}")
+    settings = load_settings(path)
+    settings.path("var").mkdir(parents=True, exist_ok=True)
+    upgrade(make_engine(settings.database_url()))
+    typer.echo(f"database ready: {settings.database_url()}")
+
+
+def problems(settings: Settings) -> list[str]:
+    """Problems beyond the schema: secrets, mailboxes, database."""
+    found = []
+    if not settings.desk.resolved_secret():
+        found.append(f"desk.secret: not set (set ${settings.desk.secret_env} or desk.secret)")
+    for index, mailbox in enumerate(settings.imap):
+        if not mailbox.resolved_password():
+            found.append(f"imap[{index}].password: not set (password or password_env)")
+        if mailbox.tls and mailbox.starttls:
+            found.append(f"imap[{index}]: tls and starttls are exclusive")
+    try:
+        require_current_schema(make_engine(settings.database_url()))
+    except MaildeskError as exc:
+        found.append(f"database.url: {exc}")
+    return found
+
+
+@config_app.command("check")
+def check(ctx: typer.Context) -> None:
+    """Validate the config file; name each problem on its own line."""
+    path = state(ctx).config
+    try:
+        settings = load_settings(path)
+    except ConfigError as exc:
+        for line in str(exc).split("; "):
+            typer.echo(f"{path}: {line}", err=True)
+        raise typer.Exit(1) from None
+    found = problems(settings)
+    for line in found:
+        typer.echo(f"{path}: {line}", err=True)
+    if found:
+        raise typer.Exit(1)
+    typer.echo(f"{path}: ok")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("init")(init)
+    app.add_typer(config_app, name="config")

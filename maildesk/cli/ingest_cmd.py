@@ -1,0 +1,76 @@
+"""`maildesk ingest [FILE…]`: one raw mail per file (stdin if none), for MTA pipes.
+
+Exit 0 once every mail is committed; 75 (EX_TEMPFAIL) when one could not be, so the MTA retries.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from maildesk.app import App, accept_raw, open_app
+from maildesk.cli.output import print_json_line
+from maildesk.cli.root import state
+from maildesk.errors import MaildeskError, TransientError
+from maildesk.ingest.origin import Origin
+from maildesk.pipeline.runner import process_one
+
+EX_TEMPFAIL = 75
+
+
+def _ingest_one(app: App, raw: bytes, origin: Origin) -> dict[str, object]:
+    stored = accept_raw(app, raw, origin)
+    if stored.duplicate:
+        return {
+            "outcome": "duplicate",
+            "ticket": None,
+            "reason": f"same mail as inbox item {stored.item_id}",
+            "message_id": None,
+        }
+    try:
+        outcome = process_one(app.engine, app.desk, item_id=stored.item_id)
+    except TransientError as exc:
+        return {"outcome": "queued", "ticket": None, "reason": str(exc), "message_id": None}
+    if outcome is None:
+        return {
+            "outcome": "queued",
+            "ticket": None,
+            "reason": "taken by another worker",
+            "message_id": None,
+        }
+    return outcome.as_json()
+
+
+def ingest(
+    ctx: typer.Context,
+    files: list[Path] = typer.Argument(None, help="Raw mail files; standard input if none."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON outcome per mail."),
+    envelope_to: list[str] = typer.Option([], "--to", help="Envelope recipient (from the MTA)."),
+) -> None:
+    """Accept and process raw mails."""
+    try:
+        app = open_app(state(ctx).settings())
+    except MaildeskError as exc:
+        typer.echo(f"maildesk: {exc}", err=True)
+        raise typer.Exit(EX_TEMPFAIL) from None
+    origin = Origin(transport="pipe", envelope_to=tuple(envelope_to))
+    sources = files or [None]
+    for source in sources:
+        try:
+            raw = source.read_bytes() if source else sys.stdin.buffer.read()
+        except OSError as exc:
+            typer.echo(f"maildesk: cannot read {source}: {exc.strerror}", err=True)
+            raise typer.Exit(1) from None
+        try:
+            result = _ingest_one(app, raw, origin)
+        except MaildeskError as exc:
+            typer.echo(f"maildesk: {source or 'stdin'}: not accepted: {exc}", err=True)
+            raise typer.Exit(EX_TEMPFAIL) from None
+        if as_json:
+            print_json_line(result)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("ingest")(ingest)

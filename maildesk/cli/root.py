@@ -1,0 +1,45 @@
+"""The root typer app and the global --config option."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import typer
+
+from maildesk.app import App, open_app
+from maildesk.config import Settings, config_path, load_settings
+
+app = typer.Typer(
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    help="maildesk: an email-first helpdesk.",
+)
+
+
+@dataclass
+class CliState:
+    config: Path
+
+    def settings(self) -> Settings:
+        return load_settings(self.config)
+
+    def app(self) -> App:
+        return open_app(self.settings())
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    config: Path | None = typer.Option(
+        None, "--config", "-c", help="Config file (else $MAILDESK_CONFIG, else ./maildesk.toml)."
+    ),
+) -> None:
+    ctx.obj = CliState(config=config_path(config))
+
+
+def state(ctx: typer.Context) -> CliState:
+    obj = ctx.find_root().obj
+    assert isinstance(obj, CliState)
+    return obj

@@ -1,0 +1,295 @@
+"""TOML configuration → validated, immutable settings objects; fails fast naming the bad key."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from maildesk.durations import parse_duration
+from maildesk.errors import ConfigError
+
+DEFAULT_FREE_MAIL = [
+    "gmail.com",
+    "googlemail.com",
+    "yahoo.com",
+    "ymail.com",
+    "hotmail.com",
+    "outlook.com",
+    "live.com",
+    "msn.com",
+    "aol.com",
+    "icloud.com",
+    "me.com",
+    "mac.com",
+    "gmx.de",
+    "gmx.net",
+    "gmx.com",
+    "web.de",
+    "mail.ru",
+    "yandex.ru",
+    "yandex.com",
+    "proton.me",
+    "protonmail.com",
+    "zoho.com",
+    "mail.com",
+    "t-online.de",
+    "orange.fr",
+    "free.fr",
+]
+
+
+def _duration(value: Any) -> Any:
+    return parse_duration(value) if isinstance(value, str) else value
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _secret(value: str | None, env: str | None) -> str | None:
+    if value:
+        return value
+    if env:
+        return os.environ.get(env) or None
+    return None
+
+
+class DeskSettings(_Section):
+    name: str = "Support"
+    address: str = "support@example.com"
+    ticket_prefix: str = Field("TKT", pattern=r"^[A-Z][A-Z0-9]{0,9}$")
+    secret: str | None = None
+    secret_env: str | None = "MAILDESK_SECRET"
+    old_secrets: tuple[str, ...] = ()
+    timezone: str = "UTC"
+    reopen_window: Duration = timedelta(days=14)
+    admit_colleagues: bool = True
+    free_mail_domains: tuple[str, ...] = tuple(DEFAULT_FREE_MAIL)
+    max_mime_depth: int = Field(100, ge=1, le=500)
+    max_received_hops: int = Field(30, ge=5)
+    attachments_dir: str = "var/attachments"
+
+    @field_validator("address")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        local, sep, domain = value.rpartition("@")
+        if not sep or not local or "." not in domain or " " in value:
+            raise ValueError(f"not an email address: {value!r}")
+        return value.lower()
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @property
+    def domain(self) -> str:
+        return self.address.rpartition("@")[2]
+
+    @property
+    def local_part(self) -> str:
+        return self.address.rpartition("@")[0]
+
+    def resolved_secret(self) -> str | None:
+        return _secret(self.secret, self.secret_env)
+
+
+class DatabaseSettings(_Section):
+    url: str = "sqlite:///var/maildesk.db"
+
+
+class SmtpSettings(_Section):
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = Field(2525, ge=0, le=65535)
+    max_message_bytes: int = Field(26214400, ge=1024)
+    hostname: str | None = None
+    shutdown_grace_seconds: float = Field(30.0, ge=0)
+
+
+class ImapSettings(_Section):
+    name: str
+    host: str = "127.0.0.1"
+    port: int = Field(143, ge=1, le=65535)
+    tls: bool = False
+    starttls: bool = False
+    username: str
+    password: str | None = None
+    password_env: str | None = None
+    folder: str = "INBOX"
+    processed_folder: str | None = None
+    poll_seconds: float = Field(60.0, gt=0)
+    timeout_seconds: float = Field(60.0, gt=0)
+
+    def resolved_password(self) -> str | None:
+        return _secret(self.password, self.password_env)
+
+
+class OutboundSettings(_Section):
+    transport: Literal["maildir", "smtp"] = "maildir"
+    maildir: str = "var/sent"
+    host: str = "127.0.0.1"
+    port: int = Field(25, ge=1, le=65535)
+
+
+class QueueSettings(_Section):
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    addresses: tuple[str, ...] = ()
+    acknowledge: bool = True
+
+    @field_validator("addresses")
+    @classmethod
+    def _lower(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(a.lower() for a in value)
+
+
+class AgentSettings(_Section):
+    email: str
+    name: str = ""
+    role: Literal["agent", "supervisor"] = "agent"
+    queues: tuple[str, ...] = ()
+    level: int = Field(1, ge=1, le=9)
+
+
+class BlacklistSettings(_Section):
+    addresses: tuple[str, ...] = ()
+    domains: tuple[str, ...] = ()
+    patterns: tuple[str, ...] = ()
+
+
+class WorkerSettings(_Section):
+    batch_size: int = Field(50, ge=1)
+    idle_seconds: float = Field(5.0, gt=0)
+
+
+class LoggingSettings(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+class Settings(_Section):
+    """The whole validated configuration; `base_dir` anchors every relative path."""
+
+    base_dir: Path = Path(".")
+    desk: DeskSettings = DeskSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    smtp: SmtpSettings = SmtpSettings()
+    imap: tuple[ImapSettings, ...] = ()
+    outbound: OutboundSettings = OutboundSettings()
+    queues: tuple[QueueSettings, ...] = ()
+    agents: tuple[AgentSettings, ...] = ()
+    blacklist: BlacklistSettings = BlacklistSettings()
+    worker: WorkerSettings = WorkerSettings()
+    logging: LoggingSettings = LoggingSettings()
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Settings:
+        names = [q.name for q in self.queues]
+        if len(names) != len(set(names)):
+            raise ValueError("queues: two queues share a name")
+        for agent in self.agents:
+            for queue in agent.queues:
+                if queue not in self.queue_names():
+                    raise ValueError(f"agents: {agent.email} names unknown queue {queue!r}")
+        imap_names = [m.name for m in self.imap]
+        if len(imap_names) != len(set(imap_names)):
+            raise ValueError("imap: two mailboxes share a name")
+        return self
+
+    def queue_names(self) -> list[str]:
+        return [q.name for q in self.effective_queues()]
+
+    def effective_queues(self) -> tuple[QueueSettings, ...]:
+        """The configured queues, or the one default queue on the desk's address."""
+        if self.queues:
+            return self.queues
+        return (QueueSettings(name="general", addresses=(self.desk.address,)),)
+
+    def path(self, relative: str) -> Path:
+        return (self.base_dir / relative).resolve()
+
+    def database_url(self) -> str:
+        """The database URL with a relative SQLite path anchored at the config's folder."""
+        url = self.database.url
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
+            return prefix + str(self.path(url[len(prefix) :]))
+        return url
+
+    def desk_addresses(self) -> frozenset[str]:
+        """Every address that belongs to the desk itself (never a participant)."""
+        found = {self.desk.address}
+        for queue in self.effective_queues():
+            found.update(queue.addresses)
+        return frozenset(found)
+
+
+def _location(loc: tuple[Any, ...]) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts[-1:] = [f"{parts[-1]}[{item}]"] if parts else [f"[{item}]"]
+        else:
+            parts.append(str(item))
+    return ".".join(parts) or "(top level)"
+
+
+def problems_of(error: ValidationError) -> list[str]:
+    """One line per problem: the dotted key, then what is wrong with it."""
+    lines = []
+    for item in error.errors():
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            message = "unknown key"
+        lines.append(f"{_location(item['loc'])}: {message}")
+    return lines
+
+
+def parse_settings(data: dict[str, Any], base_dir: Path) -> Settings:
+    try:
+        return Settings.model_validate({**data, "base_dir": base_dir})
+    except ValidationError as exc:
+        raise ConfigError("; ".join(problems_of(exc))) from exc
+
+
+def load_settings(path: Path) -> Settings:
+    """Read and validate a config file; every failure is one ConfigError line."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"config file not found: {path} (run `maildesk init`)") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config {path}: {exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    if "base_dir" in data:
+        raise ConfigError("base_dir: unknown key")
+    return parse_settings(data, path.resolve().parent)
+
+
+def config_path(explicit: Path | None) -> Path:
+    """--config, else $MAILDESK_CONFIG, else ./maildesk.toml."""
+    if explicit is not None:
+        return explicit
+    env = os.environ.get("MAILDESK_CONFIG")
+    return Path(env) if env else Path("maildesk.toml")

@@ -1,0 +1,1 @@
+"""Transports that turn raw bytes into inbox items: SMTP, IMAP, pipe, bulk import. No policy."""

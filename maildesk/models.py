@@ -1,0 +1,171 @@
+"""SQLModel tables: tickets, contacts, messages, inbox items, audit events.
+
+Imports nothing of maildesk.
+
+Datetimes are aware UTC; SQLModel's UTCDateTime stores them the same on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+STATUSES = ("new", "open", "pending", "resolved", "closed")
+PRIORITIES = ("low", "normal", "high", "urgent")
+INBOX_STATES = ("received", "processed", "held", "failed", "dropped", "rejected")
+
+
+class Organisation(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    domain: str = Field(max_length=255, unique=True)
+    name: str = Field(default="", max_length=255)
+
+
+class Contact(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=320, unique=True)
+    name: str = Field(default="", max_length=255)
+    organisation_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
+    category: str = Field(default="", max_length=64)
+    created_at: datetime
+
+
+class Agent(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=320, unique=True)
+    name: str = Field(default="", max_length=255)
+    role: str = Field(default="agent", max_length=16)
+    level: int = 1
+    queues: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    away: bool = False
+    active: bool = True
+
+
+class Queue(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64, unique=True)
+    addresses: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class Ticket(SQLModel, table=True):
+    __table_args__ = (Index("ix_ticket_status_queue", "status", "queue"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ref: str | None = Field(default=None, max_length=32, unique=True)
+    subject: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    status: str = Field(default="new", max_length=16)
+    priority: str = Field(default="normal", max_length=16)
+    queue: str = Field(default="general", max_length=64)
+    category: str = Field(default="", max_length=64)
+    level: int = 1
+    assignee_id: int | None = Field(default=None, foreign_key="agent.id", index=True)
+    requester_id: int = Field(foreign_key="contact.id", index=True)
+    merged_into_id: int | None = Field(default=None, foreign_key="ticket.id")
+    created_at: datetime
+    updated_at: datetime
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
+    first_response_at: datetime | None = None
+    sla_policy: str | None = Field(default=None, max_length=64)
+    first_response_due: datetime | None = Field(default=None, index=True)
+    resolution_due: datetime | None = Field(default=None, index=True)
+
+
+class TicketTag(SQLModel, table=True):
+    ticket_id: int = Field(foreign_key="ticket.id", primary_key=True)
+    tag: str = Field(max_length=64, primary_key=True, index=True)
+
+
+class Participant(SQLModel, table=True):
+    ticket_id: int = Field(foreign_key="ticket.id", primary_key=True)
+    contact_id: int = Field(foreign_key="contact.id", primary_key=True, index=True)
+    role: str = Field(default="cc", max_length=16)  # requester | cc
+
+
+class TicketLink(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    other_id: int = Field(foreign_key="ticket.id", index=True)
+    kind: str = Field(max_length=32)  # follow-up-of | named-by-stranger | merged-into
+
+
+class InboxItem(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("imap_mailbox", "imap_uidvalidity", "imap_uid", name="uq_inbox_imap"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    digest: str = Field(max_length=64, unique=True)
+    message_id: str | None = Field(default=None, max_length=998, index=True)
+    size: int = 0
+    transport: str = Field(max_length=16)
+    peer: str | None = Field(default=None, max_length=255)
+    envelope_from: str | None = Field(default=None, max_length=998)
+    envelope_to: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    imap_mailbox: str | None = Field(default=None, max_length=255)
+    imap_uidvalidity: int | None = None
+    imap_uid: int | None = None
+    state: str = Field(default="received", max_length=16, index=True)
+    outcome: str | None = Field(default=None, max_length=16)
+    reason: str | None = Field(default=None, sa_column=Column(Text))
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    ticket_id: int | None = Field(default=None, foreign_key="ticket.id")
+    attempts: int = 0
+    received_at: datetime
+    processed_at: datetime | None = None
+
+
+class Message(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    direction: str = Field(max_length=8)  # in | out
+    visibility: str = Field(default="public", max_length=16)  # public | internal
+    role: str = Field(max_length=16)  # customer | agent | system
+    author: str = Field(default="", max_length=320)
+    author_name: str = Field(default="", max_length=255)
+    subject: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    original: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    html: str | None = Field(default=None, sa_column=Column(Text))
+    message_id: str | None = Field(default=None, max_length=998, index=True)
+    inbox_item_id: int | None = Field(default=None, foreign_key="inboxitem.id", index=True)
+    created_at: datetime
+
+
+class Attachment(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="message.id", index=True)
+    filename: str = Field(max_length=255)
+    content_type: str = Field(default="application/octet-stream", max_length=255)
+    size: int = 0
+    sha256: str = Field(max_length=64, index=True)
+
+
+class Event(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int | None = Field(default=None, foreign_key="ticket.id", index=True)
+    at: datetime
+    actor: str = Field(max_length=320)
+    type: str = Field(max_length=32)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    source: str = Field(default="", max_length=64)  # "mail:<inbox item id>" | "cli" | "system"
+
+
+class BlacklistEntry(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("kind", "value", name="uq_blacklist_kind_value"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)  # address | domain | pattern
+    value: str = Field(max_length=320)
+    note: str = Field(default="", max_length=255)
+    created_at: datetime
+
+
+class MailboxState(SQLModel, table=True):
+    name: str = Field(primary_key=True, max_length=255)
+    uidvalidity: int
+    last_uid: int = 0

@@ -1,0 +1,198 @@
+"""Carry out a plan: create the ticket or append the message, participants and attachments.
+
+The only stage-side code that writes; it never commits (the runner's unit of work does).
+"""
+
+from __future__ import annotations
+
+from maildesk.addresses import local_part_matches
+from maildesk.mail import InboundMail
+from maildesk.models import Attachment, Message, Ticket
+from maildesk.pipeline.work import Append, Create, StageEnv, Work
+from maildesk.quotes import strip_quoted
+from maildesk.services.contacts import get_or_create_contact
+from maildesk.services.tickets import (
+    Actor,
+    add_message,
+    add_participant,
+    create_ticket,
+    link_tickets,
+    record_event,
+    set_status,
+)
+
+
+def _store_message(
+    env: StageEnv, ticket: Ticket, work: Work, role: str, visibility: str
+) -> Message:
+    mail = work.parsed()
+    sender = mail.sender or (mail.from_[0] if mail.from_ else None)
+    text = mail.text if role == "system" else strip_quoted(mail.text)
+    message = add_message(
+        env.session,
+        ticket=ticket,
+        now=env.now,
+        direction="in",
+        visibility=visibility,
+        role=role,
+        author=sender.email if sender else "",
+        author_name=sender.name if sender else "",
+        subject=mail.subject,
+        text=text,
+        original=mail.text,
+        html=mail.html,
+        message_id=mail.message_id,
+        inbox_item_id=work.item_id,
+    )
+    for part in mail.attachments:
+        sha = env.desk.store.put(part.data)
+        env.session.add(
+            Attachment(
+                message_id=message.id,
+                filename=part.filename,
+                content_type=part.content_type,
+                size=len(part.data),
+                sha256=sha,
+            )
+        )
+    return message
+
+
+def _add_cc_participants(env: StageEnv, ticket: Ticket, mail: InboundMail, actor: Actor) -> None:
+    settings = env.desk.settings
+    desk = settings.desk_addresses()
+    agents = {a.email for a in settings.agents}
+    sender = mail.sender.email if mail.sender else None
+    for address in mail.to + mail.cc:
+        if address.email == sender or address.email in agents:
+            continue
+        if local_part_matches(address.email, desk):
+            continue
+        contact = get_or_create_contact(
+            env.session,
+            email=address.email,
+            name=address.name,
+            free_mail=settings.desk.free_mail_domains,
+            now=env.now,
+        )
+        if add_participant(env.session, ticket=ticket, contact=contact, role="cc"):
+            record_event(
+                env.session,
+                ticket=ticket,
+                actor=actor,
+                type="participant",
+                data={"added": address.email},
+                now=env.now,
+            )
+
+
+def create(env: StageEnv, work: Work, plan: Create) -> Ticket:
+    mail, settings = work.parsed(), env.desk.settings
+    assert mail.sender is not None
+    actor = Actor(mail.sender.email, f"mail:{work.item_id}")
+    requester = get_or_create_contact(
+        env.session,
+        email=mail.sender.email,
+        name=mail.sender.name,
+        free_mail=settings.desk.free_mail_domains,
+        now=env.now,
+    )
+    ticket = create_ticket(
+        env.session,
+        prefix=settings.desk.ticket_prefix,
+        requester=requester,
+        subject=mail.subject or "(no subject)",
+        queue=plan.queue,
+        actor=actor,
+        now=env.now,
+    )
+    _store_message(env, ticket, work, role="customer", visibility="public")
+    _add_cc_participants(env, ticket, mail, actor)
+    if plan.linked_to is not None:
+        _link_new_ticket(env, work, ticket, plan, actor)
+    return ticket
+
+
+def _link_new_ticket(env: StageEnv, work: Work, ticket: Ticket, plan: Create, actor: Actor) -> None:
+    other = env.session.get(Ticket, plan.linked_to)
+    assert other is not None and plan.link_kind is not None
+    link_tickets(env.session, ticket=ticket, other=other, kind=plan.link_kind)
+    evidence = work.thread.evidence if work.thread else ""
+    record_event(
+        env.session,
+        ticket=ticket,
+        actor=actor,
+        type="linked",
+        data={"to": other.ref, "kind": plan.link_kind, "evidence": evidence},
+        now=env.now,
+    )
+    note = (
+        f"{actor.name} is not a participant of this ticket but wrote about it "
+        f"({evidence}); their mail became {ticket.ref}. Use #merge if it belongs here."
+    )
+    if plan.link_kind == "follow-up-of":
+        note = f"A reply after this ticket was closed became the follow-up {ticket.ref}."
+    add_message(
+        env.session,
+        ticket=other,
+        now=env.now,
+        direction="in",
+        visibility="internal",
+        role="system",
+        author="maildesk",
+        subject=f"Linked ticket {ticket.ref}",
+        text=note,
+    )
+    record_event(
+        env.session,
+        ticket=other,
+        actor=actor,
+        type="linked",
+        data={"to": ticket.ref, "kind": plan.link_kind},
+        now=env.now,
+    )
+
+
+def append(env: StageEnv, work: Work, plan: Append) -> tuple[Ticket, str]:
+    """Append the mail to its ticket; returns the ticket and the outcome (appended/reopened)."""
+    mail, session = work.parsed(), env.session
+    ticket = session.get(Ticket, plan.ticket_id)
+    assert ticket is not None and work.thread is not None
+    actor = Actor(mail.sender.email if mail.sender else "system", f"mail:{work.item_id}")
+    message = _store_message(env, ticket, work, role=plan.role, visibility=plan.visibility)
+    record_event(
+        session,
+        ticket=ticket,
+        actor=actor,
+        type="message",
+        now=env.now,
+        data={
+            "message_id": message.message_id,
+            "role": plan.role,
+            "relation": work.thread.relation,
+            "threaded_by": work.thread.evidence,
+        },
+    )
+    if plan.role == "customer":
+        if work.thread.relation == "colleague" and mail.sender is not None:
+            contact = get_or_create_contact(
+                session,
+                email=mail.sender.email,
+                name=mail.sender.name,
+                free_mail=env.desk.settings.desk.free_mail_domains,
+                now=env.now,
+            )
+            add_participant(session, ticket=ticket, contact=contact, role="cc")
+        _add_cc_participants(env, ticket, mail, actor)
+    if plan.reopen:
+        set_status(session, ticket=ticket, status="open", actor=actor, now=env.now, type="reopen")
+        return ticket, "reopened"
+    return ticket, "appended"
+
+
+def carry_out(env: StageEnv, work: Work) -> tuple[Ticket, str]:
+    plan = work.plan
+    if isinstance(plan, Create):
+        return create(env, work, plan), "created"
+    assert isinstance(plan, Append)
+    return append(env, work, plan)

@@ -1,0 +1,135 @@
+"""Run inbox items through the stage table, one transaction each; a crash marks the item failed."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from maildesk.db import unit_of_work
+from maildesk.errors import TransientError
+from maildesk.models import InboxItem, Ticket
+from maildesk.pipeline.apply import carry_out
+from maildesk.pipeline.disposition import Verdict
+from maildesk.pipeline.table import STAGES
+from maildesk.pipeline.work import Desk, StageEnv, Work
+from maildesk.services.inbox import claim_item, settle
+
+log = logging.getLogger(__name__)
+
+_STOPS = {
+    Verdict.DROP: ("dropped", "dropped"),
+    Verdict.HOLD: ("held", "held"),
+    Verdict.REJECT: ("rejected", "rejected"),
+}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What processing one inbox item did, as `ingest --json` reports it."""
+
+    item_id: int
+    outcome: str  # created | appended | reopened | rejected | dropped | held | failed
+    ticket: str | None
+    reason: str | None
+    message_id: str | None
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "outcome": self.outcome,
+            "ticket": self.ticket,
+            "reason": self.reason,
+            "message_id": self.message_id,
+        }
+
+
+def run_stages(session: Session, item: InboxItem, desk: Desk) -> Outcome:
+    """Take one claimed item through every stage and settle it; never commits."""
+    assert item.id is not None
+    env = StageEnv(session=session, desk=desk, now=desk.clock.now())
+    work = Work(item_id=item.id, raw=item.raw, envelope_to=tuple(item.envelope_to))
+    for name, stage in STAGES:
+        disposition, work = stage(work, env)
+        if disposition.verdict is not Verdict.CONTINUE:
+            state, outcome = _STOPS[disposition.verdict]
+            reason = f"{name}: {disposition.reason}"
+            ticket = session.get(Ticket, work.thread.ticket_id) if work.thread else None
+            settle(
+                session,
+                item=item,
+                state=state,
+                outcome=outcome,
+                reason=reason,
+                ticket_id=ticket.id if ticket else None,
+                now=env.now,
+            )
+            return Outcome(
+                item.id, outcome, ticket.ref if ticket else None, reason, item.message_id
+            )
+    ticket, outcome = carry_out(env, work)
+    reason = work.thread.evidence if work.thread else None
+    settle(
+        session,
+        item=item,
+        state="processed",
+        outcome=outcome,
+        reason=reason,
+        ticket_id=ticket.id,
+        now=env.now,
+    )
+    return Outcome(item.id, outcome, ticket.ref, reason, item.message_id)
+
+
+def _mark_failed(engine: Engine, item_id: int, desk: Desk, error: str) -> Outcome:
+    with unit_of_work(engine) as session:
+        item = session.get(InboxItem, item_id)
+        assert item is not None
+        reason = error.strip().splitlines()[-1][:500]
+        settle(
+            session,
+            item=item,
+            state="failed",
+            outcome="failed",
+            reason=reason,
+            ticket_id=None,
+            now=desk.clock.now(),
+            error=error,
+        )
+        return Outcome(item_id, "failed", None, reason, item.message_id)
+
+
+def process_one(engine: Engine, desk: Desk, *, item_id: int | None = None) -> Outcome | None:
+    """Process the given received item (else the oldest); None when there is nothing to do.
+
+    A database outage propagates as TransientError and leaves the item received for a retry;
+    any other exception marks the item failed with its traceback and returns.
+    """
+    claimed: int | None = None
+    try:
+        with unit_of_work(engine) as session:
+            item = claim_item(session, item_id=item_id)
+            if item is None:
+                return None
+            claimed = item.id
+            return run_stages(session, item, desk)
+    except TransientError:
+        raise
+    except Exception:
+        if claimed is None:
+            raise
+        log.exception("inbox item %s failed", claimed)
+        return _mark_failed(engine, claimed, desk, traceback.format_exc())
+
+
+def drain(engine: Engine, desk: Desk, *, limit: int = 1000) -> list[Outcome]:
+    """Process received items until none is left (or `limit` were done)."""
+    done: list[Outcome] = []
+    while len(done) < limit:
+        outcome = process_one(engine, desk)
+        if outcome is None:
+            break
+        done.append(outcome)
+    return done

@@ -1,0 +1,1 @@
+"""One small module per stage; each exposes `NAME` and `run(work, env) -> (disposition, work)`."""

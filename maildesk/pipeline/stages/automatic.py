@@ -1,0 +1,42 @@
+"""automatic: recognise machine-sent mail (RFC 3834, bounces, lists, our own X-Loop).
+
+Such mail never triggers an automatic reply; the stage only records why, later stages decide.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from maildesk.mail import InboundMail
+from maildesk.pipeline.disposition import CONTINUE
+from maildesk.pipeline.work import StageEnv, Step, Work
+
+NAME = "automatic"
+_SYSTEM_LOCALS = ("mailer-daemon", "postmaster")
+
+
+def automatic_reason(mail: InboundMail, desk_address: str) -> str | None:
+    """Why a mail is automatic (the first sign found), or None for mail a person wrote."""
+    auto_submitted = (mail.header("auto-submitted") or "").split(";")[0].strip().lower()
+    precedence = (mail.header("precedence") or "").strip().lower()
+    sender = mail.sender.email if mail.sender else ""
+    checks = (
+        (
+            desk_address in [v.strip().lower() for v in mail.header_all("x-loop")],
+            "our own X-Loop header",
+        ),
+        (bool(auto_submitted) and auto_submitted != "no", f"Auto-Submitted: {auto_submitted}"),
+        (precedence in ("bulk", "junk", "list"), f"Precedence: {precedence}"),
+        (mail.header("x-autoreply") is not None, "X-Autoreply header"),
+        (mail.header("x-autorespond") is not None, "X-Autorespond header"),
+        (mail.return_path == "", "null return path <>"),
+        (sender.partition("@")[0] in _SYSTEM_LOCALS, f"system sender {sender}"),
+        (mail.content_type == "multipart/report", "delivery status report (multipart/report)"),
+        (mail.header("list-id") is not None, "mailing list (List-Id)"),
+    )
+    return next((reason for matched, reason in checks if matched), None)
+
+
+def run(work: Work, env: StageEnv) -> Step:
+    reason = automatic_reason(work.parsed(), env.desk.settings.desk.address)
+    return CONTINUE, replace(work, automatic=reason)

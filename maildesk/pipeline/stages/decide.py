@@ -1,0 +1,54 @@
+"""decide: turn what is known of a mail into a plan — create a ticket, or append (and reopen).
+
+Pure decision: reads the located ticket's state, writes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from maildesk.clock import aware
+from maildesk.models import Ticket
+from maildesk.pipeline.disposition import CONTINUE, Disposition, drop, hold
+from maildesk.pipeline.work import Append, Create, Plan, StageEnv, Step, Work
+from maildesk.rules.routing import choose_queue
+
+NAME = "decide"
+
+
+def _plan_for_located(work: Work, env: StageEnv, ticket: Ticket) -> Plan | Disposition:
+    match = work.thread
+    assert match is not None and ticket.id is not None
+    mail = work.parsed()
+    queue = choose_queue(env.desk.settings, [a.email for a in mail.recipients()])
+    if work.automatic:
+        return Append(ticket.id, role="system", visibility="internal")
+    if match.relation == "agent":
+        if not match.agent_proof:
+            return hold(f"unproven agent: {mail.sender} wrote without a signed agent address")
+        return Append(ticket.id, role="agent", visibility="public")
+    if match.relation == "stranger":
+        return Create(queue, linked_to=ticket.id, link_kind="named-by-stranger")
+    if ticket.status == "closed":
+        closed = aware(ticket.closed_at or ticket.updated_at)
+        if env.now - closed > env.desk.settings.desk.reopen_window:
+            return Create(queue, linked_to=ticket.id, link_kind="follow-up-of")
+    reopen = ticket.status in ("pending", "resolved", "closed")
+    return Append(ticket.id, role="customer", visibility="public", reopen=reopen)
+
+
+def run(work: Work, env: StageEnv) -> Step:
+    mail = work.parsed()
+    if work.thread is None:
+        if work.automatic:
+            return drop(f"automatic mail ({work.automatic}) matching no ticket"), work
+        queue = choose_queue(
+            env.desk.settings, [a.email for a in mail.recipients()] + list(work.envelope_to)
+        )
+        return CONTINUE, replace(work, plan=Create(queue))
+    ticket = env.session.get(Ticket, work.thread.ticket_id)
+    assert ticket is not None
+    plan = _plan_for_located(work, env, ticket)
+    if isinstance(plan, Disposition):
+        return plan, work
+    return CONTINUE, replace(work, plan=plan)

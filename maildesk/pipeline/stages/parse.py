@@ -1,0 +1,23 @@
+"""parse: raw bytes → InboundMail; holds what is oversize, unparseable or has no single sender."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from maildesk.mail import UnparseableMail, parse_mail
+from maildesk.pipeline.disposition import CONTINUE, hold
+from maildesk.pipeline.work import StageEnv, Step, Work
+
+NAME = "parse"
+
+
+def run(work: Work, env: StageEnv) -> Step:
+    settings = env.desk.settings
+    limit = settings.smtp.max_message_bytes
+    if len(work.raw) > limit:
+        return hold(f"oversize: {len(work.raw)} bytes, limit {limit}"), work
+    try:
+        mail = parse_mail(work.raw, max_depth=settings.desk.max_mime_depth)
+    except UnparseableMail as exc:
+        return hold(str(exc)), work
+    return CONTINUE, replace(work, mail=mail)

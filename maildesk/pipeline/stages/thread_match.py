@@ -1,0 +1,103 @@
+"""thread-match: which ticket a mail belongs to, by what evidence, and who the sender is to it.
+
+Evidence, strongest first: a signed reply address, In-Reply-To/References naming a stored or
+sent Message-ID, the subject tag. Evidence locates; the sender's relation decides what happens.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from sqlmodel import Session
+
+from maildesk.addresses import agent_role, parse_signed, verify
+from maildesk.mail import InboundMail
+from maildesk.models import Contact, Ticket
+from maildesk.pipeline.disposition import CONTINUE, hold
+from maildesk.pipeline.work import StageEnv, Step, ThreadMatch, Work
+from maildesk.services.contacts import find_agent, organisation_domain
+from maildesk.services.tickets import (
+    find_ticket,
+    follow_merges,
+    participant_emails,
+    ticket_for_message_ids,
+)
+
+NAME = "thread-match"
+
+
+def _by_signed_address(work: Work, env: StageEnv) -> tuple[Ticket, str, bool] | None:
+    mail, desk = work.parsed(), env.desk
+    sender = mail.sender.email if mail.sender else ""
+    addresses = [a.email for a in mail.recipients()] + [a.lower() for a in work.envelope_to]
+    for address in addresses:
+        signed = parse_signed(address)
+        if signed is None or signed.domain != desk.settings.desk.domain:
+            continue
+        as_agent = bool(sender) and verify(signed, secrets_=desk.secrets, role=agent_role(sender))
+        if not as_agent and not verify(signed, secrets_=desk.secrets, role="customer"):
+            continue
+        ticket = find_ticket(env.session, ref=signed.ref)
+        if ticket is not None:
+            return ticket, f"signed address {address}", as_agent
+    return None
+
+
+def _by_message_ids(mail: InboundMail, session: Session) -> tuple[Ticket, str] | None:
+    for header, ids in (("In-Reply-To", mail.in_reply_to), ("References", mail.references)):
+        found = ticket_for_message_ids(session, ids=ids)
+        if found is not None:
+            ticket = session.get(Ticket, found[0])
+            if ticket is not None:
+                return ticket, f"{header} <{found[1]}>"
+    return None
+
+
+def _by_subject_tag(mail: InboundMail, env: StageEnv) -> tuple[Ticket, str] | None:
+    prefix = re.escape(env.desk.settings.desk.ticket_prefix)
+    for ref in re.findall(rf"\[({prefix}-\d+)\]", mail.subject, flags=re.IGNORECASE):
+        ticket = find_ticket(env.session, ref=ref)
+        if ticket is not None:
+            return ticket, f"subject tag [{ref.upper()}]"
+    return None
+
+
+def _relation(env: StageEnv, ticket: Ticket, sender: str) -> str:
+    session, settings = env.session, env.desk.settings
+    if find_agent(session, email=sender) is not None:
+        return "agent"
+    assert ticket.id is not None
+    requester = session.get(Contact, ticket.requester_id)
+    if requester is not None and requester.email == sender:
+        return "requester"
+    if sender in participant_emails(session, ticket_id=ticket.id):
+        return "participant"
+    free = settings.desk.free_mail_domains
+    own = organisation_domain(sender, free)
+    colleague = requester is not None and own == organisation_domain(requester.email, free)
+    if settings.desk.admit_colleagues and own and colleague:
+        return "colleague"
+    return "stranger"
+
+
+def run(work: Work, env: StageEnv) -> Step:
+    mail = work.parsed()
+    if mail.sender is None:
+        count = len(mail.from_)
+        if work.automatic is None:
+            return hold(
+                f"no single sender: {mail.from_header_count} From headers, {count} usable addresses"
+            ), work
+    signed = _by_signed_address(work, env)
+    located = (signed[0], signed[1]) if signed else None
+    located = located or _by_message_ids(mail, env.session) or _by_subject_tag(mail, env)
+    if located is None:
+        return CONTINUE, work
+    ticket = follow_merges(env.session, located[0])
+    assert ticket.id is not None
+    sender = mail.sender.email if mail.sender else ""
+    relation = _relation(env, ticket, sender) if sender else "stranger"
+    proof = bool(signed and signed[2])
+    match = ThreadMatch(ticket.id, located[1], relation, agent_proof=proof)
+    return CONTINUE, replace(work, thread=match)

@@ -1,0 +1,79 @@
+"""The typed values that flow through the stages: the mail at hand and what is known of it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session
+
+from maildesk.clock import Clock
+from maildesk.config import Settings
+from maildesk.mail import InboundMail
+from maildesk.pipeline.disposition import Disposition
+from maildesk.services.attachments import AttachmentStore
+
+
+@dataclass(frozen=True)
+class Desk:
+    """Everything a stage needs besides the session: settings, time, file store, secrets."""
+
+    settings: Settings
+    clock: Clock
+    store: AttachmentStore
+    secrets: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class StageEnv:
+    session: Session
+    desk: Desk
+    now: datetime
+
+
+@dataclass(frozen=True)
+class ThreadMatch:
+    """The ticket a mail belongs to, the evidence that located it, and who the sender is to it."""
+
+    ticket_id: int
+    evidence: str
+    relation: str  # requester | participant | colleague | agent | stranger
+    agent_proof: bool = False
+
+
+@dataclass(frozen=True)
+class Create:
+    queue: str
+    linked_to: int | None = None
+    link_kind: str | None = None
+
+
+@dataclass(frozen=True)
+class Append:
+    ticket_id: int
+    role: str  # customer | agent | system
+    visibility: str  # public | internal
+    reopen: bool = False
+
+
+Plan = Create | Append
+
+
+@dataclass(frozen=True)
+class Work:
+    """One inbox item on its way through the stages; each stage returns a new Work."""
+
+    item_id: int
+    raw: bytes
+    envelope_to: tuple[str, ...] = ()
+    mail: InboundMail | None = None
+    automatic: str | None = None  # why the mail counts as automatic (never auto-answered)
+    thread: ThreadMatch | None = None
+    plan: Plan | None = None
+
+    def parsed(self) -> InboundMail:
+        assert self.mail is not None, "the parse stage runs first"
+        return self.mail
+
+
+Step = tuple[Disposition, Work]

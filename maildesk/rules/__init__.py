@@ -1,0 +1,1 @@
+"""Routing rules: which queue a new ticket lands in."""

@@ -1,0 +1,1 @@
+"""Use cases: keyword-only functions that take a session and never commit."""

@@ -1,0 +1,80 @@
+"""The sender blacklist: exact addresses, whole domains and glob patterns, from config and DB."""
+
+from __future__ import annotations
+
+import fnmatch
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from maildesk.config import BlacklistSettings
+from maildesk.errors import InvalidInput, NotFound
+from maildesk.models import BlacklistEntry
+
+KINDS = ("address", "domain", "pattern")
+
+
+def _matches(kind: str, value: str, address: str) -> bool:
+    value = value.lower()
+    if kind == "address":
+        return address == value
+    if kind == "domain":
+        domain = address.rpartition("@")[2]
+        return domain == value or domain.endswith("." + value)
+    return fnmatch.fnmatchcase(address, value)
+
+
+def blacklist_reason(session: Session, *, config: BlacklistSettings, address: str) -> str | None:
+    """Why this sender is blacklisted, or None."""
+    address = address.lower()
+    configured = [("address", v) for v in config.addresses]
+    configured += [("domain", v) for v in config.domains]
+    configured += [("pattern", v) for v in config.patterns]
+    for kind, value in configured:
+        if _matches(kind, value, address):
+            return f"blacklisted sender {address} ({kind} {value} in config)"
+    for entry in session.exec(select(BlacklistEntry)):
+        if _matches(entry.kind, entry.value, address):
+            return f"blacklisted sender {address} ({entry.kind} {entry.value})"
+    return None
+
+
+def guess_kind(value: str) -> str:
+    if any(ch in value for ch in "*?["):
+        return "pattern"
+    return "address" if "@" in value else "domain"
+
+
+def add_entry(
+    session: Session, *, value: str, now: datetime, kind: str | None = None, note: str = ""
+) -> BlacklistEntry:
+    value = value.strip().lower()
+    kind = kind or guess_kind(value)
+    if kind not in KINDS:
+        raise InvalidInput(f"unknown blacklist kind {kind!r} (use {', '.join(KINDS)})")
+    if not value or (kind == "domain" and ("@" in value or "." not in value)):
+        raise InvalidInput(f"not a {kind}: {value!r}")
+    existing = session.exec(
+        select(BlacklistEntry).where(BlacklistEntry.kind == kind, BlacklistEntry.value == value)
+    ).first()
+    if existing is not None:
+        return existing
+    entry = BlacklistEntry(kind=kind, value=value, note=note, created_at=now)
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def remove_entry(session: Session, *, value: str) -> int:
+    entries = session.exec(
+        select(BlacklistEntry).where(BlacklistEntry.value == value.lower())
+    ).all()
+    if not entries:
+        raise NotFound(f"{value} is not on the blacklist (entries in the config file stay there)")
+    for entry in entries:
+        session.delete(entry)
+    return len(entries)
+
+
+def list_entries(session: Session) -> list[BlacklistEntry]:
+    return list(session.exec(select(BlacklistEntry).order_by(col(BlacklistEntry.id))))

@@ -1,0 +1,68 @@
+"""Contacts and their organisations (one per non-free-mail domain)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from maildesk.models import Agent, Contact, Organisation
+
+T = TypeVar("T", Organisation, Contact)
+
+
+def organisation_domain(email: str, free_mail: Iterable[str]) -> str | None:
+    """The organisation a sender belongs to: its domain, unless that is a free-mail domain."""
+    domain = email.rpartition("@")[2].lower()
+    return None if not domain or domain in set(free_mail) else domain
+
+
+def _get_or_insert(session: Session, lookup: Any, row: T) -> T:
+    """Insert `row` unless `lookup` finds it; a concurrent insert by another process wins."""
+    found = session.exec(lookup).first()
+    if found is not None:
+        return found
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        found = session.exec(lookup).first()
+        if found is None:
+            raise
+        return found
+    return row
+
+
+def get_or_create_contact(
+    session: Session, *, email: str, name: str, free_mail: Iterable[str], now: datetime
+) -> Contact:
+    email = email.lower()
+    contact = session.exec(select(Contact).where(Contact.email == email)).first()
+    if contact is not None:
+        if name and not contact.name:
+            contact.name = name
+            session.add(contact)
+        return contact
+    organisation_id = None
+    domain = organisation_domain(email, free_mail)
+    if domain:
+        organisation = _get_or_insert(
+            session,
+            select(Organisation).where(Organisation.domain == domain),
+            Organisation(domain=domain, name=domain),
+        )
+        organisation_id = organisation.id
+    return _get_or_insert(
+        session,
+        select(Contact).where(Contact.email == email),
+        Contact(email=email, name=name, organisation_id=organisation_id, created_at=now),
+    )
+
+
+def find_agent(session: Session, *, email: str) -> Agent | None:
+    return session.exec(
+        select(Agent).where(Agent.email == email.lower(), Agent.active == True)  # noqa: E712
+    ).first()

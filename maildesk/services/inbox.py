@@ -1,0 +1,180 @@
+"""Inbox items: raw mail stored on accept, deduplicated, then claimed and settled by workers."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from maildesk.errors import InvalidInput, NotFound
+from maildesk.ingest.origin import Origin
+from maildesk.mail import message_ids
+from maildesk.models import InboxItem
+
+# Headers an MTA adds on each delivery; the same mail delivered twice differs only in these.
+_TRACE = re.compile(
+    rb"^(received|return-path|delivered-to|x-original-to|x-delivered-to|envelope-to)\s*:",
+    re.IGNORECASE,
+)
+_MESSAGE_ID = re.compile(rb"^message-id\s*:\s*(.*(?:\r?\n[ \t].*)*)", re.IGNORECASE | re.MULTILINE)
+SETTLED_STATES = ("processed", "dropped", "rejected")
+REVIEW_STATES = ("held", "failed")
+
+
+def digest_of(raw: bytes) -> str:
+    """sha256 of the mail without its leading trace headers, so re-deliveries compare equal."""
+    lines = raw.splitlines(keepends=True)
+    start, skipping = 0, False
+    for index, line in enumerate(lines):
+        if skipping and line[:1] in (b" ", b"\t"):
+            continue
+        skipping = bool(_TRACE.match(line))
+        if not skipping:
+            start = index
+            break
+    else:
+        start = len(lines)
+    return hashlib.sha256(b"".join(lines[start:])).hexdigest()
+
+
+def raw_message_id(raw: bytes) -> str | None:
+    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    match = _MESSAGE_ID.search(head)
+    if not match:
+        return None
+    ids = message_ids(match.group(1).decode("utf-8", "replace"))
+    return ids[0][:998] if ids else None
+
+
+@dataclass(frozen=True)
+class Stored:
+    item_id: int
+    duplicate: bool
+
+
+def _existing(session: Session, digest: str, origin: Origin) -> InboxItem | None:
+    found = session.exec(select(InboxItem).where(InboxItem.digest == digest)).first()
+    if found is None and origin.uid is not None:
+        found = session.exec(
+            select(InboxItem).where(
+                InboxItem.imap_mailbox == origin.mailbox,
+                InboxItem.imap_uidvalidity == origin.uidvalidity,
+                InboxItem.imap_uid == origin.uid,
+            )
+        ).first()
+    return found
+
+
+def store_raw(session: Session, *, raw: bytes, origin: Origin, now: datetime) -> Stored:
+    """Store raw bytes as a `received` item, or name the item that already holds them."""
+    digest = digest_of(raw)
+    existing = _existing(session, digest, origin)
+    if existing is not None and existing.id is not None:
+        return Stored(existing.id, duplicate=True)
+    item = InboxItem(
+        raw=raw,
+        digest=digest,
+        message_id=raw_message_id(raw),
+        size=len(raw),
+        transport=origin.transport,
+        peer=origin.peer,
+        envelope_from=origin.envelope_from,
+        envelope_to=list(origin.envelope_to),
+        imap_mailbox=origin.mailbox,
+        imap_uidvalidity=origin.uidvalidity,
+        imap_uid=origin.uid,
+        received_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(item)
+    except IntegrityError:
+        existing = _existing(session, digest, origin)
+        if existing is None or existing.id is None:
+            raise
+        return Stored(existing.id, duplicate=True)
+    assert item.id is not None
+    return Stored(item.id, duplicate=False)
+
+
+def claim_item(session: Session, *, item_id: int | None = None) -> InboxItem | None:
+    """Lock one `received` item for processing (the given one, else the oldest).
+
+    PostgreSQL: FOR UPDATE SKIP LOCKED, so processes never share an item. SQLite: every
+    transaction begins IMMEDIATE, so the state read here is already serialised.
+    """
+    query = select(InboxItem).where(InboxItem.state == "received")
+    if item_id is not None:
+        query = query.where(InboxItem.id == item_id)
+    query = query.order_by(col(InboxItem.id)).limit(1).with_for_update(skip_locked=True)
+    return session.exec(query).first()
+
+
+def settle(
+    session: Session,
+    *,
+    item: InboxItem,
+    state: str,
+    outcome: str,
+    reason: str | None,
+    ticket_id: int | None,
+    now: datetime,
+    error: str | None = None,
+) -> None:
+    item.state = state
+    item.outcome = outcome
+    item.reason = reason
+    item.ticket_id = ticket_id
+    item.error = error
+    item.processed_at = now
+    item.attempts += 1
+    session.add(item)
+
+
+def get_item(session: Session, *, item_id: int) -> InboxItem:
+    item = session.get(InboxItem, item_id)
+    if item is None:
+        raise NotFound(f"no inbox item {item_id}")
+    return item
+
+
+def list_items(session: Session, *, states: tuple[str, ...], limit: int = 500) -> list[InboxItem]:
+    query = select(InboxItem).where(col(InboxItem.state).in_(states))
+    return list(session.exec(query.order_by(col(InboxItem.id)).limit(limit)))
+
+
+def requeue(session: Session, *, item_id: int) -> InboxItem:
+    """Put a held or failed item back in line for processing."""
+    item = get_item(session, item_id=item_id)
+    if item.state not in REVIEW_STATES:
+        raise InvalidInput(
+            f"inbox item {item_id} is {item.state}; only held or failed items requeue"
+        )
+    session.execute(
+        update(InboxItem).where(col(InboxItem.id) == item_id).values(state="received", error=None)
+    )
+    session.refresh(item)
+    return item
+
+
+def discard(session: Session, *, item_id: int, now: datetime, reason: str) -> InboxItem:
+    item = get_item(session, item_id=item_id)
+    if item.state not in REVIEW_STATES:
+        raise InvalidInput(
+            f"inbox item {item_id} is {item.state}; only held or failed items discard"
+        )
+    settle(
+        session,
+        item=item,
+        state="dropped",
+        outcome="dropped",
+        reason=reason,
+        ticket_id=item.ticket_id,
+        now=now,
+    )
+    return item

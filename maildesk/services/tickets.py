@@ -1,0 +1,198 @@
+"""Tickets: create, find, append messages, change status, link; every change is an event."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from maildesk.errors import NotFound
+from maildesk.models import Agent, Contact, Event, Message, Participant, Ticket, TicketLink
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who caused a change, and through what: `source` is "mail:<item>", "cli" or "system"."""
+
+    name: str
+    source: str
+
+
+def record_event(
+    session: Session,
+    *,
+    ticket: Ticket,
+    actor: Actor,
+    type: str,
+    data: dict[str, Any],
+    now: datetime,
+) -> Event:
+    event = Event(
+        ticket_id=ticket.id, at=now, actor=actor.name, type=type, data=data, source=actor.source
+    )
+    session.add(event)
+    ticket.updated_at = now
+    session.add(ticket)
+    return event
+
+
+def create_ticket(
+    session: Session,
+    *,
+    prefix: str,
+    requester: Contact,
+    subject: str,
+    queue: str,
+    actor: Actor,
+    now: datetime,
+    priority: str = "normal",
+) -> Ticket:
+    assert requester.id is not None
+    ticket = Ticket(
+        subject=subject,
+        queue=queue,
+        priority=priority,
+        requester_id=requester.id,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(ticket)
+    session.flush()
+    ticket.ref = f"{prefix}-{ticket.id}"
+    add_participant(session, ticket=ticket, contact=requester, role="requester")
+    record_event(
+        session,
+        ticket=ticket,
+        actor=actor,
+        type="created",
+        data={"subject": subject, "queue": queue, "requester": requester.email},
+        now=now,
+    )
+    return ticket
+
+
+def add_participant(
+    session: Session, *, ticket: Ticket, contact: Contact, role: str = "cc"
+) -> bool:
+    """Add a participant once; True when it is new."""
+    assert ticket.id is not None and contact.id is not None
+    if session.get(Participant, (ticket.id, contact.id)) is not None:
+        return False
+    session.add(Participant(ticket_id=ticket.id, contact_id=contact.id, role=role))
+    return True
+
+
+def participant_emails(session: Session, *, ticket_id: int) -> list[str]:
+    query = (
+        select(Contact.email)
+        .join(Participant, col(Participant.contact_id) == col(Contact.id))
+        .where(Participant.ticket_id == ticket_id)
+        .order_by(col(Participant.role).desc(), col(Contact.email))
+    )
+    return list(session.exec(query))
+
+
+def add_message(session: Session, *, ticket: Ticket, now: datetime, **fields: Any) -> Message:
+    message = Message(ticket_id=ticket.id, created_at=now, **fields)
+    session.add(message)
+    ticket.updated_at = now
+    session.add(ticket)
+    session.flush()
+    return message
+
+
+def set_status(
+    session: Session,
+    *,
+    ticket: Ticket,
+    status: str,
+    actor: Actor,
+    now: datetime,
+    type: str = "status",
+) -> None:
+    previous = ticket.status
+    if previous == status:
+        return
+    ticket.status = status
+    if status == "resolved":
+        ticket.resolved_at = now
+    if status == "closed":
+        ticket.closed_at = now
+    if status in ("new", "open", "pending"):
+        ticket.resolved_at = ticket.closed_at = None
+    record_event(
+        session,
+        ticket=ticket,
+        actor=actor,
+        type=type,
+        data={"from": previous, "to": status},
+        now=now,
+    )
+
+
+def link_tickets(session: Session, *, ticket: Ticket, other: Ticket, kind: str) -> None:
+    assert ticket.id is not None and other.id is not None
+    session.add(TicketLink(ticket_id=ticket.id, other_id=other.id, kind=kind))
+
+
+def get_ticket(session: Session, *, ref: str) -> Ticket:
+    ticket = session.exec(select(Ticket).where(Ticket.ref == ref.strip().upper())).first()
+    if ticket is None:
+        raise NotFound(f"no ticket {ref}")
+    return ticket
+
+
+def find_ticket(session: Session, *, ref: str) -> Ticket | None:
+    return session.exec(select(Ticket).where(Ticket.ref == ref.upper())).first()
+
+
+def follow_merges(session: Session, ticket: Ticket) -> Ticket:
+    """The ticket a merged ticket now lives in (chains followed, cycles cut)."""
+    seen = {ticket.id}
+    while ticket.merged_into_id is not None and ticket.merged_into_id not in seen:
+        target = session.get(Ticket, ticket.merged_into_id)
+        if target is None:
+            break
+        seen.add(target.id)
+        ticket = target
+    return ticket
+
+
+def ticket_for_message_ids(session: Session, *, ids: Sequence[str]) -> tuple[int, str] | None:
+    """The ticket holding the latest-named of these Message-IDs, with the ID that matched."""
+    if not ids:
+        return None
+    rows = session.exec(
+        select(Message.message_id, Message.ticket_id).where(col(Message.message_id).in_(ids))
+    ).all()
+    found = {message_id: ticket_id for message_id, ticket_id in rows}
+    for message_id in reversed(ids):
+        if message_id in found:
+            return found[message_id], message_id
+    return None
+
+
+def list_tickets(
+    session: Session,
+    *,
+    status: str | None = None,
+    queue: str | None = None,
+    assignee: str | None = None,
+    limit: int = 1000,
+) -> list[Ticket]:
+    query = select(Ticket).where(col(Ticket.merged_into_id).is_(None))
+    if status:
+        query = query.where(Ticket.status == status)
+    if queue:
+        query = query.where(Ticket.queue == queue)
+    if assignee:
+        if assignee in ("none", "-"):
+            query = query.where(col(Ticket.assignee_id).is_(None))
+        else:
+            query = query.join(Agent, col(Agent.id) == col(Ticket.assignee_id)).where(
+                Agent.email == assignee.lower()
+            )
+    return list(session.exec(query.order_by(col(Ticket.id).desc()).limit(limit)))

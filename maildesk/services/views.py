@@ -1,0 +1,81 @@
+"""Tickets as plain dicts with the stable keys of the CLI's JSON (DESIGN.md §6)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from maildesk.clock import iso
+from maildesk.models import Agent, Attachment, Contact, Event, Message, Ticket, TicketTag
+from maildesk.services.tickets import participant_emails
+
+
+def ticket_tags(session: Session, *, ticket_id: int) -> list[str]:
+    query = select(TicketTag.tag).where(TicketTag.ticket_id == ticket_id).order_by(TicketTag.tag)
+    return list(session.exec(query))
+
+
+def ticket_summary(session: Session, ticket: Ticket) -> dict[str, Any]:
+    assert ticket.id is not None
+    requester = session.get(Contact, ticket.requester_id)
+    assignee = session.get(Agent, ticket.assignee_id) if ticket.assignee_id else None
+    return {
+        "ref": ticket.ref,
+        "subject": ticket.subject,
+        "status": ticket.status,
+        "priority": ticket.priority,
+        "queue": ticket.queue,
+        "assignee": assignee.email if assignee else None,
+        "requester": requester.email if requester else None,
+        "tags": ticket_tags(session, ticket_id=ticket.id),
+        "created_at": iso(ticket.created_at),
+        "updated_at": iso(ticket.updated_at),
+    }
+
+
+def _attachments(session: Session, message_id: int) -> list[dict[str, Any]]:
+    rows = session.exec(select(Attachment).where(Attachment.message_id == message_id))
+    return [
+        {"filename": a.filename, "content_type": a.content_type, "size": a.size, "sha256": a.sha256}
+        for a in rows
+    ]
+
+
+def message_view(session: Session, message: Message) -> dict[str, Any]:
+    assert message.id is not None
+    return {
+        "direction": message.direction,
+        "visibility": message.visibility,
+        "role": message.role,
+        "author": message.author,
+        "subject": message.subject,
+        "text": message.text,
+        "message_id": message.message_id,
+        "created_at": iso(message.created_at),
+        "attachments": _attachments(session, message.id),
+    }
+
+
+def ticket_detail(session: Session, ticket: Ticket) -> dict[str, Any]:
+    assert ticket.id is not None
+    messages = session.exec(
+        select(Message).where(Message.ticket_id == ticket.id).order_by(col(Message.id))
+    )
+    events = session.exec(select(Event).where(Event.ticket_id == ticket.id).order_by(col(Event.id)))
+    return {
+        **ticket_summary(session, ticket),
+        "participants": participant_emails(session, ticket_id=ticket.id),
+        "messages": [message_view(session, m) for m in messages],
+        "events": [
+            {"at": iso(e.at), "actor": e.actor, "type": e.type, "data": e.data, "source": e.source}
+            for e in events
+        ],
+        "sla": {
+            "policy": ticket.sla_policy,
+            "first_response_due": iso(ticket.first_response_due),
+            "resolution_due": iso(ticket.resolution_due),
+            "breached": [],
+        },
+        "rating": None,
+    }
