@@ -1,9 +1,46 @@
-"""`maildesk run`: the daemon."""
+"""`maildesk run` (the daemon) and `maildesk tick` (timed work, once)."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from datetime import datetime
+
 import typer
+
+from maildesk.app import open_app
+from maildesk.cli.root import state
+from maildesk.clock import FixedClock
+from maildesk.daemon import Daemon
+from maildesk.errors import InvalidInput
+from maildesk.timed import tick
+
+
+def run(ctx: typer.Context) -> None:
+    """Run the daemon until SIGTERM: SMTP listener, IMAP pollers, worker, scheduler."""
+    settings = state(ctx).settings()
+    logging.basicConfig(
+        level=settings.logging.level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    daemon = Daemon(open_app(settings))
+    asyncio.run(daemon.run_until_stopped())
+
+
+def tick_cmd(
+    ctx: typer.Context,
+    at: str | None = typer.Option(None, "--at", help="Pretend it is this ISO 8601 time."),
+) -> None:
+    """Run the timed work that is due, once (for cron, or when no daemon runs)."""
+    clock = None
+    if at:
+        try:
+            clock = FixedClock(datetime.fromisoformat(at))
+        except ValueError:
+            raise InvalidInput(f"--at: not an ISO 8601 time: {at!r}") from None
+    report = tick(open_app(state(ctx).settings(), clock=clock))
+    typer.echo(report.line())
 
 
 def register(app: typer.Typer) -> None:
-    pass
+    app.command("run")(run)
+    app.command("tick")(tick_cmd)

@@ -1,0 +1,42 @@
+"""Timed work that is due: run by the daemon's scheduler, or once by `maildesk tick`."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from maildesk.app import App
+from maildesk.errors import TransientError
+from maildesk.pipeline.runner import drain
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TickReport:
+    """What one tick did, job by job."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def line(self) -> str:
+        return ", ".join(f"{name}: {count}" for name, count in self.counts.items()) or "nothing due"
+
+
+def process_inbox(app: App) -> int:
+    """Process received inbox items left by a crash, another process, or a busy database."""
+    try:
+        return len(drain(app.engine, app.desk))
+    except TransientError as exc:
+        log.warning("inbox sweep postponed: %s", exc)
+        return 0
+
+
+JOBS = (("inbox", process_inbox),)
+
+
+def tick(app: App) -> TickReport:
+    """Run every timed job once, each in its own transactions."""
+    report = TickReport()
+    for name, job in JOBS:
+        report.counts[name] = job(app)
+    return report

@@ -1,0 +1,150 @@
+"""Fixtures: a migrated database on SQLite and on PostgreSQL, an app, and a conversation helper.
+
+Every test that asks for `app` runs once per backend; PostgreSQL comes from
+MAILDESK_TEST_DATABASE_URL and is skipped (laptop) or required (CI) via tests/services.py.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import SQLModel
+
+from maildesk.app import App, accept_raw, open_app
+from maildesk.clock import FixedClock
+from maildesk.config import Settings, parse_settings
+from maildesk.db import make_engine, unit_of_work, upgrade
+from maildesk.ingest.origin import Origin
+from maildesk.pipeline.runner import Outcome, process_one
+from maildesk.services.tickets import get_ticket
+from maildesk.services.views import ticket_detail
+from tests.services import missing_service
+
+PG_ENV = "MAILDESK_TEST_DATABASE_URL"
+START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+BASE_CONFIG: dict[str, Any] = {
+    "desk": {"name": "Example Support", "address": "support@example.com", "secret": "s3cret"},
+    "queues": [
+        {"name": "general", "addresses": ["support@example.com"]},
+        {"name": "billing", "addresses": ["billing@example.com"]},
+    ],
+    "agents": [
+        {
+            "email": "alice@example.com",
+            "name": "Alice",
+            "role": "supervisor",
+            "queues": ["general", "billing"],
+        },
+        {"email": "bob@example.com", "name": "Bob", "queues": ["general"]},
+    ],
+    "blacklist": {"addresses": ["spammer@example.net"], "domains": ["blocked.example"]},
+}
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite file, copied for each test (migrating per test is slow)."""
+    path = tmp_path_factory.mktemp("template") / "maildesk.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()  # the last connection closing checkpoints the WAL into the file
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A private schema in the test PostgreSQL server, migrated once, dropped at the end."""
+    base = os.environ.get(PG_ENV)
+    if not base:
+        missing_service(f"PostgreSQL tests need {PG_ENV}=postgresql+psycopg://user@host/db")
+    schema = f"maildesk_test_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(base)  # type: ignore[arg-type]
+    try:
+        with admin.begin() as connection:
+            connection.execute(text(f"CREATE SCHEMA {schema}"))
+    except Exception as exc:  # noqa: BLE001
+        missing_service(f"PostgreSQL at {base} unreachable: {exc}")
+    sep = "&" if "?" in base else "?"  # type: ignore[operator]
+    url = f"{base}{sep}options=-csearch_path%3D{schema}"
+    upgrade(make_engine(url))
+    yield url
+    with admin.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+def _truncate_all(url: str) -> None:
+    engine = make_engine(url)
+    names = ", ".join(t.name for t in SQLModel.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        target = tmp_path / "var" / "maildesk.db"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(request.getfixturevalue("sqlite_template"), target)
+        return f"sqlite:///{target}"
+    url = request.getfixturevalue("postgres_url")
+    _truncate_all(url)
+    return url
+
+
+def make_settings(base_dir: Path, database_url: str, **overrides: Any) -> Settings:
+    data = {**BASE_CONFIG, "database": {"url": database_url}}
+    for section, values in overrides.items():
+        data[section] = {**data.get(section, {}), **values} if isinstance(values, dict) else values
+    return parse_settings(data, base_dir)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(START)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return make_settings(tmp_path, database_url)
+
+
+@pytest.fixture
+def app(settings: Settings, clock: FixedClock) -> Iterator[App]:
+    application = open_app(settings, clock=clock)
+    yield application
+    application.engine.dispose()
+
+
+class Desk:
+    """Conversation helper: mail arrives, the desk processes it, we look at the ticket."""
+
+    def __init__(self, app: App, clock: FixedClock) -> None:
+        self.app = app
+        self.clock = clock
+
+    def receives(self, raw: bytes, *, envelope_to: tuple[str, ...] = ()) -> Outcome:
+        stored = accept_raw(self.app, raw, Origin(transport="pipe", envelope_to=envelope_to))
+        assert not stored.duplicate, "this mail was already delivered"
+        outcome = process_one(self.app.engine, self.app.desk, item_id=stored.item_id)
+        assert outcome is not None
+        return outcome
+
+    def ticket(self, ref: str) -> dict[str, Any]:
+        with unit_of_work(self.app.engine) as session:
+            return ticket_detail(session, get_ticket(session, ref=ref))
+
+
+@pytest.fixture
+def desk(app: App, clock: FixedClock) -> Desk:
+    return Desk(app, clock)
