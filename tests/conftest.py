@@ -148,3 +148,14 @@ class Desk:
 @pytest.fixture
 def desk(app: App, clock: FixedClock) -> Desk:
     return Desk(app, clock)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """In CI (MAILDESK_REQUIRE_SERVICES=1) a skipped test is a failed run."""
+    from tests.services import services_required
+
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
+    if services_required() and skipped and exitstatus == 0:
+        print(f"\n{skipped} test(s) skipped although MAILDESK_REQUIRE_SERVICES=1: failing the run")
+        session.exitstatus = 1
