@@ -45,7 +45,7 @@ def _ingest_one(app: App, raw: bytes, origin: Origin) -> dict[str, object]:
 
 def ingest(
     ctx: typer.Context,
-    files: list[Path] = typer.Argument(None, help="Raw mail files; standard input if none."),
+    files: list[Path] | None = typer.Argument(None, help="Raw mail files; standard input if none."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON outcome per mail."),
     envelope_to: list[str] = typer.Option([], "--to", help="Envelope recipient (from the MTA)."),
 ) -> None:
@@ -56,7 +56,7 @@ def ingest(
         typer.echo(f"maildesk: {exc}", err=True)
         raise typer.Exit(EX_TEMPFAIL) from None
     origin = Origin(transport="pipe", envelope_to=tuple(envelope_to))
-    sources = files or [None]
+    sources: list[Path | None] = list(files) if files else [None]
     for source in sources:
         try:
             raw = source.read_bytes() if source else sys.stdin.buffer.read()

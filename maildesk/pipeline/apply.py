@@ -44,6 +44,7 @@ def _store_message(
         message_id=mail.message_id,
         inbox_item_id=work.item_id,
     )
+    assert message.id is not None
     for part in mail.attachments:
         sha = env.desk.store.put(part.data)
         env.session.add(

@@ -70,17 +70,17 @@ def run_stages(session: Session, item: InboxItem, desk: Desk) -> Outcome:
                 item.id, outcome, ticket.ref if ticket else None, reason, item.message_id
             )
     ticket, outcome = carry_out(env, work)
-    reason = work.thread.evidence if work.thread else None
+    evidence = work.thread.evidence if work.thread else None
     settle(
         session,
         item=item,
         state="processed",
         outcome=outcome,
-        reason=reason,
+        reason=evidence,
         ticket_id=ticket.id,
         now=env.now,
     )
-    return Outcome(item.id, outcome, ticket.ref, reason, item.message_id)
+    return Outcome(item.id, outcome, ticket.ref, evidence, item.message_id)
 
 
 def _mark_failed(engine: Engine, item_id: int, desk: Desk, error: str) -> Outcome:

@@ -96,6 +96,7 @@ def participant_emails(session: Session, *, ticket_id: int) -> list[str]:
 
 
 def add_message(session: Session, *, ticket: Ticket, now: datetime, **fields: Any) -> Message:
+    assert ticket.id is not None
     message = Message(ticket_id=ticket.id, created_at=now, **fields)
     session.add(message)
     ticket.updated_at = now

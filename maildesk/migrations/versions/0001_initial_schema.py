@@ -8,7 +8,7 @@ Create Date: 2026-11-23 11:24:18.016423
 from __future__ import annotations
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 
