@@ -169,3 +169,25 @@ class MailboxState(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=255)
     uidvalidity: int
     last_uid: int = 0
+
+
+class OutboxItem(SQLModel, table=True):
+    """One outbound mail, written in the same transaction as the change that caused it."""
+
+    __table_args__ = (Index("ix_outbox_state_due", "state", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int | None = Field(default=None, foreign_key="ticket.id", index=True)
+    kind: str = Field(max_length=32)  # ack | agent-reply | notify | status | command-error | …
+    message_id: str = Field(max_length=998, index=True)  # without angle brackets
+    envelope_from: str = Field(max_length=320)
+    recipients: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    automatic: bool = False  # auto-generated (ack, notice): rate-limited, never answers robots
+    rate_key: str | None = Field(default=None, max_length=320, index=True)  # the one recipient
+    state: str = Field(default="queued", max_length=16)  # queued | sent | failed
+    attempts: int = 0
+    next_attempt_at: datetime
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime
+    sent_at: datetime | None = None

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 11:24:18.016423
+Create Date: 2026-11-23 11:36:30.635076
 """
 
 from __future__ import annotations
@@ -152,6 +152,31 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_inboxitem_message_id'), ['message_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_inboxitem_state'), ['state'], unique=False)
 
+    op.create_table('outboxitem',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('ticket_id', sa.Integer(), nullable=True),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('message_id', sqlmodel.sql.sqltypes.AutoString(length=998), nullable=False),
+    sa.Column('envelope_from', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),
+    sa.Column('recipients', sa.JSON(), nullable=False),
+    sa.Column('raw', sa.LargeBinary(), nullable=False),
+    sa.Column('automatic', sa.Boolean(), nullable=False),
+    sa.Column('rate_key', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=True),
+    sa.Column('state', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('sent_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['ticket_id'], ['ticket.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('outboxitem', schema=None) as batch_op:
+        batch_op.create_index('ix_outbox_state_due', ['state', 'next_attempt_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_outboxitem_message_id'), ['message_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_outboxitem_rate_key'), ['rate_key'], unique=False)
+        batch_op.create_index(batch_op.f('ix_outboxitem_ticket_id'), ['ticket_id'], unique=False)
+
     op.create_table('participant',
     sa.Column('ticket_id', sa.Integer(), nullable=False),
     sa.Column('contact_id', sa.Integer(), nullable=False),
@@ -252,6 +277,13 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_participant_contact_id'))
 
     op.drop_table('participant')
+    with op.batch_alter_table('outboxitem', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_outboxitem_ticket_id'))
+        batch_op.drop_index(batch_op.f('ix_outboxitem_rate_key'))
+        batch_op.drop_index(batch_op.f('ix_outboxitem_message_id'))
+        batch_op.drop_index('ix_outbox_state_due')
+
+    op.drop_table('outboxitem')
     with op.batch_alter_table('inboxitem', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_inboxitem_state'))
         batch_op.drop_index(batch_op.f('ix_inboxitem_message_id'))
