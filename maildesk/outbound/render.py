@@ -1,0 +1,197 @@
+"""Mail templates rendered in a Jinja2 sandbox: what came from a message is a variable, never code.
+
+Each template is three files: `<name>.subject.txt`, `<name>.txt` and `<name>.html` (autoescaped).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from jinja2 import (
+    BaseLoader,
+    ChoiceLoader,
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateNotFound,
+    TemplateSyntaxError,
+    select_autoescape,
+)
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+from markupsafe import Markup, escape
+
+BUILTIN_DIR = Path(__file__).resolve().parent.parent / "templates"
+PARTS = ("subject.txt", "txt", "html")
+
+_CUSTOMER: dict[str, Any] = {
+    "desk_name": "Example Support",
+    "ref": "TKT-42",
+    "subject": "Printer on fire",
+    "requester_name": "Carol Customer",
+}
+_AGENT = _CUSTOMER | {"agent_name": "Alice", "requester_email": "carol@acme.test"}
+_AGENT |= {"priority": "normal"}
+_SLA = _AGENT | {"target": "first response", "due": "2026-11-23 13:00 UTC"}
+_TEXT = {"text": "Help, it burns.\nSince this morning."}
+
+#: A representative context per template: what `check_templates` renders each one with.
+SAMPLE_CONTEXTS: dict[str, dict[str, Any]] = {
+    "ack": _CUSTOMER,
+    "agent_reply": _CUSTOMER
+    | {
+        "agent_name": "Alice",
+        "text": "We have sent a technician.",
+        "history": [
+            {"author_name": "Carol Customer", "date": "2026-11-23 09:00 UTC", "text": "Help!"}
+        ],
+    },
+    "notify_new": _AGENT | _TEXT | {"queue": "general"},
+    "notify_reply": _AGENT
+    | _TEXT
+    | {"author_name": "Carol Customer", "author_email": "carol@acme.test", "status": "open"},
+    "notify_assigned": _AGENT | _TEXT | {"assigned_by": "Bob"},
+    "status_changed": _CUSTOMER | {"status": "resolved"},
+    "command_error": {
+        "desk_name": "Example Support",
+        "ref": "TKT-42",
+        "subject": "Printer on fire",
+        "agent_name": "Alice",
+        "errors": [{"line": "#status done", "reason": "unknown status 'done'"}],
+    },
+    "rating_request": _CUSTOMER
+    | {
+        "reply_address": "support+TKT-42.abcdefghijklmnop@example.com",
+        "reply_subject": "Re: [TKT-42] Printer on fire",
+    },
+    "sla_warning": _SLA | {"remaining": "48 minutes"},
+    "sla_breach": _SLA | {"overdue": "5 minutes", "level": 2},
+    "snooze_wakeup": _AGENT | {"snoozed_until": "2026-11-24 09:00 UTC"},
+    "auto_close": _CUSTOMER | {"waited": "7 days"},
+}
+TEMPLATE_NAMES = tuple(SAMPLE_CONTEXTS)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str  # one line, whitespace collapsed
+    text: str
+    html: str
+
+
+def quote_lines(text: str) -> str:
+    """Plain-text quoting: every line prefixed with `> `."""
+    return "\n".join(f"> {line}" if line else ">" for line in text.splitlines())
+
+
+def nl2br(text: str) -> Markup:
+    """Escape, then keep the line breaks of plain text in HTML."""
+    lines = str(escape(text)).splitlines()
+    return Markup("<br>\n".join(lines))
+
+
+def mailto(address: str, subject: str = "", body: str = "") -> str:
+    """A `mailto:` URI (RFC 6068) prefilling a reply; every part percent-encoded."""
+    query = f"subject={quote(subject, safe='')}&body={quote(str(body), safe='')}"
+    return f"mailto:{quote(address, safe='@+')}?{query}"
+
+
+class Renderer:
+    """Loads `<override_dir>/<file>` first, then the built-in `maildesk/templates/<file>`.
+
+    The context of every template has `desk_name`, `ref` (e.g. "TKT-42", None only for a
+    command error outside any ticket) and `subject` (the ticket's subject), plus:
+
+    =================  ==============================================================
+    template           further context keys
+    =================  ==============================================================
+    ack                requester_name
+    agent_reply        requester_name, agent_name, text, history: [{author_name, date,
+                       text}] — public messages only, newest first
+    notify_new         agent_name, requester_name, requester_email, queue, priority, text
+    notify_reply       agent_name, requester_name, requester_email, author_name,
+                       author_email, status, text
+    notify_assigned    agent_name, assigned_by, requester_name, requester_email,
+                       priority, text
+    status_changed     requester_name, status ("resolved" | "closed" | other status)
+    command_error      agent_name, errors: [{line, reason}]
+    rating_request     requester_name, reply_address (the signed address), reply_subject
+    sla_warning        agent_name, requester_name, requester_email, priority,
+                       target ("first response" | "resolution"), due, remaining
+    sla_breach         agent_name, requester_name, requester_email, priority, target,
+                       due, overdue, level (the support level now responsible)
+    snooze_wakeup      agent_name, requester_name, requester_email, priority,
+                       snoozed_until
+    auto_close         requester_name, waited (e.g. "7 days")
+    =================  ==============================================================
+
+    Dates and durations are preformatted strings (the caller knows the desk's time zone).
+    """
+
+    def __init__(self, override_dir: Path | None = None, *, builtin_dir: Path = BUILTIN_DIR):
+        self.override_dir = override_dir
+        self.builtin_dir = builtin_dir
+        loaders: list[BaseLoader] = [FileSystemLoader(builtin_dir)]
+        if override_dir is not None:
+            loaders.insert(0, FileSystemLoader(override_dir))
+        self.env = ImmutableSandboxedEnvironment(
+            loader=ChoiceLoader(loaders),
+            undefined=StrictUndefined,
+            autoescape=select_autoescape(("html",), default_for_string=False, default=False),
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+        self.env.filters["quote"] = quote_lines
+        self.env.filters["nl2br"] = nl2br
+        self.env.globals["mailto"] = mailto
+
+    def render(self, name: str, context: Mapping[str, Any]) -> Rendered:
+        """Render the three parts; raises jinja2 errors (SecurityError, UndefinedError, …)."""
+        subject = self.env.get_template(f"{name}.subject.txt").render(context)
+        return Rendered(
+            subject=" ".join(subject.split()),
+            text=self.env.get_template(f"{name}.txt").render(context),
+            html=self.env.get_template(f"{name}.html").render(context),
+        )
+
+    def origin(self, filename: str) -> Path | None:
+        """Which directory provides `filename`: the override, the built-ins, or neither."""
+        for folder in (self.override_dir, self.builtin_dir):
+            if folder is not None and (folder / filename).is_file():
+                return folder
+        return None
+
+
+def _check_part(renderer: Renderer, filename: str, context: Mapping[str, Any]) -> str | None:
+    try:
+        renderer.env.get_template(filename).render(context)
+    except TemplateNotFound as exc:
+        return f"template {exc.name}: missing (neither in the override directory nor built in)"
+    except TemplateSyntaxError as exc:
+        return f"template {exc.filename or filename}:{exc.lineno}: {exc.message}"
+    except Exception as exc:  # an operator's template may fail in any way
+        return f"template {filename}: {type(exc).__name__}: {exc}"
+    return None
+
+
+def check_templates(renderer: Renderer) -> list[str]:
+    """One line per missing or broken template part, rendered with a sample context."""
+    problems: list[str] = []
+    override = renderer.override_dir
+    if override is not None and not override.is_dir():
+        problems.append(f"templates override directory {override} does not exist")
+    for name in TEMPLATE_NAMES:
+        for part in PARTS:
+            problem = _check_part(renderer, f"{name}.{part}", SAMPLE_CONTEXTS[name])
+            if problem:
+                problems.append(problem)
+        origins = {renderer.origin(f"{name}.{part}") for part in PARTS}
+        if override is not None and override in origins and len(origins) > 1:
+            problems.append(
+                f"template {name}: the override directory has only some of "
+                f"{', '.join(f'{name}.{p}' for p in PARTS)}; the others are built in"
+            )
+    return problems

@@ -1,0 +1,285 @@
+"""Delivering the outbox to a real aiosmtpd relay on loopback, and to a Maildir folder."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from aiosmtpd.smtp import SMTP, Envelope, Session
+from sqlmodel import col, select
+
+from maildesk.app import App
+from maildesk.clock import FixedClock
+from maildesk.db import unit_of_work
+from maildesk.mail import Address
+from maildesk.models import OutboxItem
+from maildesk.outbound.compose import DeskIdentity, OutboundSpec
+from maildesk.outbound.render import Rendered
+from maildesk.outbound.sender import MaildirTransport, SmtpTransport, deliver_due
+from maildesk.services.outbox import (
+    DEFAULT_BACKOFF,
+    auto_reply_allowed,
+    enqueue_spec,
+    match_bounce,
+    retry,
+)
+
+pytestmark = pytest.mark.integration
+
+HOST = "127.0.0.1"
+DESK = DeskIdentity(name="Example Support", address="support@example.com")
+BOUNCES = "support+bounces@example.com"
+
+
+@dataclass(frozen=True)
+class Received:
+    mail_from: str
+    rcpt_tos: tuple[str, ...]
+    content: bytes
+
+
+@dataclass
+class Relay:
+    """An SMTP relay that records what it accepts; it can refuse or hang up on demand."""
+
+    port: int = 0
+    connections: int = 0
+    received: list[Received] = field(default_factory=list)
+    answers: list[str] = field(default_factory=list)  # replies to the next DATA commands
+    hang_up_after_each_mail: bool = False
+
+    def answer_next(self, reply: str, times: int = 1) -> None:
+        self.answers.extend([reply] * times)
+
+    def connect(self) -> SMTP:
+        self.connections += 1
+        return SMTP(self, hostname="relay.test")
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self.answers:
+            return self.answers.pop(0)
+        content = envelope.original_content or b""
+        self.received.append(Received(envelope.mail_from or "", tuple(envelope.rcpt_tos), content))
+        if self.hang_up_after_each_mail and server.transport is not None:
+            asyncio.get_running_loop().call_soon(server.transport.close)
+        return "250 2.0.0 Ok: queued"
+
+
+@pytest.fixture
+async def relay() -> AsyncIterator[Relay]:
+    recorder = Relay()
+    server = await asyncio.get_running_loop().create_server(recorder.connect, HOST, 0)
+    recorder.port = server.sockets[0].getsockname()[1]
+    async with server:
+        yield recorder
+        server.close()
+
+
+def smtp(relay: Relay) -> SmtpTransport:
+    return SmtpTransport(HOST, relay.port, timeout=5)
+
+
+def queue_mails(app: App, clock: FixedClock, *recipients: str) -> list[tuple[int, bytes]]:
+    """Queue one notice per recipient, as a use case would; returns (row id, bytes)."""
+    rendered = Rendered(subject="Printer on fire", text="It burns.\n", html="<p>It burns.</p>\n")
+    queued = []
+    with unit_of_work(app.engine) as session:
+        for recipient in recipients:
+            spec = OutboundSpec(
+                desk=DESK,
+                kind="notify",
+                ticket_ref="TKT-42",
+                recipients=(Address(recipient),),
+                rendered=rendered,
+                date=clock.now(),
+                automatic=True,
+            )
+            item = enqueue_spec(session, spec=spec, ticket_id=None, now=clock.now())
+            assert item.id is not None
+            queued.append((item.id, item.raw))
+    return queued
+
+
+def rows(app: App) -> list[OutboxItem]:
+    with unit_of_work(app.engine) as session:
+        return list(session.exec(select(OutboxItem).order_by(col(OutboxItem.id))))
+
+
+async def test_due_mails_go_out_over_one_reused_connection(
+    app: App, clock: FixedClock, relay: Relay
+) -> None:
+    queued = queue_mails(app, clock, "a@acme.test", "b@acme.test", "c@acme.test")
+
+    report = await deliver_due(app.engine, smtp(relay), clock)
+
+    assert (report.sent, report.retrying, report.failed) == (3, 0, 0)
+    assert relay.connections == 1
+    assert relay.received == [
+        Received(BOUNCES, (to,), raw)
+        for to, (_, raw) in zip(("a@acme.test", "b@acme.test", "c@acme.test"), queued, strict=True)
+    ]
+    assert [(r.state, r.attempts, r.sent_at) for r in rows(app)] == [("sent", 1, clock.now())] * 3
+
+
+async def test_a_relay_hanging_up_mid_batch_is_reconnected(
+    app: App, clock: FixedClock, relay: Relay
+) -> None:
+    queue_mails(app, clock, "a@acme.test", "b@acme.test")
+    relay.hang_up_after_each_mail = True
+
+    report = await deliver_due(app.engine, smtp(relay), clock)
+
+    assert report.sent == 2
+    assert relay.connections == 2
+    assert [r.rcpt_tos for r in relay.received] == [("a@acme.test",), ("b@acme.test",)]
+
+
+async def test_a_temporary_refusal_is_delivered_once_after_the_backoff(
+    app: App, clock: FixedClock, relay: Relay
+) -> None:
+    [(item_id, raw)] = queue_mails(app, clock, "a@acme.test")
+    relay.answer_next("451 4.3.0 Try again later")
+
+    first = await deliver_due(app.engine, smtp(relay), clock)
+    [row] = rows(app)
+    assert first.retrying == 1 and relay.received == []
+    assert (row.state, row.attempts, row.last_error) == ("queued", 1, "451 4.3.0 Try again later")
+    assert row.next_attempt_at == clock.now() + DEFAULT_BACKOFF.delay(1)
+
+    too_early = await deliver_due(app.engine, smtp(relay), clock)
+    assert (too_early.sent, too_early.retrying) == (0, 0)
+
+    clock.advance(DEFAULT_BACKOFF.delay(1))
+    second = await deliver_due(app.engine, smtp(relay), clock)
+
+    assert second.sent == 1
+    assert relay.received == [Received(BOUNCES, ("a@acme.test",), raw)]
+    [row] = rows(app)
+    assert (row.id, row.state, row.attempts) == (item_id, "sent", 2)
+
+
+async def test_a_permanent_refusal_fails_the_row_and_sends_nothing_else(
+    app: App, clock: FixedClock, relay: Relay
+) -> None:
+    queue_mails(app, clock, "nobody@acme.test")
+    relay.answer_next("550 5.1.1 <nobody@acme.test>: Recipient address rejected")
+
+    report = await deliver_due(app.engine, smtp(relay), clock)
+    clock.advance(timedelta(days=1))
+    later = await deliver_due(app.engine, smtp(relay), clock)
+
+    assert report.failed == 1 and later.sent == later.failed == later.retrying == 0
+    [row] = rows(app)
+    assert row.state == "failed"
+    assert row.last_error == "550 5.1.1 <nobody@acme.test>: Recipient address rejected"
+    assert relay.received == []
+
+
+async def test_an_unreachable_relay_is_a_temporary_failure_that_ends_the_batch(
+    app: App, clock: FixedClock
+) -> None:
+    queue_mails(app, clock, "a@acme.test", "b@acme.test")
+    with socket.socket() as unused:  # bound, never listening: connections are refused
+        unused.bind((HOST, 0))
+        nobody_listens = SmtpTransport(HOST, unused.getsockname()[1], timeout=2)
+        report = await deliver_due(app.engine, nobody_listens, clock)
+
+    first, second = rows(app)
+    assert (report.sent, report.retrying, report.failed) == (0, 1, 0)
+    assert first.state == "queued" and (first.last_error or "").startswith("cannot connect to")
+    assert first.next_attempt_at == clock.now() + DEFAULT_BACKOFF.delay(1)
+    assert (second.state, second.attempts, second.next_attempt_at) == ("queued", 0, clock.now())
+
+
+async def test_maildir_transport_writes_the_exact_bytes_to_new(
+    app: App, clock: FixedClock, tmp_path: Path
+) -> None:
+    [(_, raw)] = queue_mails(app, clock, "a@acme.test")
+
+    report = await deliver_due(app.engine, MaildirTransport(tmp_path / "sent"), clock)
+
+    assert report.sent == 1
+    [stored] = list((tmp_path / "sent" / "new").iterdir())
+    assert stored.read_bytes() == raw
+    assert list((tmp_path / "sent" / "tmp").iterdir()) == []
+
+
+def delivery_report(message_id: str, *, action: str, report_type: str = "delivery-status") -> bytes:
+    """A DSN (RFC 3464) from the relay about the mail with `message_id`, like Postfix writes."""
+    return (
+        "From: MAILER-DAEMON@relay.test (Mail Delivery System)\r\n"
+        f"To: {BOUNCES}\r\n"
+        "Subject: Undelivered Mail Returned to Sender\r\n"
+        "Auto-Submitted: auto-replied\r\n"
+        "MIME-Version: 1.0\r\n"
+        f'Content-Type: multipart/report; report-type={report_type}; boundary="b"\r\n'
+        "\r\n--b\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n"
+        "\r\n--b\r\nContent-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; relay.test\r\n\r\n"
+        "Final-Recipient: rfc822; nobody@acme.test\r\n"
+        f"Action: {action}\r\nStatus: 5.1.1\r\n"
+        "Diagnostic-Code: smtp; 550 5.1.1 <nobody@acme.test>:\r\n"
+        "    Recipient address rejected: User unknown\r\n"
+        "\r\n--b\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+        f"From: Example Support <support@example.com>\r\nMessage-ID: <{message_id}>\r\n"
+        "\r\n--b--\r\n"
+    ).encode()
+
+
+async def test_a_bounce_fails_the_sent_row_and_an_operator_can_retry_it(
+    app: App, clock: FixedClock, relay: Relay
+) -> None:
+    [(item_id, _)] = queue_mails(app, clock, "nobody@acme.test")
+    await deliver_due(app.engine, smtp(relay), clock)
+    [row] = rows(app)
+
+    with unit_of_work(app.engine) as session:
+        matched = match_bounce(session, raw=delivery_report(row.message_id, action="failed"))
+        assert matched is not None and matched.id == item_id
+    [row] = rows(app)
+    assert row.state == "failed"
+    assert row.last_error == (
+        "bounced: nobody@acme.test: 5.1.1 smtp; 550 5.1.1 <nobody@acme.test>: "
+        "Recipient address rejected: User unknown"
+    )
+
+    with unit_of_work(app.engine) as session:
+        retry(session, item_id=item_id, now=clock.now())
+    report = await deliver_due(app.engine, smtp(relay), clock)
+    assert report.sent == 1 and len(relay.received) == 2
+
+
+async def test_a_delay_notice_matches_its_row_but_fails_nothing(
+    app: App, clock: FixedClock, relay: Relay
+) -> None:
+    queue_mails(app, clock, "nobody@acme.test")
+    await deliver_due(app.engine, smtp(relay), clock)
+    [row] = rows(app)
+
+    with unit_of_work(app.engine) as session:
+        matched = match_bounce(session, raw=delivery_report(row.message_id, action="delayed"))
+        receipt = delivery_report(row.message_id, action="", report_type="disposition-notification")
+        assert match_bounce(session, raw=receipt) is None
+
+    assert matched is not None and matched.id == row.id
+    assert rows(app)[0].state == "sent"
+
+
+def test_automatic_mail_to_one_address_is_limited_per_hour(app: App, clock: FixedClock) -> None:
+    queue_mails(app, clock, *["a@acme.test"] * 5)
+
+    def allowed(recipient: str) -> bool:
+        with unit_of_work(app.engine) as session:
+            return auto_reply_allowed(
+                session, recipient=recipient, now=clock.now(), limit_per_hour=5
+            )
+
+    assert not allowed("A@acme.test")
+    assert allowed("b@acme.test")
+    clock.advance(timedelta(hours=1))
+    assert allowed("a@acme.test")

@@ -1,0 +1,158 @@
+"""Mail templates: message content stays data, the sandbox holds, overrides win and are checked."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import pytest
+from jinja2 import UndefinedError
+from jinja2.sandbox import SecurityError
+
+from maildesk.outbound.render import (
+    SAMPLE_CONTEXTS,
+    TEMPLATE_NAMES,
+    Renderer,
+    check_templates,
+)
+
+
+def context(name: str, **changes: Any) -> dict[str, Any]:
+    return {**SAMPLE_CONTEXTS[name], **changes}
+
+
+def write(folder: Path, files: dict[str, str]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for filename, source in files.items():
+        (folder / filename).write_text(source)
+    return folder
+
+
+def test_template_syntax_in_a_subject_is_sent_back_literally() -> None:
+    rendered = Renderer().render("ack", context("ack", subject="{{ 7*7 }} {% if x %}{# c #}"))
+
+    assert rendered.subject == "Re: {{ 7*7 }} {% if x %}{# c #}"
+    assert "{{ 7*7 }} {% if x %}{# c #}" in rendered.text
+    assert "{{ 7*7 }} {% if x %}{# c #}" in rendered.html
+    assert "49" not in rendered.text
+
+
+def test_customer_text_is_escaped_in_html_and_verbatim_in_text() -> None:
+    text = '<script>alert("x")</script>\nTom & Jerry'
+    rendered = Renderer().render("notify_new", context("notify_new", text=text))
+
+    assert text in rendered.text
+    assert "<script>" not in rendered.html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;<br>\nTom &amp; Jerry" in rendered.html
+
+
+def test_a_template_reaching_for_python_internals_is_stopped(tmp_path: Path) -> None:
+    override = write(tmp_path, {"ack.txt": "{{ ''.__class__.__mro__ }}"})
+
+    with pytest.raises(SecurityError):
+        Renderer(override).render("ack", context("ack"))
+
+
+def test_a_missing_context_key_is_an_error_not_an_empty_string() -> None:
+    incomplete = context("ack")
+    del incomplete["requester_name"]
+
+    with pytest.raises(UndefinedError, match="requester_name"):
+        Renderer().render("ack", incomplete)
+
+
+def test_the_override_directory_wins_file_by_file(tmp_path: Path) -> None:
+    override = write(tmp_path, {"ack.subject.txt": "Got it: {{ subject }}"})
+
+    rendered = Renderer(override).render("ack", context("ack"))
+
+    assert rendered.subject == "Got it: Printer on fire"
+    assert rendered.text == Renderer().render("ack", context("ack")).text
+
+
+@pytest.mark.parametrize("name", TEMPLATE_NAMES)
+def test_every_builtin_template_renders_all_parts_without_external_resources(name: str) -> None:
+    rendered = Renderer().render(name, SAMPLE_CONTEXTS[name])
+
+    assert rendered.subject and "\n" not in rendered.subject
+    assert "TKT-42" in rendered.text and "TKT-42" in rendered.html
+    assert rendered.html.lstrip().startswith("<!DOCTYPE html>")
+    assert not re.search(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", rendered.html)
+    assert "<img" not in rendered.html and "<link" not in rendered.html
+
+
+@pytest.mark.parametrize("name", ["notify_new", "notify_reply", "notify_assigned", "sla_warning"])
+def test_agent_notices_say_they_can_be_answered_with_commands(name: str) -> None:
+    rendered = Renderer().render(name, SAMPLE_CONTEXTS[name])
+
+    assert "#assign me" in rendered.text and "#assign me" in rendered.html
+
+
+def test_agent_reply_shows_the_agent_the_reply_and_quotes_the_given_history() -> None:
+    history = [
+        {"author_name": "Carol", "date": "23 Nov 09:00", "text": "It burns.\nStill."},
+        {"author_name": "Alice", "date": "23 Nov 08:00", "text": "Earlier answer."},
+    ]
+    rendered = Renderer().render(
+        "agent_reply", context("agent_reply", text="Sent a technician.", history=history)
+    )
+
+    assert rendered.text.index("Sent a technician.") < rendered.text.index("Alice")
+    assert "On 23 Nov 09:00, Carol wrote:\n> It burns.\n> Still." in rendered.text
+    assert "> Earlier answer." in rendered.text
+
+
+def test_rating_request_offers_five_mailto_links_prefilling_a_reply() -> None:
+    address = "support+TKT-42.abcdefghijklmnop@example.com"
+    rendered = Renderer().render("rating_request", context("rating_request", reply_address=address))
+
+    links = re.findall(r'href="(mailto:[^"]+)"', rendered.html)
+    assert len(links) == 5
+    for score, link in enumerate(links, start=1):
+        parts = urlsplit(link.replace("&amp;", "&"))
+        query = parse_qs(parts.query)
+        assert unquote(parts.path) == address
+        assert query["body"] == [str(score)]
+        assert query["subject"] == ["Re: [TKT-42] Printer on fire"]
+    assert "Reply with a number 1-5 and a comment" in rendered.text
+
+
+def test_check_templates_finds_nothing_wrong_with_the_builtins() -> None:
+    assert check_templates(Renderer()) == []
+
+
+def test_check_templates_reports_a_broken_override_with_its_line(tmp_path: Path) -> None:
+    override = write(tmp_path, {"ack.txt": "Hello\n{% if %}\n"})
+
+    problems = check_templates(Renderer(override))
+
+    assert any(p.startswith(f"template {override / 'ack.txt'}:2:") for p in problems), problems
+
+
+def test_check_templates_reports_an_override_using_an_unknown_variable(tmp_path: Path) -> None:
+    files = {"ack.subject.txt": "{{ ticket_title }}", "ack.txt": "x", "ack.html": "x"}
+    override = write(tmp_path, files)
+
+    problems = check_templates(Renderer(override))
+
+    assert problems == ["template ack.subject.txt: UndefinedError: 'ticket_title' is undefined"]
+
+
+def test_check_templates_reports_a_partial_override(tmp_path: Path) -> None:
+    override = write(tmp_path, {"ack.txt": "Thanks, {{ requester_name }}."})
+
+    problems = check_templates(Renderer(override))
+
+    assert len(problems) == 1 and problems[0].startswith("template ack: the override directory")
+
+
+def test_check_templates_reports_missing_templates_and_directory(tmp_path: Path) -> None:
+    builtin = write(tmp_path / "builtin", {"ack.subject.txt": "x", "ack.txt": "x"})
+
+    problems = check_templates(Renderer(tmp_path / "nowhere", builtin_dir=builtin))
+
+    assert problems[0] == f"templates override directory {tmp_path / 'nowhere'} does not exist"
+    assert "template ack.html: missing (neither in the override directory nor built in)" in problems
+    assert not any(p.startswith("template ack.txt") for p in problems)
