@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
 from maildesk.clock import Clock, SystemClock
 from maildesk.config import Settings
 from maildesk.db import make_engine, require_current_schema, unit_of_work
+from maildesk.desk import Desk
 from maildesk.errors import ConfigError
 from maildesk.ingest.origin import Accepted, AcceptFn, Origin
-from maildesk.pipeline.work import Desk
+from maildesk.outbound.render import Renderer
+from maildesk.outbound.sender import TransportSettings
 from maildesk.services.attachments import AttachmentStore
 from maildesk.services.inbox import Stored, store_raw
 from maildesk.services.sync import sync_config
@@ -44,8 +47,29 @@ def open_app(settings: Settings, *, clock: Clock | None = None, check_schema: bo
         clock=clock or SystemClock(),
         store=AttachmentStore(settings.path(settings.desk.attachments_dir)),
         secrets=(secret, *settings.desk.old_secrets),
+        renderer=Renderer(template_override(settings)),
     )
     return App(engine=engine, desk=desk)
+
+
+def transport_settings(settings: Settings) -> TransportSettings:
+    outbound = settings.outbound
+    return TransportSettings(
+        kind=outbound.transport,
+        maildir=settings.path(outbound.maildir),
+        host=outbound.host,
+        port=outbound.port,
+        starttls=outbound.starttls,
+        tls=outbound.tls,
+        username=outbound.username,
+        password=outbound.resolved_password(),
+        timeout=outbound.timeout_seconds,
+    )
+
+
+def template_override(settings: Settings) -> Path | None:
+    directory = settings.outbound.templates_dir
+    return settings.path(directory) if directory else None
 
 
 def accept_raw(app: App, raw: bytes, origin: Origin) -> Stored:

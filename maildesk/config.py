@@ -151,6 +151,28 @@ class OutboundSettings(_Section):
     maildir: str = "var/sent"
     host: str = "127.0.0.1"
     port: int = Field(25, ge=1, le=65535)
+    tls: bool = False
+    starttls: bool = False
+    username: str | None = None
+    password: str | None = None
+    password_env: str | None = None
+    timeout_seconds: float = Field(60.0, gt=0)
+    templates_dir: str | None = None
+    ack_limit: int = Field(5, ge=0)
+    retry_first: Duration = timedelta(minutes=1)
+    retry_max_interval: Duration = timedelta(hours=1)
+    give_up_after: Duration = timedelta(days=4)
+    poll_seconds: float = Field(10.0, gt=0)
+    batch_size: int = Field(50, ge=1)
+
+    def resolved_password(self) -> str | None:
+        return _secret(self.password, self.password_env)
+
+    @model_validator(mode="after")
+    def _exclusive_tls(self) -> OutboundSettings:
+        if self.tls and self.starttls:
+            raise ValueError("tls and starttls are exclusive")
+        return self
 
 
 class QueueSettings(_Section):

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from maildesk.app import App
+from maildesk.app import App, transport_settings
 from maildesk.errors import TransientError
+from maildesk.outbound.sender import deliver_due_sync, make_transport
 from maildesk.pipeline.runner import drain
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,22 @@ def process_inbox(app: App) -> int:
         return 0
 
 
-JOBS = (("inbox", process_inbox),)
+def send_outbox(app: App) -> int:
+    """Deliver due outbound mail (the daemon's sender does this continuously)."""
+    transport = make_transport(transport_settings(app.settings))
+    report = deliver_due_sync(
+        app.engine,
+        transport,
+        app.desk.clock,
+        batch=app.settings.outbound.batch_size,
+        backoff=app.desk.backoff(),
+    )
+    for problem in report.problems:
+        log.warning("%s", problem)
+    return report.sent
+
+
+JOBS = (("inbox", process_inbox), ("outbox", send_outbox))
 
 
 def tick(app: App) -> TickReport:

@@ -11,11 +11,20 @@ from collections.abc import Sequence
 
 import typer
 
-from maildesk.cli import blacklist, config_cmd, db_cmd, inbox, ingest_cmd, run_cmd, ticket
+from maildesk.cli import (
+    blacklist,
+    config_cmd,
+    db_cmd,
+    inbox,
+    ingest_cmd,
+    outbox,
+    run_cmd,
+    ticket,
+)
 from maildesk.cli.root import app
 from maildesk.errors import MaildeskError
 
-for _module in (config_cmd, db_cmd, ingest_cmd, run_cmd, ticket, inbox, blacklist):
+for _module in (config_cmd, db_cmd, ingest_cmd, run_cmd, ticket, inbox, outbox, blacklist):
     _module.register(app)
 
 

@@ -7,10 +7,12 @@ from pathlib import Path
 
 import typer
 
+from maildesk.app import template_override
 from maildesk.cli.root import state
 from maildesk.config import Settings, load_settings
 from maildesk.db import make_engine, require_current_schema, upgrade
 from maildesk.errors import ConfigError, MaildeskError
+from maildesk.outbound.render import Renderer, check_templates
 
 INITIAL_CONFIG = """\
 # maildesk configuration. Every key, with its default, is documented in config.example.toml.
@@ -54,7 +56,7 @@ def init(
 
 
 def problems(settings: Settings) -> list[str]:
-    """Problems beyond the schema: secrets, mailboxes, database."""
+    """Problems beyond the schema: secrets, mailboxes, templates, database."""
     found = []
     if not settings.desk.resolved_secret():
         found.append(f"desk.secret: not set (set ${settings.desk.secret_env} or desk.secret)")
@@ -63,6 +65,9 @@ def problems(settings: Settings) -> list[str]:
             found.append(f"imap[{index}].password: not set (password or password_env)")
         if mailbox.tls and mailbox.starttls:
             found.append(f"imap[{index}]: tls and starttls are exclusive")
+    found += [
+        f"templates: {line}" for line in check_templates(Renderer(template_override(settings)))
+    ]
     try:
         require_current_schema(make_engine(settings.database_url()))
     except MaildeskError as exc:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from maildesk.addresses import local_part_matches
 from maildesk.mail import InboundMail
 from maildesk.models import Attachment, Message, Ticket
+from maildesk.pipeline import announce
 from maildesk.pipeline.work import Append, Create, StageEnv, Work
 from maildesk.quotes import strip_quoted
 from maildesk.services.contacts import get_or_create_contact
@@ -23,11 +24,10 @@ from maildesk.services.tickets import (
 
 
 def _store_message(
-    env: StageEnv, ticket: Ticket, work: Work, role: str, visibility: str
+    env: StageEnv, ticket: Ticket, work: Work, role: str, visibility: str, text: str
 ) -> Message:
     mail = work.parsed()
     sender = mail.sender or (mail.from_[0] if mail.from_ else None)
-    text = mail.text if role == "system" else strip_quoted(mail.text)
     message = add_message(
         env.session,
         ticket=ticket,
@@ -87,7 +87,7 @@ def _add_cc_participants(env: StageEnv, ticket: Ticket, mail: InboundMail, actor
             )
 
 
-def create(env: StageEnv, work: Work, plan: Create) -> Ticket:
+def create(env: StageEnv, work: Work, plan: Create, text: str) -> Ticket:
     mail, settings = work.parsed(), env.desk.settings
     assert mail.sender is not None
     actor = Actor(mail.sender.email, f"mail:{work.item_id}")
@@ -107,7 +107,7 @@ def create(env: StageEnv, work: Work, plan: Create) -> Ticket:
         actor=actor,
         now=env.now,
     )
-    _store_message(env, ticket, work, role="customer", visibility="public")
+    _store_message(env, ticket, work, role="customer", visibility="public", text=text)
     _add_cc_participants(env, ticket, mail, actor)
     if plan.linked_to is not None:
         _link_new_ticket(env, work, ticket, plan, actor)
@@ -154,13 +154,15 @@ def _link_new_ticket(env: StageEnv, work: Work, ticket: Ticket, plan: Create, ac
     )
 
 
-def append(env: StageEnv, work: Work, plan: Append) -> tuple[Ticket, str]:
+def append(env: StageEnv, work: Work, plan: Append, text: str) -> tuple[Ticket, str]:
     """Append the mail to its ticket; returns the ticket and the outcome (appended/reopened)."""
     mail, session = work.parsed(), env.session
     ticket = session.get(Ticket, plan.ticket_id)
     assert ticket is not None and work.thread is not None
     actor = Actor(mail.sender.email if mail.sender else "system", f"mail:{work.item_id}")
-    message = _store_message(env, ticket, work, role=plan.role, visibility=plan.visibility)
+    message = _store_message(
+        env, ticket, work, role=plan.role, visibility=plan.visibility, text=text
+    )
     record_event(
         session,
         ticket=ticket,
@@ -192,8 +194,21 @@ def append(env: StageEnv, work: Work, plan: Append) -> tuple[Ticket, str]:
 
 
 def carry_out(env: StageEnv, work: Work) -> tuple[Ticket, str]:
+    """Do what the plan says, then tell whoever must hear of it (in the same transaction)."""
     plan = work.plan
+    raw_text = work.parsed().text
+    text = raw_text if work.automatic else strip_quoted(raw_text)
     if isinstance(plan, Create):
-        return create(env, work, plan), "created"
+        ticket = create(env, work, plan, text)
+        announce.new_ticket(env, work, ticket, text)
+        return ticket, "created"
     assert isinstance(plan, Append)
-    return append(env, work, plan)
+    ticket, outcome = append(env, work, plan, text)
+    if plan.role == "customer":
+        sender = work.parsed().sender
+        announce.customer_reply(env, ticket, text, sender.email if sender else "")
+    elif plan.role == "agent":
+        announce.agent_reply(env, work, ticket, text)
+    else:
+        announce.system_mail(env, work)
+    return ticket, outcome

@@ -7,21 +7,9 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from maildesk.clock import Clock
-from maildesk.config import Settings
+from maildesk.desk import Desk
 from maildesk.mail import InboundMail
 from maildesk.pipeline.disposition import Disposition
-from maildesk.services.attachments import AttachmentStore
-
-
-@dataclass(frozen=True)
-class Desk:
-    """Everything a stage needs besides the session: settings, time, file store, secrets."""
-
-    settings: Settings
-    clock: Clock
-    store: AttachmentStore
-    secrets: tuple[str, ...]
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,16 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from maildesk.errors import NotFound
-from maildesk.models import Agent, Contact, Event, Message, Participant, Ticket, TicketLink
+from maildesk.models import (
+    Agent,
+    Contact,
+    Event,
+    Message,
+    OutboxItem,
+    Participant,
+    Ticket,
+    TicketLink,
+)
 
 
 @dataclass(frozen=True)
@@ -163,13 +172,18 @@ def follow_merges(session: Session, ticket: Ticket) -> Ticket:
 
 
 def ticket_for_message_ids(session: Session, *, ids: Sequence[str]) -> tuple[int, str] | None:
-    """The ticket holding the latest-named of these Message-IDs, with the ID that matched."""
+    """The ticket holding (or sent) the latest-named of these Message-IDs, and that ID."""
     if not ids:
         return None
     rows = session.exec(
         select(Message.message_id, Message.ticket_id).where(col(Message.message_id).in_(ids))
     ).all()
-    found = {message_id: ticket_id for message_id, ticket_id in rows}
+    sent = session.exec(
+        select(OutboxItem.message_id, OutboxItem.ticket_id).where(
+            col(OutboxItem.message_id).in_(ids), col(OutboxItem.ticket_id).is_not(None)
+        )
+    ).all()
+    found = {message_id: ticket_id for message_id, ticket_id in [*sent, *rows] if ticket_id}
     for message_id in reversed(ids):
         if message_id in found:
             return found[message_id], message_id

@@ -1,7 +1,8 @@
 """thread-match: which ticket a mail belongs to, by what evidence, and who the sender is to it.
 
-Evidence, strongest first: a signed reply address, In-Reply-To/References naming a stored or
-sent Message-ID, the subject tag. Evidence locates; the sender's relation decides what happens.
+Evidence, strongest first: a signed reply address, the mail a bounce reports on,
+In-Reply-To/References naming a stored or sent Message-ID, the subject tag.
+Evidence locates; the sender's relation decides what happens.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from maildesk.models import Contact, Ticket
 from maildesk.pipeline.disposition import CONTINUE, hold
 from maildesk.pipeline.work import StageEnv, Step, ThreadMatch, Work
 from maildesk.services.contacts import find_agent, organisation_domain
+from maildesk.services.outbox import parse_bounce
 from maildesk.services.tickets import (
     find_ticket,
     follow_merges,
@@ -52,6 +54,16 @@ def _by_message_ids(mail: InboundMail, session: Session) -> tuple[Ticket, str] |
             if ticket is not None:
                 return ticket, f"{header} <{found[1]}>"
     return None
+
+
+def _by_bounce(work: Work, session: Session) -> tuple[Ticket, str] | None:
+    """A delivery status report locates the ticket of the mail it is about."""
+    if work.parsed().content_type != "multipart/report":
+        return None
+    bounce = parse_bounce(work.raw)
+    found = ticket_for_message_ids(session, ids=bounce.message_ids[::-1]) if bounce else None
+    ticket = session.get(Ticket, found[0]) if found else None
+    return (ticket, f"bounce of <{found[1]}>") if ticket and found else None
 
 
 def _by_subject_tag(mail: InboundMail, env: StageEnv) -> tuple[Ticket, str] | None:
@@ -91,7 +103,12 @@ def run(work: Work, env: StageEnv) -> Step:
             ), work
     signed = _by_signed_address(work, env)
     located = (signed[0], signed[1]) if signed else None
-    located = located or _by_message_ids(mail, env.session) or _by_subject_tag(mail, env)
+    located = (
+        located
+        or _by_bounce(work, env.session)
+        or _by_message_ids(mail, env.session)
+        or _by_subject_tag(mail, env)
+    )
     if located is None:
         return CONTINUE, work
     ticket = follow_merges(env.session, located[0])

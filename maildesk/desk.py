@@ -1,0 +1,37 @@
+"""Desk: what every use case needs besides a session — settings, time, files, secrets, templates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from maildesk.clock import Clock
+from maildesk.config import Settings
+from maildesk.outbound.compose import DeskIdentity
+from maildesk.outbound.render import Renderer
+from maildesk.services.attachments import AttachmentStore
+from maildesk.services.outbox import Backoff
+
+
+@dataclass(frozen=True)
+class Desk:
+    settings: Settings
+    clock: Clock
+    store: AttachmentStore
+    secrets: tuple[str, ...]  # current first; older ones still verify
+    renderer: Renderer
+
+    @property
+    def secret(self) -> str:
+        return self.secrets[0]
+
+    @property
+    def identity(self) -> DeskIdentity:
+        return DeskIdentity(name=self.settings.desk.name, address=self.settings.desk.address)
+
+    def backoff(self) -> Backoff:
+        outbound = self.settings.outbound
+        return Backoff(
+            first=outbound.retry_first,
+            cap=outbound.retry_max_interval,
+            give_up_after=outbound.give_up_after,
+        )

@@ -1,0 +1,233 @@
+"""Who gets which mail when a ticket changes: acks, agent notices, relayed agent replies.
+
+Each function renders, composes and queues in the caller's transaction (never commits).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from maildesk.addresses import local_part_matches
+from maildesk.desk import Desk
+from maildesk.mail import Address
+from maildesk.models import Agent, Contact, Message, OutboxItem, Participant, Ticket
+from maildesk.outbound.compose import OutboundSpec, reply_address
+from maildesk.services.outbox import auto_reply_allowed, enqueue_spec
+
+
+def _base_context(desk: Desk, ticket: Ticket, requester: Contact) -> dict[str, Any]:
+    return {
+        "desk_name": desk.settings.desk.name,
+        "ref": ticket.ref,
+        "subject": ticket.subject,
+        "requester_name": requester.name or requester.email,
+        "requester_email": requester.email,
+        "priority": ticket.priority,
+    }
+
+
+def _thread_ids(session: Session, ticket: Ticket) -> tuple[str | None, tuple[str, ...]]:
+    """In-Reply-To (the latest public message) and References (all public ones, oldest first)."""
+    ids = [
+        m
+        for m in session.exec(
+            select(Message.message_id)
+            .where(Message.ticket_id == ticket.id, Message.visibility == "public")
+            .order_by(col(Message.id))
+        )
+        if m
+    ]
+    return (ids[-1] if ids else None), tuple(ids)
+
+
+def _queue(
+    session: Session,
+    desk: Desk,
+    ticket: Ticket,
+    *,
+    template: str,
+    kind: str,
+    context: dict[str, Any],
+    to: tuple[Address, ...],
+    now: datetime,
+    automatic: bool,
+    agent_email: str | None = None,
+) -> OutboxItem:
+    assert ticket.ref is not None
+    in_reply_to, references = _thread_ids(session, ticket)
+    spec = OutboundSpec(
+        desk=desk.identity,
+        kind=kind,
+        ticket_ref=ticket.ref,
+        recipients=to,
+        rendered=desk.renderer.render(template, context),
+        date=now,
+        in_reply_to=in_reply_to,
+        references=references,
+        reply_to=reply_address(
+            desk_address=desk.settings.desk.address,
+            ref=ticket.ref,
+            secret=desk.secret,
+            agent_email=agent_email,
+        ),
+        automatic=automatic,
+    )
+    return enqueue_spec(session, spec=spec, ticket_id=ticket.id, now=now)
+
+
+def acknowledge(session: Session, *, desk: Desk, ticket: Ticket, now: datetime) -> str | None:
+    """Acknowledge a new ticket to its requester; returns why not, or None when queued."""
+    requester = session.get(Contact, ticket.requester_id)
+    assert requester is not None
+    queues = {q.name: q for q in desk.settings.effective_queues()}
+    if ticket.queue in queues and not queues[ticket.queue].acknowledge:
+        return f"queue {ticket.queue} sends no acknowledgements"
+    if local_part_matches(requester.email, desk.settings.desk_addresses()):
+        return "the requester is one of the desk's own addresses"
+    limit = desk.settings.outbound.ack_limit
+    if not auto_reply_allowed(session, recipient=requester.email, now=now, limit_per_hour=limit):
+        return f"{requester.email} already had {limit} automatic mails this hour"
+    _queue(
+        session,
+        desk,
+        ticket,
+        template="ack",
+        kind="ack",
+        automatic=True,
+        now=now,
+        context=_base_context(desk, ticket, requester),
+        to=(Address(requester.email, requester.name),),
+    )
+    return None
+
+
+def queue_agents(session: Session, *, queue: str) -> list[Agent]:
+    agents = session.exec(
+        select(Agent).where(col(Agent.active).is_(True), col(Agent.away).is_(False))
+    )
+    return [a for a in agents if queue in a.queues or (a.role == "supervisor" and not a.queues)]
+
+
+def notify_agents(
+    session: Session,
+    *,
+    desk: Desk,
+    ticket: Ticket,
+    template: str,
+    agents: list[Agent],
+    text: str,
+    now: datetime,
+    extra: dict[str, Any] | None = None,
+) -> int:
+    """One notice per agent, each with that agent's own signed Reply-To."""
+    requester = session.get(Contact, ticket.requester_id)
+    assert requester is not None
+    sent = 0
+    for agent in agents:
+        context = _base_context(desk, ticket, requester) | {
+            "agent_name": agent.name or agent.email,
+            "text": text,
+            "queue": ticket.queue,
+            "status": ticket.status,
+            **(extra or {}),
+        }
+        _queue(
+            session,
+            desk,
+            ticket,
+            template=template,
+            kind="notify",
+            automatic=True,
+            now=now,
+            context=context,
+            to=(Address(agent.email, agent.name),),
+            agent_email=agent.email,
+        )
+        sent += 1
+    return sent
+
+
+def reply_recipients(session: Session, *, ticket: Ticket) -> list[Agent]:
+    """Who hears of a customer reply: the assignee, else the queue's agents."""
+    if ticket.assignee_id is not None:
+        assignee = session.get(Agent, ticket.assignee_id)
+        if assignee is not None and assignee.active:
+            return [assignee]
+    return queue_agents(session, queue=ticket.queue)
+
+
+def public_history(session: Session, *, ticket: Ticket, limit: int = 10) -> list[dict[str, str]]:
+    """The latest public messages, newest first: internal notes never leave the desk."""
+    rows = session.exec(
+        select(Message)
+        .where(Message.ticket_id == ticket.id, Message.visibility == "public")
+        .order_by(col(Message.id).desc())
+        .limit(limit)
+    )
+    return [
+        {
+            "author_name": m.author_name or m.author,
+            "date": m.created_at.strftime("%Y-%m-%d %H:%M UTC"),
+            "text": m.text,
+        }
+        for m in rows
+    ]
+
+
+def customer_recipients(session: Session, *, ticket: Ticket) -> tuple[Address, ...]:
+    """The requester, then every Cc'd participant."""
+    rows = session.exec(
+        select(Contact, Participant.role)
+        .join(Participant, col(Participant.contact_id) == col(Contact.id))
+        .where(Participant.ticket_id == ticket.id)
+        .order_by(col(Participant.role).desc(), col(Contact.email))
+    )
+    return tuple(Address(contact.email, contact.name) for contact, _role in rows)
+
+
+def relay_agent_reply(
+    session: Session, *, desk: Desk, ticket: Ticket, agent: Agent, text: str, now: datetime
+) -> OutboxItem | None:
+    """Send an agent's public reply to the requester and Cc'd participants."""
+    requester = session.get(Contact, ticket.requester_id)
+    assert requester is not None
+    to = customer_recipients(session, ticket=ticket)
+    if not to:
+        return None
+    history = public_history(session, ticket=ticket)[1:]  # the reply itself is the newest
+    context = _base_context(desk, ticket, requester) | {
+        "agent_name": agent.name or agent.email,
+        "text": text,
+        "history": history,
+    }
+    return _queue(
+        session,
+        desk,
+        ticket,
+        template="agent_reply",
+        kind="agent-reply",
+        automatic=False,
+        now=now,
+        context=context,
+        to=to,
+    )
+
+
+def notify_status(session: Session, *, desk: Desk, ticket: Ticket, now: datetime) -> OutboxItem:
+    requester = session.get(Contact, ticket.requester_id)
+    assert requester is not None
+    context = _base_context(desk, ticket, requester) | {"status": ticket.status}
+    return _queue(
+        session,
+        desk,
+        ticket,
+        template="status_changed",
+        kind="status",
+        automatic=False,
+        now=now,
+        context=context,
+        to=customer_recipients(session, ticket=ticket),
+    )
