@@ -6,11 +6,14 @@ MAILDESK_TEST_DATABASE_URL and is skipped (laptop) or required (CI) via tests/se
 
 from __future__ import annotations
 
+import email.policy
 import os
 import shutil
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from email import message_from_bytes
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +29,7 @@ from maildesk.ingest.origin import Origin
 from maildesk.pipeline.runner import Outcome, process_one
 from maildesk.services.tickets import get_ticket
 from maildesk.services.views import ticket_detail
+from maildesk.timed import send_outbox
 from tests.services import missing_service
 
 PG_ENV = "MAILDESK_TEST_DATABASE_URL"
@@ -71,7 +75,7 @@ def postgres_url() -> Iterator[str]:
     try:
         with admin.begin() as connection:
             connection.execute(text(f"CREATE SCHEMA {schema}"))
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         missing_service(f"PostgreSQL at {base} unreachable: {exc}")
     sep = "&" if "?" in base else "?"  # type: ignore[operator]
     url = f"{base}{sep}options=-csearch_path%3D{schema}"
@@ -132,6 +136,7 @@ class Desk:
     def __init__(self, app: App, clock: FixedClock) -> None:
         self.app = app
         self.clock = clock
+        self._seen: set[str] = set()
 
     def receives(self, raw: bytes, *, envelope_to: tuple[str, ...] = ()) -> Outcome:
         stored = accept_raw(self.app, raw, Origin(transport="pipe", envelope_to=envelope_to))
@@ -139,6 +144,21 @@ class Desk:
         outcome = process_one(self.app.engine, self.app.desk, item_id=stored.item_id)
         assert outcome is not None
         return outcome
+
+    def sent(self) -> list[EmailMessage]:
+        """Deliver due outbound mail to the Maildir; return what arrived since the last call."""
+        send_outbox(self.app)
+        folder = Path(self.app.settings.path(self.app.settings.outbound.maildir)) / "new"
+        new = (
+            sorted(p for p in folder.glob("*") if p.name not in self._seen)
+            if folder.exists()
+            else []
+        )
+        self._seen.update(p.name for p in new)
+        return [
+            message_from_bytes(p.read_bytes(), policy=email.policy.default)  # type: ignore[misc]
+            for p in new
+        ]
 
     def ticket(self, ref: str) -> dict[str, Any]:
         with unit_of_work(self.app.engine) as session:

@@ -61,6 +61,7 @@ class MaildirTransport:
     """Writes each mail's exact bytes into `<path>/new/` (the folder is created)."""
 
     def __init__(self, path: Path) -> None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)  # a fresh desk has no var/ yet
         self.maildir = mailbox.Maildir(path, create=True)
 
     async def send(self, envelope: Envelope) -> SendResult:

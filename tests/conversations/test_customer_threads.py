@@ -25,7 +25,7 @@ def test_a_customer_reply_with_in_reply_to_is_appended(desk: Desk) -> None:
             subject="Re: Printer on fire",
             message_id="m2@acme.test",
             in_reply_to="m1@acme.test",
-            body="Still burning.\n\nOn Mon, 23 Nov 2026 at 09:00, Example Support wrote:\n> Help, it burns.\n",
+            body="Still burning.\n\nOn Mon, 23 Nov 2026 at 09:00, Support wrote:\n> Help!\n",
         )
     )
     assert (reply.outcome, reply.ticket) == ("appended", first.ticket)

@@ -1,0 +1,157 @@
+"""Conversations through the outbox: acks, notices and relayed agent replies, as mail arrives."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import getaddresses
+from pathlib import Path
+
+from maildesk.addresses import parse_signed, verify
+from maildesk.app import open_app
+from tests.conftest import Desk, make_settings
+from tests.mails import mail
+
+
+def _to(message: EmailMessage) -> list[str]:
+    return [a for _, a in getaddresses([str(message["To"])])]
+
+
+def _body(message: EmailMessage) -> str:
+    part = message.get_body(preferencelist=("plain",))
+    assert part is not None
+    return str(part.get_content())
+
+
+def _one_to(sent: list[EmailMessage], address: str) -> EmailMessage:
+    found = [m for m in sent if _to(m) == [address]]
+    assert len(found) == 1, [(_to(m), m["Subject"]) for m in sent]
+    return found[0]
+
+
+def test_a_new_ticket_is_acknowledged_with_its_tag_thread_and_signed_reply_to(desk: Desk) -> None:
+    created = desk.receives(mail(message_id="m1@acme.test"))
+    ack = _one_to(desk.sent(), "carol@acme.test")
+    assert ack["Subject"] == f"Re: [{created.ticket}] Printer on fire"
+    assert ack["In-Reply-To"] == "<m1@acme.test>"
+    assert ack["Auto-Submitted"] == "auto-replied"
+    reply_to = getaddresses([str(ack["Reply-To"])])[0][1]
+    signed = parse_signed(reply_to)
+    assert signed is not None and signed.ref == created.ticket
+    assert verify(signed, secrets_=desk.app.desk.secrets, role="customer")
+    assert created.ticket in _body(ack)
+
+
+def test_the_queues_agents_are_notified_with_their_own_signed_address(desk: Desk) -> None:
+    desk.receives(mail(message_id="m1@acme.test"))
+    sent = desk.sent()
+    for agent in ("alice@example.com", "bob@example.com"):
+        notice = _one_to(sent, agent)
+        signed = parse_signed(getaddresses([str(notice["Reply-To"])])[0][1])
+        assert signed is not None
+        assert verify(signed, secrets_=desk.app.desk.secrets, role=f"agent:{agent}")
+        assert "Help, it burns." in _body(notice)
+
+
+def test_a_customer_replying_to_the_ack_lands_on_the_ticket_three_ways(desk: Desk) -> None:
+    created = desk.receives(mail(message_id="m1@acme.test"))
+    ack = _one_to(desk.sent(), "carol@acme.test")
+    reply_to = getaddresses([str(ack["Reply-To"])])[0][1]
+    ack_id = str(ack["Message-ID"]).strip("<>")
+    by_address = desk.receives(mail(to=reply_to, subject="more", message_id="r1@acme.test"))
+    by_header = desk.receives(mail(subject="more", message_id="r2@acme.test", in_reply_to=ack_id))
+    by_tag = desk.receives(mail(subject=f"Re: [{created.ticket}] more", message_id="r3@acme.test"))
+    assert {o.ticket for o in (by_address, by_header, by_tag)} == {created.ticket}
+    assert by_address.reason == f"signed address {reply_to.lower()}"
+    assert by_header.reason == f"In-Reply-To <{ack_id}>"
+    assert by_tag.reason == f"subject tag [{created.ticket}]"
+
+
+def test_an_agent_reply_reaches_the_customer_and_cc_without_internal_notes(desk: Desk) -> None:
+    created = desk.receives(mail(message_id="m1@acme.test", cc="dave@acme.test"))
+    notice = _one_to(desk.sent(), "alice@example.com")
+    agent_address = getaddresses([str(notice["Reply-To"])])[0][1]
+    outcome = desk.receives(
+        mail(
+            sender="Alice <alice@example.com>",
+            to=agent_address,
+            subject=str(notice["Subject"]),
+            message_id="a1@example.com",
+            in_reply_to=str(notice["Message-ID"]).strip("<>"),
+            body="We sent a technician.\n\nOn Mon, 23 Nov 2026 at 09:00, Support wrote:\n> x\n",
+        )
+    )
+    assert (outcome.outcome, outcome.ticket) == ("appended", created.ticket)
+    relayed = [m for m in desk.sent() if "carol@acme.test" in _to(m)]
+    assert len(relayed) == 1
+    assert set(_to(relayed[0])) == {"carol@acme.test", "dave@acme.test"}
+    text = _body(relayed[0])
+    assert "We sent a technician." in text and "Help, it burns." in text
+    assert "Auto-Submitted" not in relayed[0]
+    ticket = desk.ticket(created.ticket or "")
+    assert ticket["status"] == "open"
+    assert any(e["type"] == "first-response" for e in ticket["events"])
+
+
+def test_an_unproven_agent_mail_is_held_and_relays_nothing(desk: Desk) -> None:
+    created = desk.receives(mail(message_id="m1@acme.test"))
+    desk.sent()
+    outcome = desk.receives(
+        mail(
+            sender="alice@example.com",
+            subject=f"Re: [{created.ticket}] Printer on fire",
+            message_id="fake@evil.test",
+            body="Refund approved.",
+        )
+    )
+    assert outcome.outcome == "held"
+    assert "unproven agent" in (outcome.reason or "")
+    assert desk.sent() == []
+
+
+def test_acknowledgements_to_one_sender_are_limited_per_hour(desk: Desk) -> None:
+    for n in range(7):
+        desk.receives(mail(subject=f"Question {n}", message_id=f"q{n}@acme.test"))
+    acks = [m for m in desk.sent() if _to(m) == ["carol@acme.test"]]
+    assert len(acks) == desk.app.settings.outbound.ack_limit == 5
+
+
+def test_no_ack_for_automatic_mail_or_mail_from_the_desk_itself(desk: Desk) -> None:
+    robot = mail(
+        sender="robot@acme.test", message_id="b1@acme.test", headers={"Precedence": "bulk"}
+    )
+    desk.receives(robot)
+    desk.receives(mail(sender="support@example.com", message_id="self@example.com"))
+    recipients = [_to(m) for m in desk.sent()]
+    assert ["robot@acme.test"] not in recipients
+    assert ["support@example.com"] not in recipients
+
+
+def test_two_desks_pointed_at_each_other_exchange_only_a_handful(
+    desk: Desk, tmp_path: Path, sqlite_template: Path
+) -> None:
+    """A customer of desk B is desk A, and the other way round: mail ping-pongs until quiet."""
+    other_db = tmp_path / "other" / "var" / "maildesk.db"
+    other_db.parent.mkdir(parents=True)
+    shutil.copy(sqlite_template, other_db)
+    other_settings = make_settings(
+        tmp_path / "other",
+        f"sqlite:///{other_db}",
+        desk={"address": "help@partner.test", "secret": "other"},
+        queues=[{"name": "general", "addresses": ["help@partner.test"]}],
+        agents=[],
+    )
+    other = Desk(open_app(other_settings, clock=desk.clock), desk.clock)
+    in_flight = [mail(sender="help@partner.test", message_id="start@partner.test")]
+    exchanged = 0
+    for _ in range(30):  # an hour of ping-pong, compressed
+        for raw in in_flight:
+            desk.receives(raw)
+        to_other = [m.as_bytes() for m in desk.sent() if _to(m) == ["help@partner.test"]]
+        for raw in to_other:
+            other.receives(raw)
+        in_flight = [m.as_bytes() for m in other.sent() if _to(m)[0].endswith("example.com")]
+        exchanged += len(to_other) + len(in_flight)
+        desk.clock.advance(timedelta(minutes=2))
+    assert exchanged <= 3
