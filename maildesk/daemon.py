@@ -1,4 +1,4 @@
-"""`maildesk run`: one asyncio loop with the SMTP listener, IMAP pollers, worker and scheduler.
+"""`maildesk run`: one asyncio loop with SMTP listener, IMAP pollers, worker, sender, scheduler.
 
 SIGTERM/SIGINT stop it gracefully: new SMTP sessions get 421, in-flight DATA finishes, the
 pollers log out, the worker finishes the item at hand.
@@ -9,14 +9,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Callable
 from contextlib import suppress
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from maildesk.addresses import local_part_matches
-from maildesk.app import App, async_accept
+from maildesk.app import App, async_accept, transport_settings
 from maildesk.errors import TransientError
+from maildesk.imap_wiring import imap_pollers
+from maildesk.ingest.imap import ImapPoller
 from maildesk.ingest.smtp import SmtpListener
+from maildesk.outbound.sender import deliver_due, make_transport
 from maildesk.pipeline.runner import process_one
 from maildesk.timed import tick
 
@@ -26,10 +30,11 @@ log = logging.getLogger(__name__)
 class Worker:
     """Processes received inbox items in a thread, woken by each stored mail or by a timer."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: App, on_processed: Callable[[], None] = lambda: None) -> None:
         self.app = app
         self.wake = asyncio.Event()
         self.processed = 0
+        self.on_processed = on_processed
 
     async def run(self) -> None:
         idle = self.app.settings.worker.idle_seconds
@@ -49,6 +54,7 @@ class Worker:
             if outcome is None:
                 return
             self.processed += 1
+            self.on_processed()
             log.info(
                 "inbox item %s: %s %s %s",
                 outcome.item_id,
@@ -58,13 +64,46 @@ class Worker:
             )
 
 
+class Sender:
+    """Delivers due outbox rows, woken after each processed mail or every poll interval."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.wake = asyncio.Event()
+        self.transport = make_transport(transport_settings(app.settings))
+
+    async def run(self) -> None:
+        outbound = self.app.settings.outbound
+        while True:
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), timeout=outbound.poll_seconds)
+            self.wake.clear()
+            try:
+                report = await deliver_due(
+                    self.app.engine,
+                    self.transport,
+                    self.app.desk.clock,
+                    batch=outbound.batch_size,
+                    backoff=self.app.desk.backoff(),
+                )
+            except TransientError as exc:
+                log.warning("sender paused: %s", exc)
+                continue
+            for problem in report.problems:
+                log.warning("%s", problem)
+            if report.sent == outbound.batch_size:
+                self.wake.set()  # more may be due
+
+
 class Daemon:
     def __init__(self, app: App) -> None:
         self.app = app
-        self.worker = Worker(app)
+        self.sender = Sender(app)
+        self.worker = Worker(app, on_processed=self.sender.wake.set)
         self.stopping = asyncio.Event()
         self.smtp: SmtpListener | None = None
         self.tasks: list[asyncio.Task[None]] = []
+        self.pollers: list[ImapPoller] = []
         self.scheduler = AsyncIOScheduler(timezone="UTC")
 
     def _smtp_listener(self) -> SmtpListener:
@@ -87,15 +126,15 @@ class Daemon:
             await self.smtp.start()
             log.info("SMTP listening on %s:%s", settings.smtp.host, self.smtp.port)
         self.tasks.append(asyncio.create_task(self.worker.run(), name="worker"))
-        for poller in self._imap_pollers():
-            self.tasks.append(asyncio.create_task(poller.run(), name=f"imap:{poller.name}"))
+        self.tasks.append(asyncio.create_task(self.sender.run(), name="sender"))
+        self.pollers = imap_pollers(self.app)
+        for poller in self.pollers:
+            name = f"imap:{poller.settings.name}"
+            self.tasks.append(asyncio.create_task(poller.run(), name=name))
         self.scheduler.add_job(
             self._tick, "interval", seconds=60, id="tick", coalesce=True, max_instances=1
         )
         self.scheduler.start()
-
-    def _imap_pollers(self) -> list:  # type: ignore[type-arg]
-        return []
 
     async def _tick(self) -> None:
         report = await asyncio.to_thread(tick, self.app)
@@ -105,11 +144,13 @@ class Daemon:
         self.scheduler.shutdown(wait=False)
         if self.smtp is not None:
             await self.smtp.stop(self.app.settings.smtp.shutdown_grace_seconds)
+        await asyncio.gather(*(poller.stop() for poller in self.pollers), return_exceptions=True)
         for task in self.tasks:
             task.cancel()
         for task in self.tasks:
             with suppress(asyncio.CancelledError):
                 await task
+        await self.sender.transport.close()
         self.app.engine.dispose()
 
     async def run_until_stopped(self) -> None:
