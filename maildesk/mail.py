@@ -2,26 +2,31 @@
 
 from __future__ import annotations
 
-import base64
-import email.errors
+import binascii
 import email.utils
 import re
+import string
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.header import decode_header, make_header
+from email.header import Header, decode_header
 from email.message import Message
 
 import mailparser
-from mailparser.exceptions import MailParserError
 
 from maildesk.htmltext import html_to_text
-from maildesk.text import clean_header, clean_text, decode_bytes
+from maildesk.text import clean_header, clean_text, decode_bytes, decode_words
 
-_ADDR_SPEC = re.compile(
-    r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.\-\u0080-\uffff]+@[A-Za-z0-9.\-\u0080-\uffff]+$"
-)
-_MSGID = re.compile(r"<([^<>\s]+)>")
-_SAFE_NAME = re.compile(r"[^\w.\- ()\[\]+,]+", re.UNICODE)
+_ATEXT = frozenset(string.ascii_letters + string.digits + "!#$%&'*+/=?^_`{|}~.-")
+_DOMAIN_ASCII = frozenset(string.ascii_letters + string.digits + ".-")
+_MAX_ADDRESS = 254  # RFC 5321: a path is at most 256 octets, angle brackets included
+_MAX_NAME = 255
+_MSGID = re.compile(r"<([^<>\s\x00-\x1f\x7f]{1,998})>")
+_MAX_REFERENCES = 100  # the newest ones; threading only ever looks at a few
+_FOLDING = re.compile(r"\r?\n(?=[ \t])")
+_UNSAFE_IN_NAME = frozenset('/\\:*?"<>|')  # path separators and what Windows refuses in names
+_NEEDS_QUOTES = re.compile(r'[][\\()<>@,:;".]')  # RFC 5322 specials in a display name
+_PRINTABLE = frozenset(string.printable) - frozenset(string.whitespace)
 
 
 class UnparseableMail(Exception):
@@ -34,7 +39,13 @@ class Address:
     name: str = ""
 
     def __str__(self) -> str:
-        return email.utils.formataddr((self.name, self.email)) if self.name else self.email
+        """For people (log lines, reasons): `Name <addr>`, quoted if need be, never encoded."""
+        if not self.name:
+            return self.email
+        name = self.name
+        if _NEEDS_QUOTES.search(name):
+            name = '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return f"{name} <{self.email}>"
 
 
 @dataclass(frozen=True)
@@ -87,12 +98,34 @@ class InboundMail:
         return self.to + self.cc + self.delivered_to
 
 
-def decode_words(value: str) -> str:
-    """Decode RFC 2047 encoded words; a broken encoding is kept as written."""
-    try:
-        return str(make_header(decode_header(value)))
-    except (LookupError, UnicodeError, ValueError, email.errors.HeaderParseError):
-        return value
+def header_text(value: str | Header) -> str:
+    """A header value as the sender wrote it, unfolded; raw 8-bit bytes read as UTF-8 or cp1252.
+
+    The stdlib hands out 8-bit header values as `Header` objects whose `str()` is lossy.
+    """
+    if isinstance(value, Header):
+        raw = b"".join(
+            chunk if isinstance(chunk, bytes) else chunk.encode("utf-8", "surrogateescape")
+            for chunk, _charset in decode_header(value)
+        )
+        value = decode_bytes(raw, None)
+    return _FOLDING.sub("", str(value))
+
+
+def _usable_address(addr: str) -> bool:
+    """An addr-spec with one @, no encoded words, no controls or invisible characters."""
+    local, at, domain = addr.rpartition("@")
+    if not (local and at and domain) or len(addr) > _MAX_ADDRESS or "=?" in addr:
+        return False
+    return all(_usable_char(ch, _ATEXT) for ch in local) and all(
+        _usable_char(ch, _DOMAIN_ASCII) for ch in domain
+    )
+
+
+def _usable_char(ch: str, ascii_allowed: frozenset[str]) -> bool:
+    if ch.isascii():
+        return ch in ascii_allowed
+    return ch != "\ufffd" and unicodedata.category(ch)[0] not in "CZ"
 
 
 def parse_addresses(raw_values: list[str]) -> tuple[Address, ...]:
@@ -100,14 +133,20 @@ def parse_addresses(raw_values: list[str]) -> tuple[Address, ...]:
     found: list[Address] = []
     for name, addr in email.utils.getaddresses([str(v) for v in raw_values]):
         addr = addr.strip()
-        if not _ADDR_SPEC.match(addr) or "=?" in addr or addr.count("@") != 1:
+        if not _usable_address(addr):
             continue
-        found.append(Address(email=addr.lower(), name=clean_header(decode_words(name))))
+        found.append(Address(email=addr.lower(), name=clean_header(decode_words(name))[:_MAX_NAME]))
     return tuple(found)
 
 
 def message_ids(value: str | None) -> tuple[str, ...]:
+    """The `<id>`s in a header; an id with control characters or over 998 chars is no id."""
     return tuple(_MSGID.findall(value or ""))
+
+
+def _children(part: Message) -> list[Message]:
+    payload = part.get_payload() if part.is_multipart() else None
+    return [child for child in payload if isinstance(child, Message)] if payload else []
 
 
 def mime_depth(message: Message) -> int:
@@ -116,16 +155,19 @@ def mime_depth(message: Message) -> int:
     while stack:
         part, depth = stack.pop()
         deepest = max(deepest, depth)
-        if part.is_multipart():
-            stack.extend((child, depth + 1) for child in part.get_payload())
+        stack.extend((child, depth + 1) for child in _children(part))
     return deepest
 
 
 def safe_filename(name: str | None, fallback: str = "attachment") -> str:
-    """A plain display name: no directories, no controls, no leading dots, ≤ 120 chars."""
+    """A plain display name: no directories, no controls or bidi tricks, no leading dots."""
     name = clean_header(decode_words(name or ""))
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    name = _SAFE_NAME.sub("_", name).strip(" ._")
+    name = "".join(
+        "_" if ch in _UNSAFE_IN_NAME or (ch != " " and not _usable_char(ch, _PRINTABLE)) else ch
+        for ch in name
+    )
+    name = re.sub(r"_{2,}", "_", name).strip(" ._")
     return name[:120] or fallback
 
 
@@ -141,26 +183,31 @@ def _text_parts(message: Message) -> tuple[list[str], list[str]]:
         ):
             continue
         if part.is_multipart():
-            stack.extend(reversed(part.get_payload()))
+            stack.extend(reversed(_children(part)))
             continue
         kind = part.get_content_type()
         if kind not in ("text/plain", "text/html"):
             continue
-        payload = part.get_payload(decode=True) or b""
-        text = clean_text(decode_bytes(payload, part.get_content_charset()))
+        payload = part.get_payload(decode=True)
+        data = payload if isinstance(payload, bytes) else b""
+        text = clean_text(decode_bytes(data, part.get_content_charset()))
         text = text.replace("\r\n", "\n").replace("\r", "\n")
         (plain if kind == "text/plain" else html).append(text)
     return plain, html
+
+
+def _base64(payload: str) -> bytes:
+    """Lenient base64: characters outside the alphabet are skipped, bad padding is forgiven."""
+    cleaned = re.sub(r"[^A-Za-z0-9+/]", "", payload)
+    cleaned = cleaned[: len(cleaned) - len(cleaned) % 4 if len(cleaned) % 4 == 1 else None]
+    return binascii.a2b_base64(cleaned + "=" * (-len(cleaned) % 4))
 
 
 def _attachments(parsed: mailparser.MailParser) -> tuple[AttachmentPart, ...]:
     found = []
     for item in parsed.attachments:
         payload = item["payload"]
-        if item["binary"]:
-            data = base64.b64decode(payload)
-        else:
-            data = payload.encode("utf-8", "surrogateescape")
+        data = _base64(payload) if item["binary"] else payload.encode("utf-8", "surrogateescape")
         content_type = clean_header(item.get("mail_content_type") or "application/octet-stream")
         found.append(AttachmentPart(safe_filename(item.get("filename")), content_type[:255], data))
     return tuple(found)
@@ -168,7 +215,8 @@ def _attachments(parsed: mailparser.MailParser) -> tuple[AttachmentPart, ...]:
 
 def _headers(message: Message) -> tuple[tuple[str, str], ...]:
     return tuple(
-        (name.lower(), clean_header(decode_words(str(value)))) for name, value in message.items()
+        (clean_header(name).lower(), clean_header(decode_words(header_text(value))))
+        for name, value in message.items()
     )
 
 
@@ -177,53 +225,68 @@ def _date(value: str | None) -> datetime | None:
         return None
     try:
         parsed = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _return_path(message: Message) -> str | None:
-    value = message.get("Return-Path")
+def _return_path(value: str | None) -> str | None:
     if value is None:
         return None
-    addrs = email.utils.getaddresses([str(value)])
+    addrs = email.utils.getaddresses([value])
     return addrs[0][1].strip().lower() if addrs else ""
+
+
+def _parse(raw: bytes) -> mailparser.MailParser:
+    """mail-parser over the stdlib parser; whatever hostile input makes them raise is one line."""
+    try:
+        return mailparser.parse_from_bytes(raw)
+    except RecursionError as exc:  # mail-parser turns most of these into its own error
+        raise UnparseableMail("cannot parse mail: MIME nesting too deep to parse") from exc
+    except Exception as exc:  # a library's bug on odd input still means odd input
+        reason = clean_header(str(exc))[:200] or type(exc).__name__
+        raise UnparseableMail(f"cannot parse mail: {reason}") from exc
 
 
 def parse_mail(raw: bytes, *, max_depth: int = 100) -> InboundMail:
     """Parse raw bytes; raise UnparseableMail with a one-line reason when that is impossible."""
-    try:
-        parsed = mailparser.parse_from_bytes(raw)
-    except (MailParserError, RecursionError) as exc:
-        raise UnparseableMail(f"cannot parse mail: {exc}") from exc
+    parsed = _parse(raw)
     message = parsed.message
     if message is None or not message.keys():
         raise UnparseableMail("no mail headers found")
     depth = mime_depth(message)
     if depth > max_depth:
         raise UnparseableMail(f"MIME nesting {depth} deeper than the limit {max_depth}")
+
+    def text_of(name: str) -> str | None:
+        value = message.get(name)
+        return None if value is None else header_text(value)
+
+    def all_of(name: str) -> list[str]:
+        return [header_text(v) for v in message.get_all(name) or []]
+
     plain, html = _text_parts(message)
     html_text = "\n".join(html) or None
     text = "\n".join(plain) if plain else html_to_text(html_text or "")
-    ids = message_ids(message.get("Message-ID"))
+    ids = message_ids(text_of("Message-ID"))
     return InboundMail(
         message_id=ids[0] if ids else None,
-        subject=clean_header(decode_words(str(message.get("Subject", "")))),
-        from_=parse_addresses(message.get_all("From") or []),
-        from_header_count=len(message.get_all("From") or []),
-        to=parse_addresses(message.get_all("To") or []),
-        cc=parse_addresses(message.get_all("Cc") or []),
-        delivered_to=parse_addresses(message.get_all("Delivered-To") or []),
-        reply_to=parse_addresses(message.get_all("Reply-To") or []),
-        in_reply_to=message_ids(str(message.get("In-Reply-To", ""))),
-        references=message_ids(" ".join(str(v) for v in message.get_all("References") or [])),
-        date=_date(message.get("Date")),
+        subject=clean_header(decode_words(text_of("Subject") or "")),
+        from_=parse_addresses(all_of("From")),
+        from_header_count=len(all_of("From")),
+        to=parse_addresses(all_of("To")),
+        cc=parse_addresses(all_of("Cc")),
+        delivered_to=parse_addresses(all_of("Delivered-To")),
+        reply_to=parse_addresses(all_of("Reply-To")),
+        in_reply_to=message_ids(text_of("In-Reply-To")),
+        references=message_ids(" ".join(all_of("References")))[-_MAX_REFERENCES:],
+        date=_date(text_of("Date")),
         text=text,
         html=html_text,
         attachments=_attachments(parsed),
         headers=_headers(message),
-        return_path=_return_path(message),
+        return_path=_return_path(text_of("Return-Path")),
         content_type=message.get_content_type(),
         mime_depth=depth,
-        received_count=len(message.get_all("Received") or []),
+        received_count=len(all_of("Received")),
     )

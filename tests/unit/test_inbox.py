@@ -1,0 +1,217 @@
+"""The inbox: raw mail stored once on accept, processed once, and reviewable when held or failed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from sqlmodel import col, select
+
+from maildesk.app import App, accept_raw
+from maildesk.db import unit_of_work
+from maildesk.errors import InvalidInput, NotFound
+from maildesk.ingest.origin import Origin
+from maildesk.models import InboxItem
+from maildesk.pipeline import runner
+from maildesk.pipeline.disposition import CONTINUE
+from maildesk.pipeline.runner import drain, process_one
+from maildesk.pipeline.work import StageEnv, Step, Work
+from maildesk.services.inbox import requeue
+from tests.mails import mail
+
+PIPE = Origin(transport="pipe")
+
+
+def imap(uid: int, uidvalidity: int = 7) -> Origin:
+    return Origin(transport="imap", mailbox="main", uidvalidity=uidvalidity, uid=uid)
+
+
+def items(app: App) -> list[InboxItem]:
+    with unit_of_work(app.engine) as session:
+        return list(session.exec(select(InboxItem).order_by(col(InboxItem.id))))
+
+
+def item(app: App, item_id: int) -> InboxItem:
+    with unit_of_work(app.engine) as session:
+        found = session.get(InboxItem, item_id)
+        assert found is not None
+        return found
+
+
+# --- accept and dedupe ---------------------------------------------------------------------------
+
+
+def test_the_same_bytes_twice_are_one_item(app: App) -> None:
+    raw = mail(message_id="m1@acme.test")
+
+    first = accept_raw(app, raw, PIPE)
+    second = accept_raw(app, raw, PIPE)
+
+    assert (first.duplicate, second.duplicate) == (False, True)
+    assert second.item_id == first.item_id
+    assert len(items(app)) == 1
+
+
+@pytest.mark.parametrize(
+    "trace",
+    [
+        b"Received: from mx2.example.org by mx1.example.org; Mon, 23 Nov 2026 09:01:00 +0000\r\n",
+        b"Delivered-To: support@example.com\r\n",
+        b"Return-Path: <carol@acme.test>\r\nX-Original-To: support@example.com\r\n",
+        b"Received: from mx2.example.org\r\n\tby mx1.example.org;\r\n\tMon, 23 Nov 2026\r\n",
+    ],
+    ids=["received", "delivered-to", "return-path-and-original-to", "folded-received"],
+)
+def test_a_redelivery_with_new_trace_headers_on_top_is_a_duplicate(app: App, trace: bytes) -> None:
+    raw = mail(message_id="m1@acme.test")
+
+    first = accept_raw(app, raw, PIPE)
+    again = accept_raw(app, trace + raw, PIPE)
+
+    assert again.duplicate and again.item_id == first.item_id
+
+
+def test_the_same_message_id_with_other_content_is_a_second_item(app: App) -> None:
+    first = accept_raw(app, mail(message_id="m1@acme.test", body="One."), PIPE)
+    second = accept_raw(app, mail(message_id="m1@acme.test", body="Two."), PIPE)
+
+    assert not second.duplicate
+    assert second.item_id != first.item_id
+    outcomes = drain(app.engine, app.desk)
+    assert [o.item_id for o in outcomes] == [first.item_id, second.item_id]
+    assert all(o.outcome in ("created", "appended") for o in outcomes)
+
+
+def test_the_same_imap_uid_with_other_bytes_is_a_duplicate(app: App) -> None:
+    first = accept_raw(app, mail(body="One."), imap(uid=42))
+    second = accept_raw(app, mail(body="Two."), imap(uid=42))
+
+    assert second.duplicate and second.item_id == first.item_id
+
+
+def test_the_same_uid_under_a_new_uidvalidity_is_a_new_item(app: App) -> None:
+    accept_raw(app, mail(body="One."), imap(uid=42, uidvalidity=7))
+    second = accept_raw(app, mail(body="Two."), imap(uid=42, uidvalidity=8))
+
+    assert not second.duplicate
+
+
+def test_a_message_id_with_a_nul_byte_is_accepted_on_every_database(app: App) -> None:
+    raw = mail(message_id="m1@acme.test").replace(b"m1@acme.test", b"m\x001@acme.test")
+
+    stored = accept_raw(app, raw, PIPE)
+
+    assert item(app, stored.item_id).message_id is None
+
+
+# --- requeue -----------------------------------------------------------------------------------
+
+
+def held_mail() -> bytes:
+    return b"From: alice@example.com\r\n" + mail(message_id="h1@acme.test")
+
+
+def test_a_held_item_is_requeued_and_processed_again(app: App) -> None:
+    stored = accept_raw(app, held_mail(), PIPE)
+    outcome = process_one(app.engine, app.desk, item_id=stored.item_id)
+    assert outcome is not None and outcome.outcome == "held"
+
+    with unit_of_work(app.engine) as session:
+        requeued = requeue(session, item_id=stored.item_id)
+        assert requeued.state == "received"
+
+    again = process_one(app.engine, app.desk)
+    assert again is not None and again.item_id == stored.item_id
+    assert again.outcome == "held"  # the same mail, still without a single sender
+    assert item(app, stored.item_id).attempts == 2
+
+
+def test_a_processed_item_cannot_be_requeued(app: App) -> None:
+    stored = accept_raw(app, mail(), PIPE)
+    process_one(app.engine, app.desk, item_id=stored.item_id)
+
+    with (
+        pytest.raises(InvalidInput, match="is processed; only held or failed items requeue"),
+        unit_of_work(app.engine) as session,
+    ):
+        requeue(session, item_id=stored.item_id)
+    assert item(app, stored.item_id).state == "processed"
+
+
+def test_requeueing_an_unknown_item_is_not_found(app: App) -> None:
+    with pytest.raises(NotFound, match="no inbox item 999"), unit_of_work(app.engine) as session:
+        requeue(session, item_id=999)
+
+
+# --- a crashing stage ----------------------------------------------------------------------------
+
+StageFn = Callable[[Work, StageEnv], Step]
+
+
+def exploding_on(word: str) -> StageFn:
+    def stage(work: Work, env: StageEnv) -> Step:
+        if word in work.parsed().subject:
+            raise RuntimeError(f"boom: {word}")
+        return CONTINUE, work
+
+    return stage
+
+
+def with_loop_stage(stage: StageFn) -> tuple[tuple[str, StageFn], ...]:
+    """The stage table with `loop` swapped (runner imported STAGES by name: patch it there)."""
+    return tuple((name, stage if name == "loop" else fn) for name, fn in runner.STAGES)
+
+
+def test_a_crashing_stage_fails_its_item_and_the_next_item_still_processes(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runner, "STAGES", with_loop_stage(exploding_on("explode")))
+    bad = accept_raw(app, mail(subject="Please explode", message_id="x1@acme.test"), PIPE)
+    good = accept_raw(app, mail(subject="Printer on fire", message_id="g1@acme.test"), PIPE)
+
+    outcomes = drain(app.engine, app.desk)
+
+    assert [(o.item_id, o.outcome) for o in outcomes] == [
+        (bad.item_id, "failed"),
+        (good.item_id, "created"),
+    ]
+    failed = item(app, bad.item_id)
+    assert failed.state == "failed"
+    assert failed.reason == "RuntimeError: boom: explode"
+    assert failed.error is not None
+    assert failed.error.startswith("Traceback (most recent call last)")
+    assert "in stage" in failed.error  # the frame of the stage that raised
+
+
+def test_a_failed_item_is_requeued_after_the_fix_and_processes(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runner, "STAGES", with_loop_stage(exploding_on("explode")))
+    bad = accept_raw(app, mail(subject="Please explode"), PIPE)
+    drain(app.engine, app.desk)
+    monkeypatch.undo()  # the fix is deployed
+
+    with unit_of_work(app.engine) as session:
+        requeue(session, item_id=bad.item_id)
+    outcome = process_one(app.engine, app.desk, item_id=bad.item_id)
+
+    assert outcome is not None and outcome.outcome == "created"
+    assert item(app, bad.item_id).error is None
+
+
+# --- what any database stores ------------------------------------------------------------------
+
+
+def test_a_mail_with_absurd_header_values_is_processed_on_every_database(app: App) -> None:
+    raw = mail(
+        sender=f'"{"N" * 400}" <carol@acme.test>',
+        subject="S" * 5000,
+        message_id="x" * 1200 + "@acme.test",
+        cc=f"{'c' * 300}@acme.test, dan@partner.test",
+        attachments=[("f" * 400 + ".pdf", "application/pdf", b"%PDF")],
+    )
+    stored = accept_raw(app, raw, PIPE)
+
+    outcome = process_one(app.engine, app.desk, item_id=stored.item_id)
+
+    assert outcome is not None and outcome.outcome == "created", item(app, stored.item_id).error

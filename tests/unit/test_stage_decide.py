@@ -1,0 +1,196 @@
+"""decide stage: what is known of a mail becomes a plan (create or append), a drop, or a hold."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from maildesk.addresses import agent_role, signed_address
+from maildesk.app import App
+from maildesk.clock import FixedClock
+from maildesk.db import unit_of_work
+from maildesk.mail import parse_mail
+from maildesk.pipeline.disposition import Disposition, Verdict
+from maildesk.pipeline.stages import decide, thread_match
+from maildesk.pipeline.work import Append, Create, Plan, StageEnv, ThreadMatch, Work
+from maildesk.services.tickets import Actor, get_ticket, set_status
+from tests.conftest import Desk
+from tests.mails import mail
+
+
+def run_decide(
+    app: App, raw: bytes, *, thread: ThreadMatch | None = None, automatic: str | None = None
+) -> tuple[Disposition, Plan | None]:
+    with unit_of_work(app.engine) as session:
+        env = StageEnv(session=session, desk=app.desk, now=app.desk.clock.now())
+        work = Work(item_id=1, raw=raw, mail=parse_mail(raw), thread=thread, automatic=automatic)
+        disposition, work = decide.run(work, env)
+        return disposition, work.plan
+
+
+def run_thread_match_then_decide(app: App, raw: bytes) -> tuple[Disposition, Plan | None]:
+    with unit_of_work(app.engine) as session:
+        env = StageEnv(session=session, desk=app.desk, now=app.desk.clock.now())
+        work = Work(item_id=1, raw=raw, mail=parse_mail(raw))
+        disposition, work = thread_match.run(work, env)
+        assert disposition.verdict is Verdict.CONTINUE
+        disposition, work = decide.run(work, env)
+        return disposition, work.plan
+
+
+def open_ticket(desk: Desk) -> tuple[int, str]:
+    ref = desk.receives(mail(message_id="m1@acme.test")).ticket or ""
+    with unit_of_work(desk.app.engine) as session:
+        ticket_id = get_ticket(session, ref=ref).id
+    assert ticket_id is not None
+    return ticket_id, ref
+
+
+def set_ticket_status(desk: Desk, ref: str, status: str) -> None:
+    with unit_of_work(desk.app.engine) as session:
+        ticket = get_ticket(session, ref=ref)
+        set_status(
+            session, ticket=ticket, status=status, actor=Actor("alice", "cli"), now=desk.clock.now()
+        )
+
+
+def by(relation: str, ticket_id: int, *, proof: bool = False) -> ThreadMatch:
+    return ThreadMatch(ticket_id, "subject tag", relation, agent_proof=proof)
+
+
+# --- no ticket located -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("to", "queue"),
+    [("support@example.com", "general"), ("Billing <billing@example.com>", "billing")],
+)
+def test_a_new_mail_creates_a_ticket_in_the_queue_it_was_sent_to(
+    app: App, to: str, queue: str
+) -> None:
+    disposition, plan = run_decide(app, mail(to=to))
+
+    assert disposition.verdict is Verdict.CONTINUE
+    assert plan == Create(queue)
+
+
+def test_automatic_mail_matching_no_ticket_is_dropped(app: App) -> None:
+    disposition, plan = run_decide(app, mail(), automatic="Auto-Submitted: auto-replied")
+
+    assert disposition.verdict is Verdict.DROP
+    assert disposition.reason == "automatic mail (Auto-Submitted: auto-replied) matching no ticket"
+    assert plan is None
+
+
+# --- a ticket located --------------------------------------------------------------------------
+
+
+def test_automatic_mail_on_a_ticket_is_attached_as_an_internal_system_message(
+    app: App, desk: Desk
+) -> None:
+    ticket_id, _ = open_ticket(desk)
+
+    _, plan = run_decide(app, mail(), thread=by("requester", ticket_id), automatic="List-Id")
+
+    assert plan == Append(ticket_id, role="system", visibility="internal")
+
+
+@pytest.mark.parametrize("relation", ["requester", "participant", "colleague"])
+def test_a_customer_reply_to_an_open_ticket_is_appended(
+    app: App, desk: Desk, relation: str
+) -> None:
+    ticket_id, _ = open_ticket(desk)
+
+    disposition, plan = run_decide(app, mail(), thread=by(relation, ticket_id))
+
+    assert disposition.verdict is Verdict.CONTINUE
+    assert plan == Append(ticket_id, role="customer", visibility="public", reopen=False)
+
+
+@pytest.mark.parametrize("status", ["pending", "resolved", "closed"])
+def test_a_customer_reply_reopens_a_waiting_or_recently_closed_ticket(
+    app: App, desk: Desk, status: str
+) -> None:
+    ticket_id, ref = open_ticket(desk)
+    set_ticket_status(desk, ref, status)
+
+    _, plan = run_decide(app, mail(), thread=by("requester", ticket_id))
+
+    assert plan == Append(ticket_id, role="customer", visibility="public", reopen=True)
+
+
+def test_a_reply_after_the_reopen_window_becomes_a_linked_follow_up(
+    app: App, desk: Desk, clock: FixedClock
+) -> None:
+    ticket_id, ref = open_ticket(desk)
+    set_ticket_status(desk, ref, "closed")
+    clock.advance(app.settings.desk.reopen_window + timedelta(minutes=1))
+
+    _, plan = run_decide(app, mail(), thread=by("requester", ticket_id))
+
+    assert plan == Create("general", linked_to=ticket_id, link_kind="follow-up-of")
+
+
+def test_a_stranger_naming_a_ticket_gets_a_linked_ticket_of_their_own(app: App, desk: Desk) -> None:
+    ticket_id, _ = open_ticket(desk)
+
+    _, plan = run_decide(app, mail(sender="mallory@evil.test"), thread=by("stranger", ticket_id))
+
+    assert plan == Create("general", linked_to=ticket_id, link_kind="named-by-stranger")
+
+
+def test_an_agent_without_proof_is_held(app: App, desk: Desk) -> None:
+    ticket_id, _ = open_ticket(desk)
+
+    disposition, plan = run_decide(
+        app, mail(sender="Alice <alice@example.com>"), thread=by("agent", ticket_id)
+    )
+
+    assert disposition.verdict is Verdict.HOLD
+    assert disposition.reason == (
+        "unproven agent: Alice <alice@example.com> wrote without a signed agent address"
+    )
+    assert plan is None
+
+
+def test_an_agent_with_proof_is_appended_as_an_agent(app: App, desk: Desk) -> None:
+    ticket_id, _ = open_ticket(desk)
+
+    _, plan = run_decide(
+        app, mail(sender="alice@example.com"), thread=by("agent", ticket_id, proof=True)
+    )
+
+    assert plan == Append(ticket_id, role="agent", visibility="public")
+
+
+# --- thread-match and decide together ----------------------------------------------------------
+
+
+def test_an_agent_replying_from_their_address_by_subject_tag_is_held(app: App, desk: Desk) -> None:
+    _, ref = open_ticket(desk)
+
+    disposition, plan = run_thread_match_then_decide(
+        app, mail(sender="alice@example.com", subject=f"Re: [{ref}]", body="#status resolved")
+    )
+
+    assert disposition.verdict is Verdict.HOLD
+    assert "unproven agent" in disposition.reason
+    assert plan is None
+
+
+def test_an_agent_replying_to_their_signed_agent_address_is_appended(app: App, desk: Desk) -> None:
+    ticket_id, ref = open_ticket(desk)
+    address = signed_address(
+        desk_address="support@example.com",
+        ref=ref,
+        secret=app.desk.secrets[0],
+        role=agent_role("alice@example.com"),
+    )
+
+    disposition, plan = run_thread_match_then_decide(
+        app, mail(sender="alice@example.com", to=address, body="#status resolved")
+    )
+
+    assert disposition.verdict is Verdict.CONTINUE
+    assert plan == Append(ticket_id, role="agent", visibility="public")

@@ -1,0 +1,95 @@
+"""parse stage: raw bytes become an InboundMail, or the mail is held with the reason why."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from maildesk.app import App
+from maildesk.db import unit_of_work
+from maildesk.pipeline.disposition import Disposition, Verdict
+from maildesk.pipeline.stages import parse
+from maildesk.pipeline.work import StageEnv, Work
+from tests.mails import mail
+
+
+def run_parse(app: App, raw: bytes) -> tuple[Disposition, Work]:
+    with unit_of_work(app.engine) as session:
+        env = StageEnv(session=session, desk=app.desk, now=app.desk.clock.now())
+        return parse.run(Work(item_id=1, raw=raw), env)
+
+
+def with_desk(app: App, **desk: object) -> App:
+    settings = app.settings.model_copy(update={"desk": app.settings.desk.model_copy(update=desk)})
+    return replace(app, desk=replace(app.desk, settings=settings))
+
+
+def with_smtp(app: App, **smtp: object) -> App:
+    settings = app.settings.model_copy(update={"smtp": app.settings.smtp.model_copy(update=smtp)})
+    return replace(app, desk=replace(app.desk, settings=settings))
+
+
+def nested_mail(depth: int) -> bytes:
+    opening = b"".join(
+        b"Content-Type: multipart/mixed; boundary=b%d\r\n\r\n--b%d\r\n" % (level, level)
+        for level in range(depth - 1)
+    )
+    closing = b"".join(b"\r\n--b%d--\r\n" % level for level in reversed(range(depth - 1)))
+    head = b"From: carol@acme.test\r\nSubject: deep\r\nMIME-Version: 1.0\r\n"
+    return head + opening + b"Content-Type: text/plain\r\n\r\nbottom\r\n" + closing
+
+
+def test_a_mail_is_parsed_and_goes_on(app: App) -> None:
+    disposition, work = run_parse(app, mail(subject="Printer on fire"))
+
+    assert disposition.verdict is Verdict.CONTINUE
+    assert work.mail is not None
+    assert work.mail.subject == "Printer on fire"
+    assert work.mail.sender is not None and work.mail.sender.email == "carol@acme.test"
+
+
+def test_a_mail_over_the_size_limit_is_held_unparsed(app: App) -> None:
+    raw = mail(body="x" * 5000)
+    limited = with_smtp(app, max_message_bytes=2048)
+
+    disposition, work = run_parse(limited, raw)
+
+    assert disposition.verdict is Verdict.HOLD
+    assert disposition.reason == f"oversize: {len(raw)} bytes, limit 2048"
+    assert work.mail is None
+
+
+def test_a_mail_exactly_at_the_size_limit_goes_on(app: App) -> None:
+    raw = mail()
+
+    disposition, _ = run_parse(with_smtp(app, max_message_bytes=len(raw)), raw)
+
+    assert disposition.verdict is Verdict.CONTINUE
+
+
+def test_bytes_that_are_no_mail_are_held(app: App) -> None:
+    disposition, work = run_parse(app, b"\x00\xff" * 100)
+
+    assert disposition.verdict is Verdict.HOLD
+    assert disposition.reason == "no mail headers found"
+    assert work.mail is None
+
+
+def test_mime_nested_deeper_than_the_configured_limit_is_held(app: App) -> None:
+    disposition, _ = run_parse(with_desk(app, max_mime_depth=5), nested_mail(6))
+
+    assert disposition.verdict is Verdict.HOLD
+    assert disposition.reason == "MIME nesting 6 deeper than the limit 5"
+
+
+def test_mime_nested_to_the_configured_limit_goes_on(app: App) -> None:
+    disposition, work = run_parse(with_desk(app, max_mime_depth=5), nested_mail(5))
+
+    assert disposition.verdict is Verdict.CONTINUE
+    assert work.mail is not None and work.mail.mime_depth == 5
+
+
+def test_absurd_nesting_is_held_not_crashed(app: App) -> None:
+    disposition, _ = run_parse(app, nested_mail(5000))
+
+    assert disposition.verdict is Verdict.HOLD
+    assert disposition.reason.startswith("cannot parse mail")
