@@ -18,6 +18,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from maildesk.durations import parse_duration
 from maildesk.errors import ConfigError
@@ -117,6 +119,17 @@ class DeskSettings(_Section):
 
 class DatabaseSettings(_Section):
     url: str = "sqlite:///var/maildesk.db"
+
+    @field_validator("url")
+    @classmethod
+    def _supported(cls, value: str) -> str:
+        try:
+            backend = make_url(value).get_backend_name()
+        except ArgumentError as exc:
+            raise ValueError(f"not a database URL: {value!r}") from exc
+        if backend not in ("sqlite", "postgresql"):
+            raise ValueError(f"unsupported database {backend!r} (use sqlite or postgresql)")
+        return value
 
 
 class SmtpSettings(_Section):

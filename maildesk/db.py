@@ -21,6 +21,11 @@ from maildesk.errors import ConfigError, TransientError
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+def first_line(error: object) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -35,14 +40,17 @@ def _sqlite_begin_immediate(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, create_dirs: bool = True) -> Engine:
     """An engine for SQLite (WAL, foreign keys, busy timeout) or PostgreSQL (psycopg 3)."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
         path = url.removeprefix("sqlite:///")
-        if path and path != ":memory:" and not url.startswith("sqlite:///:"):
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if create_dirs and path and path != ":memory:" and not url.startswith("sqlite:///:"):
+            try:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ConfigError(f"cannot create the database folder: {exc}") from exc
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 10, "isolation_level": None}
         )
@@ -61,7 +69,7 @@ def unit_of_work(engine: Engine) -> Iterator[Session]:
         session.commit()
     except OperationalError as exc:
         session.rollback()
-        raise TransientError(f"database unavailable: {exc.orig}") from exc
+        raise TransientError(f"database unavailable: {first_line(exc.orig)}") from exc
     except BaseException:
         session.rollback()
         raise
@@ -95,7 +103,7 @@ def require_current_schema(engine: Engine) -> None:
     try:
         current = current_revision(engine)
     except OperationalError as exc:
-        raise ConfigError(f"cannot open database: {exc.orig}") from exc
+        raise ConfigError(f"cannot open database: {first_line(exc.orig)}") from exc
     if current != head_revision():
         raise ConfigError(
             f"database schema is at {current or 'nothing'}, expected {head_revision()}: "

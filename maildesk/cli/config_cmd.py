@@ -68,8 +68,12 @@ def problems(settings: Settings) -> list[str]:
     found += [
         f"templates: {line}" for line in check_templates(Renderer(template_override(settings)))
     ]
+    url = settings.database_url()
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        found.append(f"database.url: {url} does not exist yet (run `maildesk db upgrade`)")
+        return found
     try:
-        require_current_schema(make_engine(settings.database_url()))
+        require_current_schema(make_engine(url, create_dirs=False))
     except MaildeskError as exc:
         found.append(f"database.url: {exc}")
     return found

@@ -13,9 +13,12 @@ import typer
 from maildesk.app import App, accept_raw, open_app
 from maildesk.cli.output import print_json_line
 from maildesk.cli.root import state
+from maildesk.db import unit_of_work
 from maildesk.errors import MaildeskError, TransientError
 from maildesk.ingest.origin import Origin
+from maildesk.models import Ticket
 from maildesk.pipeline.runner import process_one
+from maildesk.services.inbox import get_item
 
 EX_TEMPFAIL = 75
 
@@ -23,12 +26,15 @@ EX_TEMPFAIL = 75
 def _ingest_one(app: App, raw: bytes, origin: Origin) -> dict[str, object]:
     stored = accept_raw(app, raw, origin)
     if stored.duplicate:
-        return {
-            "outcome": "duplicate",
-            "ticket": None,
-            "reason": f"same mail as inbox item {stored.item_id}",
-            "message_id": None,
-        }
+        with unit_of_work(app.engine) as session:
+            item = get_item(session, item_id=stored.item_id)
+            ticket = session.get(Ticket, item.ticket_id) if item.ticket_id else None
+            return {
+                "outcome": "duplicate",
+                "ticket": ticket.ref if ticket else None,
+                "reason": f"same mail as inbox item {item.id} ({item.state})",
+                "message_id": item.message_id,
+            }
     try:
         outcome = process_one(app.engine, app.desk, item_id=stored.item_id)
     except TransientError as exc:

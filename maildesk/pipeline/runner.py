@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from maildesk.db import unit_of_work
+from maildesk.db import first_line, unit_of_work
 from maildesk.errors import TransientError
 from maildesk.models import InboxItem, Ticket
 from maildesk.pipeline.apply import carry_out
@@ -83,11 +83,10 @@ def run_stages(session: Session, item: InboxItem, desk: Desk) -> Outcome:
     return Outcome(item.id, outcome, ticket.ref, evidence, item.message_id)
 
 
-def _mark_failed(engine: Engine, item_id: int, desk: Desk, error: str) -> Outcome:
+def _mark_failed(engine: Engine, item_id: int, desk: Desk, reason: str, error: str) -> Outcome:
     with unit_of_work(engine) as session:
         item = session.get(InboxItem, item_id)
         assert item is not None
-        reason = error.strip().splitlines()[-1][:500]
         settle(
             session,
             item=item,
@@ -117,11 +116,12 @@ def process_one(engine: Engine, desk: Desk, *, item_id: int | None = None) -> Ou
             return run_stages(session, item, desk)
     except TransientError:
         raise
-    except Exception:
+    except Exception as exc:
         if claimed is None:
             raise
         log.exception("inbox item %s failed", claimed)
-        return _mark_failed(engine, claimed, desk, traceback.format_exc())
+        reason = f"{type(exc).__name__}: {first_line(exc)}"[:500]
+        return _mark_failed(engine, claimed, desk, reason, traceback.format_exc())
 
 
 def drain(engine: Engine, desk: Desk, *, limit: int = 1000) -> list[Outcome]:

@@ -102,11 +102,6 @@ def test_machine_samples_are_automatic(app: App, name: str, reason: str) -> None
     assert automatic_reason(app, sample(name)) == reason
 
 
-@pytest.mark.xfail(
-    reason="BUG: automatic.py compares the whole Auto-Submitted value with 'no', so an RFC 3834 "
-    "comment ('no (sent by a person)') makes a person's mail automatic: no ack, dropped",
-    strict=True,
-)
 def test_auto_submitted_no_with_a_comment_is_not_automatic(app: App) -> None:
     raw = mail(headers={"Auto-Submitted": "no (sent by a person)"})
 

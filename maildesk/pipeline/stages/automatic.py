@@ -5,6 +5,7 @@ Such mail never triggers an automatic reply; the stage only records why, later s
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from maildesk.mail import InboundMail
@@ -17,7 +18,8 @@ _SYSTEM_LOCALS = ("mailer-daemon", "postmaster")
 
 def automatic_reason(mail: InboundMail, desk_address: str) -> str | None:
     """Why a mail is automatic (the first sign found), or None for mail a person wrote."""
-    auto_submitted = (mail.header("auto-submitted") or "").split(";")[0].strip().lower()
+    auto_header = mail.header("auto-submitted") or ""
+    auto_submitted = re.split(r"[;(]", auto_header)[0].strip().lower()
     precedence = (mail.header("precedence") or "").strip().lower()
     sender = mail.sender.email if mail.sender else ""
     checks = (
@@ -25,7 +27,10 @@ def automatic_reason(mail: InboundMail, desk_address: str) -> str | None:
             desk_address in [v.strip().lower() for v in mail.header_all("x-loop")],
             "our own X-Loop header",
         ),
-        (bool(auto_submitted) and auto_submitted != "no", f"Auto-Submitted: {auto_submitted}"),
+        (
+            bool(auto_submitted) and auto_submitted != "no",
+            f"Auto-Submitted: {auto_header.split(';')[0].strip().lower()}",
+        ),
         (precedence in ("bulk", "junk", "list"), f"Precedence: {precedence}"),
         (mail.header("x-autoreply") is not None, "X-Autoreply header"),
         (mail.header("x-autorespond") is not None, "X-Autorespond header"),
