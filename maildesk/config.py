@@ -87,6 +87,7 @@ class DeskSettings(_Section):
     max_mime_depth: int = Field(100, ge=1, le=500)
     max_received_hops: int = Field(30, ge=5)
     attachments_dir: str = "var/attachments"
+    trusted_authserv_id: str | None = None
 
     @field_validator("address")
     @classmethod

@@ -69,6 +69,7 @@ class Ticket(SQLModel, table=True):
     resolved_at: datetime | None = None
     closed_at: datetime | None = None
     first_response_at: datetime | None = None
+    snoozed_until: datetime | None = Field(default=None, index=True)
     sla_policy: str | None = Field(default=None, max_length=64)
     first_response_due: datetime | None = Field(default=None, index=True)
     resolution_due: datetime | None = Field(default=None, index=True)
@@ -77,6 +78,19 @@ class Ticket(SQLModel, table=True):
 class TicketTag(SQLModel, table=True):
     ticket_id: int = Field(foreign_key="ticket.id", primary_key=True)
     tag: str = Field(max_length=64, primary_key=True, index=True)
+
+
+class Watcher(SQLModel, table=True):
+    ticket_id: int = Field(foreign_key="ticket.id", primary_key=True)
+    agent_id: int = Field(foreign_key="agent.id", primary_key=True, index=True)
+
+
+class TimeEntry(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    agent_id: int = Field(foreign_key="agent.id", index=True)
+    minutes: int
+    at: datetime
 
 
 class Participant(SQLModel, table=True):

@@ -157,6 +157,10 @@ class Renderer:
             html=self.env.get_template(f"{name}.html").render(context),
         )
 
+    def render_file(self, filename: str, context: Mapping[str, Any]) -> str:
+        """One template file rendered in the sandbox (macros: `macros/<name>.txt`)."""
+        return self.env.get_template(filename).render(context).strip("\n")
+
     def origin(self, filename: str) -> Path | None:
         """Which directory provides `filename`: the override, the built-ins, or neither."""
         for folder in (self.override_dir, self.builtin_dir):

@@ -8,8 +8,9 @@ from __future__ import annotations
 from maildesk.addresses import local_part_matches
 from maildesk.mail import InboundMail
 from maildesk.models import Attachment, Message, Ticket
-from maildesk.pipeline import announce
-from maildesk.pipeline.work import Append, Create, StageEnv, Work
+from maildesk.pipeline import agent_apply, announce
+from maildesk.pipeline.agent_apply import Done, StoreFn
+from maildesk.pipeline.work import AgentNew, Append, Create, HoldUnproven, StageEnv, Work
 from maildesk.quotes import strip_quoted
 from maildesk.services.contacts import get_or_create_contact
 from maildesk.services.tickets import (
@@ -193,22 +194,33 @@ def append(env: StageEnv, work: Work, plan: Append, text: str) -> tuple[Ticket, 
     return ticket, "appended"
 
 
-def carry_out(env: StageEnv, work: Work) -> tuple[Ticket, str]:
+def carry_out(env: StageEnv, work: Work) -> Done:
     """Do what the plan says, then tell whoever must hear of it (in the same transaction)."""
     plan = work.plan
+    if isinstance(plan, HoldUnproven):
+        return agent_apply.hold_unproven(env, work, plan)
+    if isinstance(plan, AgentNew):
+        return agent_apply.agent_new_ticket(env, work, plan, _store_for(env, work))
+    assert isinstance(plan, Create | Append)
+    if isinstance(plan, Append) and plan.role == "agent":
+        return agent_apply.agent_on_ticket(env, work, plan, _store_for(env, work))
     raw_text = work.parsed().text
     text = raw_text if work.automatic else strip_quoted(raw_text)
     if isinstance(plan, Create):
         ticket = create(env, work, plan, text)
         announce.new_ticket(env, work, ticket, text)
-        return ticket, "created"
-    assert isinstance(plan, Append)
+        return Done(ticket, "created", work.thread.evidence if work.thread else None)
     ticket, outcome = append(env, work, plan, text)
     if plan.role == "customer":
         sender = work.parsed().sender
         announce.customer_reply(env, ticket, text, sender.email if sender else "")
-    elif plan.role == "agent":
-        announce.agent_reply(env, work, ticket, text)
     else:
         announce.system_mail(env, work)
-    return ticket, outcome
+    return Done(ticket, outcome, work.thread.evidence if work.thread else None)
+
+
+def _store_for(env: StageEnv, work: Work) -> StoreFn:
+    def store(ticket: Ticket, visibility: str, text: str) -> Message:
+        return _store_message(env, ticket, work, role="agent", visibility=visibility, text=text)
+
+    return store

@@ -69,18 +69,20 @@ def run_stages(session: Session, item: InboxItem, desk: Desk) -> Outcome:
             return Outcome(
                 item.id, outcome, ticket.ref if ticket else None, reason, item.message_id
             )
-    ticket, outcome = carry_out(env, work)
-    evidence = work.thread.evidence if work.thread else None
+    done = carry_out(env, work)
+    state = done.outcome if done.outcome in ("held", "rejected") else "processed"
+    ticket_id = done.ticket.id if done.ticket else None
     settle(
         session,
         item=item,
-        state="processed",
-        outcome=outcome,
-        reason=evidence,
-        ticket_id=ticket.id,
+        state=state,
+        outcome=done.outcome,
+        reason=done.reason,
+        ticket_id=ticket_id,
         now=env.now,
     )
-    return Outcome(item.id, outcome, ticket.ref, evidence, item.message_id)
+    ref = done.ticket.ref if done.ticket else None
+    return Outcome(item.id, done.outcome, ref, done.reason, item.message_id)
 
 
 def _mark_failed(engine: Engine, item_id: int, desk: Desk, reason: str, error: str) -> Outcome:

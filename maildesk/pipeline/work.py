@@ -44,7 +44,24 @@ class Append:
     reopen: bool = False
 
 
-Plan = Create | Append
+@dataclass(frozen=True)
+class AgentNew:
+    """A proven agent writes to the desk itself: `#to customer@…` starts a ticket for them."""
+
+    agent_email: str
+    queue: str
+
+
+@dataclass(frozen=True)
+class HoldUnproven:
+    """A mail claims an agent's From without proof: held, and the real agent is told."""
+
+    agent_email: str
+    ticket_id: int | None
+    reason: str
+
+
+Plan = Create | Append | AgentNew | HoldUnproven
 
 
 @dataclass(frozen=True)

@@ -216,6 +216,29 @@ def relay_agent_reply(
     )
 
 
+def tell_agent(
+    session: Session, *, desk: Desk, agent: Agent, errors: list[Any], subject: str, now: datetime
+) -> OutboxItem:
+    """A command error outside any ticket (a refused `#to`, a mail held in the agent's name)."""
+    context = {
+        "desk_name": desk.settings.desk.name,
+        "ref": None,
+        "subject": subject,
+        "agent_name": agent.name or agent.email,
+        "errors": [{"line": e.line, "reason": e.reason} for e in errors],
+    }
+    spec = OutboundSpec(
+        desk=desk.identity,
+        kind="notify",
+        ticket_ref=None,
+        recipients=(Address(agent.email, agent.name),),
+        rendered=desk.renderer.render("command_error", context),
+        date=now,
+        automatic=True,
+    )
+    return enqueue_spec(session, spec=spec, ticket_id=None, now=now)
+
+
 def notify_status(session: Session, *, desk: Desk, ticket: Ticket, now: datetime) -> OutboxItem:
     requester = session.get(Contact, ticket.requester_id)
     assert requester is not None

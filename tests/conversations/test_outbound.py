@@ -107,7 +107,10 @@ def test_an_unproven_agent_mail_is_held_and_relays_nothing(desk: Desk) -> None:
     )
     assert outcome.outcome == "held"
     assert "unproven agent" in (outcome.reason or "")
-    assert desk.sent() == []
+    [warning] = desk.sent()
+    assert _to(warning) == ["alice@example.com"]
+    assert "held for review" in _body(warning)
+    assert desk.ticket(created.ticket or "")["messages"][-1]["text"] != "Refund approved."
 
 
 def test_acknowledgements_to_one_sender_are_limited_per_hour(desk: Desk) -> None:

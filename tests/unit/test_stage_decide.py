@@ -13,7 +13,7 @@ from maildesk.db import unit_of_work
 from maildesk.mail import parse_mail
 from maildesk.pipeline.disposition import Disposition, Verdict
 from maildesk.pipeline.stages import decide, thread_match
-from maildesk.pipeline.work import Append, Create, Plan, StageEnv, ThreadMatch, Work
+from maildesk.pipeline.work import Append, Create, HoldUnproven, Plan, StageEnv, ThreadMatch, Work
 from maildesk.services.tickets import Actor, get_ticket, set_status
 from tests.conftest import Desk
 from tests.mails import mail
@@ -140,18 +140,20 @@ def test_a_stranger_naming_a_ticket_gets_a_linked_ticket_of_their_own(app: App, 
     assert plan == Create("general", linked_to=ticket_id, link_kind="named-by-stranger")
 
 
-def test_an_agent_without_proof_is_held(app: App, desk: Desk) -> None:
+def test_an_agent_without_proof_is_held_and_the_agent_told(app: App, desk: Desk) -> None:
     ticket_id, _ = open_ticket(desk)
 
     disposition, plan = run_decide(
         app, mail(sender="Alice <alice@example.com>"), thread=by("agent", ticket_id)
     )
 
-    assert disposition.verdict is Verdict.HOLD
-    assert disposition.reason == (
-        "unproven agent: Alice <alice@example.com> wrote without a signed agent address"
+    assert disposition.verdict is Verdict.CONTINUE
+    assert plan == HoldUnproven(
+        "alice@example.com",
+        ticket_id,
+        "unproven agent: mail from alice@example.com without a signed agent address "
+        "or trusted DKIM",
     )
-    assert plan is None
 
 
 def test_an_agent_with_proof_is_appended_as_an_agent(app: App, desk: Desk) -> None:
@@ -174,9 +176,8 @@ def test_an_agent_replying_from_their_address_by_subject_tag_is_held(app: App, d
         app, mail(sender="alice@example.com", subject=f"Re: [{ref}]", body="#status resolved")
     )
 
-    assert disposition.verdict is Verdict.HOLD
-    assert "unproven agent" in disposition.reason
-    assert plan is None
+    assert disposition.verdict is Verdict.CONTINUE
+    assert isinstance(plan, HoldUnproven) and "unproven agent" in plan.reason
 
 
 def test_an_agent_replying_to_their_signed_agent_address_is_appended(app: App, desk: Desk) -> None:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 11:36:30.635076
+Create Date: 2026-11-23 12:12:39.954913
 """
 
 from __future__ import annotations
@@ -92,6 +92,7 @@ def upgrade() -> None:
     sa.Column('resolved_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('closed_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('first_response_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('snoozed_until', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('sla_policy', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     sa.Column('first_response_due', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('resolution_due', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
@@ -106,6 +107,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_ticket_first_response_due'), ['first_response_due'], unique=False)
         batch_op.create_index(batch_op.f('ix_ticket_requester_id'), ['requester_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_ticket_resolution_due'), ['resolution_due'], unique=False)
+        batch_op.create_index(batch_op.f('ix_ticket_snoozed_until'), ['snoozed_until'], unique=False)
         batch_op.create_index('ix_ticket_status_queue', ['status', 'queue'], unique=False)
 
     op.create_table('event',
@@ -210,6 +212,30 @@ def upgrade() -> None:
     with op.batch_alter_table('tickettag', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_tickettag_tag'), ['tag'], unique=False)
 
+    op.create_table('timeentry',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('ticket_id', sa.Integer(), nullable=False),
+    sa.Column('agent_id', sa.Integer(), nullable=False),
+    sa.Column('minutes', sa.Integer(), nullable=False),
+    sa.Column('at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['agent_id'], ['agent.id'], ),
+    sa.ForeignKeyConstraint(['ticket_id'], ['ticket.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('timeentry', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_timeentry_agent_id'), ['agent_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_timeentry_ticket_id'), ['ticket_id'], unique=False)
+
+    op.create_table('watcher',
+    sa.Column('ticket_id', sa.Integer(), nullable=False),
+    sa.Column('agent_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['agent_id'], ['agent.id'], ),
+    sa.ForeignKeyConstraint(['ticket_id'], ['ticket.id'], ),
+    sa.PrimaryKeyConstraint('ticket_id', 'agent_id')
+    )
+    with op.batch_alter_table('watcher', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_watcher_agent_id'), ['agent_id'], unique=False)
+
     op.create_table('message',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('ticket_id', sa.Integer(), nullable=False),
@@ -264,6 +290,15 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_message_inbox_item_id'))
 
     op.drop_table('message')
+    with op.batch_alter_table('watcher', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_watcher_agent_id'))
+
+    op.drop_table('watcher')
+    with op.batch_alter_table('timeentry', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_timeentry_ticket_id'))
+        batch_op.drop_index(batch_op.f('ix_timeentry_agent_id'))
+
+    op.drop_table('timeentry')
     with op.batch_alter_table('tickettag', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_tickettag_tag'))
 
@@ -295,6 +330,7 @@ def downgrade() -> None:
     op.drop_table('event')
     with op.batch_alter_table('ticket', schema=None) as batch_op:
         batch_op.drop_index('ix_ticket_status_queue')
+        batch_op.drop_index(batch_op.f('ix_ticket_snoozed_until'))
         batch_op.drop_index(batch_op.f('ix_ticket_resolution_due'))
         batch_op.drop_index(batch_op.f('ix_ticket_requester_id'))
         batch_op.drop_index(batch_op.f('ix_ticket_first_response_due'))

@@ -9,11 +9,26 @@ from dataclasses import replace
 
 from maildesk.clock import aware
 from maildesk.models import Ticket
-from maildesk.pipeline.disposition import CONTINUE, Disposition, drop, hold
-from maildesk.pipeline.work import Append, Create, Plan, StageEnv, Step, Work
+from maildesk.pipeline.disposition import CONTINUE, Disposition, drop
+from maildesk.pipeline.proof import compose_ref, proven_agent
+from maildesk.pipeline.work import (
+    AgentNew,
+    Append,
+    Create,
+    HoldUnproven,
+    Plan,
+    StageEnv,
+    Step,
+    Work,
+)
 from maildesk.rules.routing import choose_queue
+from maildesk.services.contacts import find_agent
 
 NAME = "decide"
+
+
+def _unproven(email: str) -> str:
+    return f"unproven agent: mail from {email} without a signed agent address or trusted DKIM"
 
 
 def _plan_for_located(work: Work, env: StageEnv, ticket: Ticket) -> Plan | Disposition:
@@ -24,8 +39,12 @@ def _plan_for_located(work: Work, env: StageEnv, ticket: Ticket) -> Plan | Dispo
     if work.automatic:
         return Append(ticket.id, role="system", visibility="internal")
     if match.relation == "agent":
-        if not match.agent_proof:
-            return hold(f"unproven agent: {mail.sender} wrote without a signed agent address")
+        assert mail.sender is not None and ticket.ref is not None
+        proven = match.agent_proof or proven_agent(
+            work, env, agent_email=mail.sender.email, ref=ticket.ref
+        )
+        if not proven:
+            return HoldUnproven(mail.sender.email, ticket.id, _unproven(mail.sender.email))
         return Append(ticket.id, role="agent", visibility="public")
     if match.relation == "stranger":
         return Create(queue, linked_to=ticket.id, link_kind="named-by-stranger")
@@ -45,6 +64,14 @@ def run(work: Work, env: StageEnv) -> Step:
         queue = choose_queue(
             env.desk.settings, [a.email for a in mail.recipients()] + list(work.envelope_to)
         )
+        agent = mail.sender and find_agent(env.session, email=mail.sender.email)
+        if agent:
+            ref = compose_ref(env)
+            if not proven_agent(work, env, agent_email=agent.email, ref=ref):
+                return CONTINUE, replace(
+                    work, plan=HoldUnproven(agent.email, None, _unproven(agent.email))
+                )
+            return CONTINUE, replace(work, plan=AgentNew(agent.email, queue))
         return CONTINUE, replace(work, plan=Create(queue))
     ticket = env.session.get(Ticket, work.thread.ticket_id)
     assert ticket is not None

@@ -1,0 +1,107 @@
+"""An agent's message on a ticket: run its commands (all or none), then publish what remains.
+
+Shared by agent mail and `maildesk ticket do`; the caller stores the message itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session
+
+from maildesk.commands import BadLine, parse_commands
+from maildesk.desk import Desk
+from maildesk.models import Agent, Message, Ticket
+from maildesk.quotes import strip_quoted
+from maildesk.services.actions import Effects, apply_actions
+from maildesk.services.command_plan import plan_commands
+from maildesk.services.notices import notify_agents, relay_agent_reply
+from maildesk.services.tickets import Actor, follow_merges, record_event, set_status
+
+
+@dataclass(frozen=True)
+class CommandRun:
+    errors: tuple[BadLine, ...]
+    ticket: Ticket  # where the message belongs (the target after a #merge)
+    body: str  # macro texts, then the agent's own text without quoted history
+    internal: bool  # #note: stored for agents only, never sent to the customer
+
+
+def run_commands(
+    session: Session,
+    *,
+    desk: Desk,
+    ticket: Ticket,
+    agent: Agent,
+    text: str,
+    actor: Actor,
+    now: datetime,
+) -> CommandRun:
+    """Check every command line; apply them only if all are fine, else tell the agent why."""
+    parsed = parse_commands(text, now)
+    actions, errors = plan_commands(
+        session, desk=desk, ticket=ticket, agent=agent, parsed=parsed, now=now
+    )
+    if errors:
+        report_errors(
+            session, desk=desk, ticket=ticket, agent=agent, errors=errors, actor=actor, now=now
+        )
+        return CommandRun(tuple(errors), ticket, "", internal=True)
+    effects: Effects = apply_actions(
+        session, desk=desk, ticket=ticket, agent=agent, actions=actions, actor=actor, now=now
+    )
+    body = "\n\n".join([*effects.macro_texts, strip_quoted(parsed.text)]).strip()
+    return CommandRun((), follow_merges(session, ticket), body, internal=effects.note)
+
+
+def report_errors(
+    session: Session,
+    *,
+    desk: Desk,
+    ticket: Ticket,
+    agent: Agent,
+    errors: list[BadLine],
+    actor: Actor,
+    now: datetime,
+) -> None:
+    listed = [{"line": e.line, "reason": e.reason} for e in errors]
+    record_event(
+        session,
+        ticket=ticket,
+        actor=actor,
+        type="commands-rejected",
+        now=now,
+        data={"errors": listed},
+    )
+    notify_agents(
+        session,
+        desk=desk,
+        ticket=ticket,
+        template="command_error",
+        agents=[agent],
+        text="",
+        now=now,
+        extra={"errors": listed},
+    )
+
+
+def publish(
+    session: Session,
+    *,
+    desk: Desk,
+    ticket: Ticket,
+    agent: Agent,
+    message: Message,
+    actor: Actor,
+    now: datetime,
+) -> None:
+    """Relay a public agent message to the customer; the first one is the first response."""
+    if message.visibility != "public" or not message.text.strip():
+        return
+    relay_agent_reply(session, desk=desk, ticket=ticket, agent=agent, text=message.text, now=now)
+    if ticket.first_response_at is None:
+        ticket.first_response_at = now
+        record_event(session, ticket=ticket, actor=actor, type="first-response", data={}, now=now)
+    if ticket.status == "new":
+        set_status(session, ticket=ticket, status="open", actor=actor, now=now)

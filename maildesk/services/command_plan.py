@@ -1,0 +1,95 @@
+"""Check parsed agent commands against the ticket, the agent's rights and the desk: all or none.
+
+Returns resolved actions (data) or the bad lines with reasons; writes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from maildesk.commands import BadLine, Command, Parsed, snooze_until
+from maildesk.desk import Desk
+from maildesk.durations import parse_duration
+from maildesk.models import Agent, Ticket
+from maildesk.services.tickets import find_ticket
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    value: Any
+    line: str
+
+
+def may_act(agent: Agent, ticket: Ticket) -> bool:
+    """Supervisors may do everything; an agent acts on tickets of their own queues."""
+    return agent.role == "supervisor" or ticket.queue in agent.queues
+
+
+def find_agent_by(session: Session, who: str) -> Agent | None:
+    who = who.strip().lower()
+    agents = session.exec(select(Agent).where(col(Agent.active).is_(True))).all()
+    by_email = [a for a in agents if a.email == who]
+    if by_email:
+        return by_email[0]
+    by_name = [a for a in agents if a.name.lower() == who]
+    return by_name[0] if len(by_name) == 1 else None  # an ambiguous name names no one
+
+
+def macro_exists(desk: Desk, name: str) -> bool:
+    return desk.renderer.origin(f"macros/{name}.txt") is not None
+
+
+def _resolve(
+    session: Session, desk: Desk, ticket: Ticket, agent: Agent, command: Command, now: datetime
+) -> Action | BadLine:
+    name, arg = command.name, (command.args[0] if command.args else "")
+    line = command.line
+    if name == "assign":
+        if arg.lower() in ("me", "none"):
+            return Action(name, agent.id if arg.lower() == "me" else None, line)
+        target = find_agent_by(session, arg)
+        if target is None:
+            return BadLine(line, f"no such agent: {arg!r}")
+        return Action(name, target.id, line)
+    if name == "queue" and arg not in desk.settings.queue_names():
+        return BadLine(line, f"no such queue: {arg!r}")
+    if name == "merge":
+        target = find_ticket(session, ref=arg)
+        if target is None or target.id == ticket.id:
+            return BadLine(line, "no other ticket " + arg.upper())
+        if not may_act(agent, target):
+            return BadLine(line, f"you may not act on {target.ref} (queue {target.queue})")
+        return Action(name, target.id, line)
+    if name == "macro" and not macro_exists(desk, arg):
+        return BadLine(line, f"no macro named {arg!r}")
+    if name == "snooze":
+        return Action(name, snooze_until(arg, now), line)
+    if name == "time":
+        return Action(name, int(parse_duration(arg).total_seconds() // 60) or 1, line)
+    if name == "escalate" and ticket.level >= 9:
+        return BadLine(line, "already at the highest support level")
+    if name == "to":
+        return BadLine(line, "#to only starts a new ticket (write to the desk, not a reply)")
+    value: Any = command.args if name in ("tag", "untag") else arg
+    return Action(name, value, line)
+
+
+def plan_commands(
+    session: Session, *, desk: Desk, ticket: Ticket, agent: Agent, parsed: Parsed, now: datetime
+) -> tuple[list[Action], list[BadLine]]:
+    """Every command resolved, or every problem named (then nothing may be applied)."""
+    errors = list(parsed.errors)
+    if not may_act(agent, ticket):
+        errors.insert(
+            0, BadLine("(all)", f"you may not act on {ticket.ref} (queue {ticket.queue})")
+        )
+    actions: list[Action] = []
+    for command in parsed.commands:
+        resolved = _resolve(session, desk, ticket, agent, command, now)
+        (actions if isinstance(resolved, Action) else errors).append(resolved)  # type: ignore[arg-type]
+    return actions, errors
