@@ -6,9 +6,11 @@ import logging
 from dataclasses import dataclass, field
 
 from maildesk.app import App, transport_settings
+from maildesk.db import unit_of_work
 from maildesk.errors import TransientError
 from maildesk.outbound.sender import deliver_due_sync, make_transport
 from maildesk.pipeline.runner import drain
+from maildesk.services.snoozes import wake_snoozed
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +49,13 @@ def send_outbox(app: App) -> int:
     return report.sent
 
 
-JOBS = (("inbox", process_inbox), ("outbox", send_outbox))
+def wake_snoozes(app: App) -> int:
+    """Snoozed tickets whose time has come reopen, and their agents are told."""
+    with unit_of_work(app.engine) as session:
+        return wake_snoozed(session, desk=app.desk, now=app.desk.clock.now())
+
+
+JOBS = (("inbox", process_inbox), ("snoozes", wake_snoozes), ("outbox", send_outbox))
 
 
 def tick(app: App) -> TickReport:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import typer
 
 from maildesk.cli import (
+    agent,
     blacklist,
     config_cmd,
     db_cmd,
@@ -24,7 +25,8 @@ from maildesk.cli import (
 from maildesk.cli.root import app
 from maildesk.errors import MaildeskError
 
-for _module in (config_cmd, db_cmd, ingest_cmd, run_cmd, ticket, inbox, outbox, blacklist):
+_GROUPS = (config_cmd, db_cmd, ingest_cmd, run_cmd, ticket, inbox, outbox, agent, blacklist)
+for _module in _GROUPS:
     _module.register(app)
 
 

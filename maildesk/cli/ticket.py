@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from maildesk.cli.output import print_json, print_table
@@ -9,6 +11,7 @@ from maildesk.cli.root import state
 from maildesk.db import unit_of_work
 from maildesk.errors import InvalidInput
 from maildesk.models import STATUSES
+from maildesk.services.agent_work import do_commands
 from maildesk.services.tickets import get_ticket, list_tickets
 from maildesk.services.views import ticket_detail, ticket_summary
 
@@ -58,6 +61,40 @@ def show_cmd(ctx: typer.Context, ref: str, as_json: bool = typer.Option(False, "
     typer.echo("\nevents:")
     for event in detail["events"]:
         typer.echo(f"  {event['at']} {event['actor']} {event['type']} {event['data']}")
+
+
+@ticket_app.command("do")
+def do_cmd(
+    ctx: typer.Context,
+    ref: str,
+    commands: list[str] = typer.Argument(..., help='Command lines, e.g. "#assign bob".'),
+    as_agent: str = typer.Option(..., "--as", help="The agent acting (trusted)."),
+    message: str | None = typer.Option(None, "--message", help="Text for the customer."),
+    message_file: Path | None = typer.Option(None, "--message-file"),
+) -> None:
+    """Run agent commands on a ticket, as if the agent had mailed them."""
+    if message is not None and message_file is not None:
+        raise InvalidInput("give --message or --message-file, not both")
+    text = message_file.read_text(encoding="utf-8") if message_file else (message or "")
+    app = state(ctx).app()
+    with unit_of_work(app.engine) as session:
+        result = do_commands(
+            session,
+            desk=app.desk,
+            ref=ref,
+            agent_email=as_agent,
+            lines=commands,
+            text=text,
+            now=app.desk.clock.now(),
+        )
+    if result.errors:
+        for error in result.errors:
+            typer.echo(f"maildesk: {error.line}: {error.reason}", err=True)
+        raise typer.Exit(1)
+    typer.echo(
+        f"{result.ticket.ref}: {len(commands)} command(s) applied"
+        + (", message relayed" if result.relayed else "")
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -152,9 +152,7 @@ def merge(session: Session, *, source: Ticket, target: Ticket, actor: Actor, now
     assert source.id is not None and target.id is not None
     for model in (Message, Event):
         session.execute(
-            update(model)
-            .where(col(model.ticket_id) == source.id)  # type: ignore[attr-defined]
-            .values(ticket_id=target.id)
+            update(model).where(col(model.ticket_id) == source.id).values(ticket_id=target.id)
         )
     for row in session.exec(select(Participant).where(Participant.ticket_id == source.id)).all():
         contact = session.get(Contact, row.contact_id)

@@ -12,12 +12,21 @@ from sqlmodel import Session
 
 from maildesk.commands import BadLine, parse_commands
 from maildesk.desk import Desk
+from maildesk.errors import NotFound
 from maildesk.models import Agent, Message, Ticket
 from maildesk.quotes import strip_quoted
 from maildesk.services.actions import Effects, apply_actions
 from maildesk.services.command_plan import plan_commands
+from maildesk.services.contacts import find_agent
 from maildesk.services.notices import notify_agents, relay_agent_reply
-from maildesk.services.tickets import Actor, follow_merges, record_event, set_status
+from maildesk.services.tickets import (
+    Actor,
+    add_message,
+    follow_merges,
+    get_ticket,
+    record_event,
+    set_status,
+)
 
 
 @dataclass(frozen=True)
@@ -105,3 +114,69 @@ def publish(
         record_event(session, ticket=ticket, actor=actor, type="first-response", data={}, now=now)
     if ticket.status == "new":
         set_status(session, ticket=ticket, status="open", actor=actor, now=now)
+
+
+@dataclass(frozen=True)
+class DoResult:
+    ticket: Ticket
+    errors: tuple[BadLine, ...]
+    relayed: bool
+
+
+def do_commands(
+    session: Session,
+    *,
+    desk: Desk,
+    ref: str,
+    agent_email: str,
+    lines: list[str],
+    text: str,
+    now: datetime,
+) -> DoResult:
+    """`maildesk ticket do`: the same checks and effects as agent mail; the caller is trusted.
+
+    Errors are returned, not mailed: the operator sees them at once. Nothing changes then
+    (the caller's transaction must be rolled back or left without changes; we raise nothing).
+    """
+    ticket = get_ticket(session, ref=ref)
+    agent = find_agent(session, email=agent_email)
+    if agent is None:
+        raise NotFound(f"no agent {agent_email}")
+    actor = Actor(agent.email, "cli")
+    block = [line if line.lstrip().startswith("#") else f"#{line}" for line in lines]
+    parsed = parse_commands("\n".join(block) + "\n\n" + text, now)
+    actions, errors = plan_commands(
+        session, desk=desk, ticket=ticket, agent=agent, parsed=parsed, now=now
+    )
+    if errors:
+        return DoResult(ticket, tuple(errors), relayed=False)
+    effects = apply_actions(
+        session, desk=desk, ticket=ticket, agent=agent, actions=actions, actor=actor, now=now
+    )
+    target = follow_merges(session, ticket)
+    body = "\n\n".join([*effects.macro_texts, parsed.text.strip()]).strip()
+    if not body:
+        return DoResult(target, (), relayed=False)
+    message = add_message(
+        session,
+        ticket=target,
+        now=now,
+        direction="out",
+        visibility="internal" if effects.note else "public",
+        role="agent",
+        author=agent.email,
+        author_name=agent.name,
+        subject=target.subject,
+        text=body,
+        original=body,
+    )
+    record_event(
+        session,
+        ticket=target,
+        actor=actor,
+        type="message",
+        now=now,
+        data={"role": "agent", "visibility": message.visibility},
+    )
+    publish(session, desk=desk, ticket=target, agent=agent, message=message, actor=actor, now=now)
+    return DoResult(target, (), relayed=message.visibility == "public")

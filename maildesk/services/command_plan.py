@@ -59,12 +59,12 @@ def _resolve(
     if name == "queue" and arg not in desk.settings.queue_names():
         return BadLine(line, f"no such queue: {arg!r}")
     if name == "merge":
-        target = find_ticket(session, ref=arg)
-        if target is None or target.id == ticket.id:
+        other = find_ticket(session, ref=arg)
+        if other is None or other.id == ticket.id:
             return BadLine(line, "no other ticket " + arg.upper())
-        if not may_act(agent, target):
-            return BadLine(line, f"you may not act on {target.ref} (queue {target.queue})")
-        return Action(name, target.id, line)
+        if not may_act(agent, other):
+            return BadLine(line, f"you may not act on {other.ref} (queue {other.queue})")
+        return Action(name, other.id, line)
     if name == "macro" and not macro_exists(desk, arg):
         return BadLine(line, f"no macro named {arg!r}")
     if name == "snooze":

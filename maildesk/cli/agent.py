@@ -1,0 +1,113 @@
+"""`maildesk agent list|add|set|remove`."""
+
+from __future__ import annotations
+
+import typer
+
+from maildesk.addresses import agent_role, signed_address
+from maildesk.cli.output import print_json, print_table
+from maildesk.cli.root import state
+from maildesk.db import unit_of_work
+from maildesk.models import Agent
+from maildesk.services.agents import add_agent, list_agents, remove_agent, set_agent
+
+agent_app = typer.Typer(help="Agents.", no_args_is_help=True)
+
+
+def agent_view(agent: Agent, compose: str) -> dict[str, object]:
+    return {
+        "email": agent.email,
+        "name": agent.name,
+        "role": agent.role,
+        "level": agent.level,
+        "queues": agent.queues,
+        "away": agent.away,
+        "active": agent.active,
+        "compose_address": compose,
+    }
+
+
+@agent_app.command("list")
+def list_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")) -> None:
+    """Agents, with the signed address each can write to in order to start a ticket (#to)."""
+    app = state(ctx).app()
+    desk = app.settings.desk
+    with unit_of_work(app.engine) as session:
+        rows = [
+            agent_view(
+                a,
+                signed_address(
+                    desk_address=desk.address,
+                    ref=f"{desk.ticket_prefix}-0",
+                    secret=app.desk.secret,
+                    role=agent_role(a.email),
+                ),
+            )
+            for a in list_agents(session)
+        ]
+    if as_json:
+        print_json(rows)
+        return
+    columns = ("email", "name", "role", "level", "queues", "away", "active")
+    print_table("Agents", columns, [[r[c] for c in columns] for r in rows])
+
+
+@agent_app.command("add")
+def add_cmd(
+    ctx: typer.Context,
+    email: str,
+    name: str = typer.Option("", "--name"),
+    role: str = typer.Option("agent", "--role", help="agent|supervisor"),
+    level: int = typer.Option(1, "--level", help="Support level 1-9."),
+    queue: list[str] = typer.Option([], "--queue", help="A queue (repeat for several)."),
+) -> None:
+    app = state(ctx).app()
+    with unit_of_work(app.engine) as session:
+        add_agent(
+            session,
+            email=email,
+            name=name,
+            role=role,
+            level=level,
+            queues=queue,
+            known_queues=app.settings.queue_names(),
+        )
+    typer.echo(f"added agent {email.lower()}")
+
+
+@agent_app.command("set")
+def set_cmd(
+    ctx: typer.Context,
+    email: str,
+    name: str | None = typer.Option(None, "--name"),
+    role: str | None = typer.Option(None, "--role"),
+    level: int | None = typer.Option(None, "--level"),
+    queue: list[str] | None = typer.Option(None, "--queue"),
+    away: bool | None = typer.Option(None, "--away/--back", help="Availability."),
+) -> None:
+    app = state(ctx).app()
+    with unit_of_work(app.engine) as session:
+        set_agent(
+            session,
+            email=email,
+            name=name,
+            role=role,
+            level=level,
+            queues=queue or None,
+            away=away,
+            known_queues=app.settings.queue_names(),
+        )
+    typer.echo(f"updated agent {email.lower()}")
+
+
+@agent_app.command("remove")
+def remove_cmd(ctx: typer.Context, email: str) -> None:
+    """Deactivate an agent; their tickets become unassigned."""
+    app = state(ctx).app()
+    with unit_of_work(app.engine) as session:
+        remove_agent(session, email=email)
+    typer.echo(f"removed agent {email.lower()}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(agent_app, name="agent")
