@@ -1,0 +1,499 @@
+"""Ingest throughput: batch (accept + process per mail, like `maildesk ingest`) and SMTP.
+
+Prints figures, asserts nothing; `--profile` shows where batch ingest spends its time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import logging
+import multiprocessing
+import pstats
+import re
+import resource
+import secrets
+import shutil
+import smtplib
+import statistics
+import sys
+import sysconfig
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from maildesk.app import App, accept_raw, async_accept, open_app
+from maildesk.config import Settings, parse_settings
+from maildesk.db import make_engine, upgrade
+from maildesk.ingest.origin import Origin
+from maildesk.ingest.smtp import SmtpListener
+from maildesk.pipeline.runner import Outcome, process_one
+from maildesk.services.inbox import raw_message_id
+
+try:
+    from bench.corpus import DESK, generate
+except ImportError:  # run as `python bench/ingest.py`
+    from corpus import DESK, generate  # type: ignore[no-redef]
+
+_IN_REPLY_TO = re.compile(rb"^In-Reply-To:", re.IGNORECASE | re.MULTILINE)
+_IN_REPLY_TO_ID = re.compile(rb"^In-Reply-To:\s*<([^<>\s]+)>", re.IGNORECASE | re.MULTILINE)
+_FROM = re.compile(rb"^From:.*<([^<>\s]+)>", re.IGNORECASE | re.MULTILINE)
+
+
+@dataclass
+class Result:
+    """One benchmark run, ready to print as a line of the result block."""
+
+    mode: str
+    backend: str
+    count: int
+    seconds: float
+    outcomes: Counter[str]
+    peak_rss_mb: float
+    expected_new: int
+    notes: list[str] = field(default_factory=list)
+    profiled: bool = False
+
+    def line(self) -> str:
+        rate = self.count / self.seconds if self.seconds else 0.0
+        counts = ", ".join(f"{name} {n}" for name, n in self.outcomes.most_common())
+        tag = " (under cProfile)" if self.profiled else ""
+        head = (
+            f"{self.mode} {self.backend}{tag}: {self.count} mails in {self.seconds:.2f} s = "
+            f"{rate:.0f} msgs/s, peak RSS {self.peak_rss_mb:.0f} MB ({counts})"
+        )
+        return "\n".join([head, *(f"    {note}" for note in self.notes)])
+
+    def threading_warning(self) -> str | None:
+        """None when created/appended match the corpus (new threads vs. replies) within 2%."""
+        replies = self.count - self.expected_new
+        created, appended = self.outcomes["created"], self.outcomes["appended"]
+        slack = max(1, self.count // 50)
+        if abs(created - self.expected_new) <= slack and abs(appended - replies) <= slack:
+            return None
+        return (
+            f"WARNING: threading is off: expected ~{self.expected_new} created / ~{replies} "
+            f"appended, got {created} / {appended}"
+        )
+
+
+# --- database and settings ----------------------------------------------------------------
+
+
+def _backend(url: str | None) -> str:
+    return "sqlite" if url is None or url.startswith("sqlite") else "postgres"
+
+
+@contextmanager
+def fresh_database(base_url: str | None, workdir: Path) -> Iterator[str]:
+    """A fresh SQLite file in `workdir`, or a fresh PostgreSQL schema dropped afterwards."""
+    if base_url is None:
+        yield f"sqlite:///{workdir / 'maildesk.db'}"
+        return
+    if base_url.startswith("sqlite"):
+        yield base_url
+        return
+    schema = f"bench_{secrets.token_hex(4)}"
+    admin = make_engine(base_url)
+    with admin.begin() as connection:
+        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    separator = "&" if "?" in base_url else "?"
+    try:
+        yield f"{base_url}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as connection:
+            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.dispose()
+
+
+def make_settings(url: str, workdir: Path, agents: int = 0) -> Settings:
+    """A desk on `url`; `agents` agents in the default queue get a notice per new ticket."""
+    data: dict[str, Any] = {
+        "desk": {"address": DESK, "secret": "bench-secret", "secret_env": None},
+        "database": {"url": url},
+        "smtp": {"host": "127.0.0.1", "port": 0},
+    }
+    if agents:
+        data["agents"] = [
+            {"email": f"agent{i}@example.com", "name": f"Agent {i}", "queues": ["general"]}
+            for i in range(1, agents + 1)
+        ]
+    return parse_settings(data, base_dir=workdir)
+
+
+def prepared_app(url: str, workdir: Path, agents: int = 0) -> App:
+    """Migrate a fresh database and open the app on it, as `maildesk init` + `ingest` would."""
+    settings = make_settings(url, workdir, agents)
+    engine = make_engine(settings.database_url())
+    upgrade(engine)
+    engine.dispose()
+    return open_app(settings)
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+def expected_new(mails: list[bytes]) -> int:
+    return sum(1 for raw in mails if not _IN_REPLY_TO.search(raw.split(b"\r\n\r\n", 1)[0]))
+
+
+# --- batch --------------------------------------------------------------------------------
+
+
+def run_batch(
+    mails: list[bytes], url: str, workdir: Path, *, profile: bool, agents: int = 0
+) -> Result:
+    """Accept and process each mail in turn in this process, like `maildesk ingest FILE…`."""
+    app = prepared_app(url, workdir, agents)
+    origin = Origin(transport="pipe")
+    outcomes: Counter[str] = Counter()
+    accept_s = process_s = 0.0
+    profiler = cProfile.Profile() if profile else None
+    start, cpu_start = time.perf_counter(), time.process_time()
+    if profiler:
+        profiler.enable()
+    for raw in mails:
+        t0 = time.perf_counter()
+        stored = accept_raw(app, raw, origin)
+        t1 = time.perf_counter()
+        accept_s += t1 - t0
+        if stored.duplicate:
+            outcomes["duplicate"] += 1
+            continue
+        outcome = process_one(app.engine, app.desk, item_id=stored.item_id)
+        process_s += time.perf_counter() - t1
+        outcomes[outcome.outcome if outcome else "queued"] += 1
+    if profiler:
+        profiler.disable()
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+    app.engine.dispose()
+    n = len(mails)
+    result = Result(
+        "batch",
+        _backend(url),
+        n,
+        seconds,
+        outcomes,
+        peak_rss_mb(),
+        expected_new(mails),
+        profiled=profile,
+    )
+    result.notes.append(
+        f"accept {accept_s:.2f} s ({1000 * accept_s / n:.2f} ms/mail), "
+        f"process {process_s:.2f} s ({1000 * process_s / n:.2f} ms/mail); "
+        f"CPU {cpu:.2f} s = {n / cpu:.0f} msgs/s per core busy"
+    )
+    if profiler:
+        print_profile(profiler)
+    return result
+
+
+# --- profile ------------------------------------------------------------------------------
+
+_STDLIB = sysconfig.get_paths()["stdlib"]
+_PURELIB = sysconfig.get_paths()["purelib"]
+# (label, file suffix, function name): cumulative time of the steps that matter
+_KEY_FUNCTIONS = [
+    ("accept_raw (accept transaction)", "maildesk/app.py", "accept_raw"),
+    ("process_one (process transaction)", "maildesk/pipeline/runner.py", "process_one"),
+    ("  parse stage", "maildesk/pipeline/stages/parse.py", "run"),
+    ("    mailparser.parse_from_bytes", "mailparser/core.py", "parse_from_bytes"),
+    ("    html_to_text", "maildesk/htmltext.py", "html_to_text"),
+    ("  blacklist stage", "maildesk/pipeline/stages/blacklist.py", "run"),
+    ("  automatic stage", "maildesk/pipeline/stages/automatic.py", "run"),
+    ("  thread-match stage", "maildesk/pipeline/stages/thread_match.py", "run"),
+    ("  decide stage", "maildesk/pipeline/stages/decide.py", "run"),
+    ("  carry_out (writes)", "maildesk/pipeline/apply.py", "carry_out"),
+    ("    strip_quoted", "maildesk/quotes.py", "strip_quoted"),
+    (
+        "    announce: new ticket (ack, agent notices)",
+        "maildesk/pipeline/announce.py",
+        "new_ticket",
+    ),
+    ("    announce: customer reply (notices)", "maildesk/pipeline/announce.py", "customer_reply"),
+    ("      render (jinja2)", "maildesk/outbound/render.py", "render"),
+    ("      compose (MIME)", "maildesk/outbound/compose.py", "compose"),
+    ("    AttachmentStore.put", "maildesk/services/attachments.py", "put"),
+    ("  claim_item", "maildesk/services/inbox.py", "claim_item"),
+    ("digest_of", "maildesk/services/inbox.py", "digest_of"),
+    ("Session.commit", "sqlalchemy/orm/session.py", "commit"),
+    ("Session.flush", "sqlalchemy/orm/session.py", "flush"),
+    ("Session.execute (queries)", "sqlalchemy/orm/session.py", "execute"),
+    ("Session.get", "sqlalchemy/orm/session.py", "get"),
+    ("Session.close", "sqlalchemy/orm/session.py", "close"),
+    ("sqlite3 Connection.commit", "~", "<method 'commit' of 'sqlite3.Connection' objects>"),
+    ("sqlite3 Cursor.execute", "~", "<method 'execute' of 'sqlite3.Cursor' objects>"),
+]
+
+
+def _package(filename: str, function: str) -> str:
+    """Group a profiled function by package: `maildesk.quotes`, `sqlalchemy`, `stdlib:email`…"""
+    if filename == "~":
+        for needle, label in (
+            ("sqlite3", "sqlite3 (C)"),
+            ("psycopg", "psycopg (C)"),
+            ("re.Pattern", "re (C)"),
+            ("_hashlib", "hashlib (C)"),
+            ("posix", "os (C)"),
+        ):
+            if needle in function:
+                return label
+        return "builtins (C)"
+    path = filename.replace("\\", "/")
+    if "/maildesk/" in path:
+        module = path.rsplit("/maildesk/", 1)[1].removesuffix(".py").replace("/", ".")
+        return "maildesk." + module
+    if path.startswith(_PURELIB) or "site-packages/" in path:
+        return path.split("site-packages/", 1)[-1].split("/", 1)[0].removesuffix(".py")
+    if path.startswith(_STDLIB):
+        return "stdlib:" + path[len(_STDLIB) :].strip("/").split("/", 1)[0].removesuffix(".py")
+    return path
+
+
+def print_profile(profiler: cProfile.Profile, top: int = 25) -> None:
+    stats = pstats.Stats(profiler, stream=sys.stdout)
+    raw: dict[tuple[str, int, str], tuple[int, int, float, float, object]]
+    raw = stats.stats  # type: ignore[attr-defined]
+    total = sum(tt for _cc, _nc, tt, _ct, _callers in raw.values()) or 1.0
+    print(f"\n=== cProfile of batch ingest: {total:.2f} s profiled ===")
+    stats.sort_stats("cumulative").print_stats(top)
+    stats.sort_stats("tottime").print_stats(top)
+    by_package: dict[str, float] = {}
+    for (filename, _line, function), (_cc, _nc, tt, _ct, _callers) in raw.items():
+        package = _package(filename, function)
+        by_package[package] = by_package.get(package, 0.0) + tt
+    print("=== self time by package (sums to 100%) ===")
+    ranked = sorted(by_package.items(), key=lambda item: item[1], reverse=True)
+    for name, seconds in ranked[:30]:
+        print(f"  {100 * seconds / total:5.1f}%  {seconds:7.2f} s  {name}")
+    print("=== cumulative time of key steps (nested; % of profiled total) ===")
+    for label, suffix, function in _KEY_FUNCTIONS:
+        cumulative, calls = 0.0, 0
+        for (filename, _line, name), (_cc, nc, _tt, ct, _callers) in raw.items():
+            if name == function and filename.replace("\\", "/").endswith(suffix):
+                cumulative, calls = cumulative + ct, calls + nc
+        if calls:
+            print(f"  {100 * cumulative / total:5.1f}%  {cumulative:7.2f} s  {calls:7d}x  {label}")
+    print()
+
+
+# --- SMTP ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _ClientRun:
+    first_send: float
+    last_ack: float
+    acked: dict[str, float]
+    failures: int
+
+
+def _send_share(
+    port: int, share: list[tuple[str, str, bytes]], ready: threading.Barrier
+) -> _ClientRun:
+    """One SMTP connection sending its share in turn; a 4xx is retried up to 3 times."""
+    acked: dict[str, float] = {}
+    failures = 0
+    client = smtplib.SMTP("127.0.0.1", port, timeout=120)
+    client.ehlo("bench.client.test")
+    try:
+        ready.wait()
+        first_send = time.perf_counter()
+        for sender, message_id, raw in share:
+            for _attempt in range(4):
+                try:
+                    client.sendmail(sender, [DESK], raw)
+                except smtplib.SMTPResponseException as exc:
+                    failures += 1
+                    print(f"smtp client: {message_id}: {exc.smtp_code} {exc.smtp_error!r}")
+                    client.rset()
+                    if exc.smtp_code < 500:
+                        continue
+                else:
+                    acked[message_id] = time.perf_counter()
+                break
+    finally:
+        client.close()
+    return _ClientRun(first_send, max(acked.values(), default=first_send), acked, failures)
+
+
+def _shares(mails: list[bytes], clients: int) -> list[list[tuple[str, str, bytes]]]:
+    """(envelope sender, Message-ID, raw) per client; a thread stays on one connection.
+
+    Like a customer's provider, one connection delivers a whole thread in order, so a reply
+    is never accepted before the mail it answers. Threads are dealt round-robin.
+    """
+    shares: list[list[tuple[str, str, bytes]]] = [[] for _ in range(clients)]
+    client_of: dict[str, int] = {}  # Message-ID -> the client that sends it
+    threads = 0
+    for raw in mails:
+        head = raw.split(b"\r\n\r\n", 1)[0]
+        message_id = raw_message_id(raw) or ""
+        parent = _IN_REPLY_TO_ID.search(head)
+        parent_id = parent.group(1).decode() if parent else ""
+        client = client_of.get(parent_id)
+        if client is None:
+            client, threads = threads % clients, threads + 1
+        client_of[message_id] = client
+        sender = _FROM.search(head)
+        shares[client].append((sender.group(1).decode() if sender else "", message_id, raw))
+    return shares
+
+
+async def _smtp_session(
+    app: App, mails: list[bytes], clients: int
+) -> tuple[float, float, Counter[str], list[float], int]:
+    """Seconds to the last 250 and to the last processed item, outcomes, 250→ticket lags, errors."""
+    loop = asyncio.get_running_loop()
+    stored = asyncio.Event()
+    outcomes: Counter[str] = Counter()
+    processed_at: dict[str, float] = {}
+    clients_done = asyncio.Event()
+    listener = SmtpListener(
+        host="127.0.0.1",
+        port=0,
+        accept=async_accept(app),
+        local_addresses=lambda address: address.rpartition("@")[2] == "example.com",
+        max_message_bytes=app.settings.smtp.max_message_bytes,
+        hostname="bench.example.com",
+        on_stored=stored.set,
+    )
+    await listener.start()
+
+    async def worker() -> float:
+        """Process received items as they arrive; returns the time the last one was done."""
+        last = time.perf_counter()
+        while True:
+            stored.clear()
+            outcome: Outcome | None = await asyncio.to_thread(process_one, app.engine, app.desk)
+            if outcome is None:
+                if clients_done.is_set():
+                    return last
+                waiters = [asyncio.ensure_future(e.wait()) for e in (stored, clients_done)]
+                await asyncio.wait(waiters, timeout=1.0, return_when=asyncio.FIRST_COMPLETED)
+                for waiter in waiters:
+                    waiter.cancel()
+                continue
+            last = time.perf_counter()
+            outcomes[outcome.outcome] += 1
+            if outcome.message_id:
+                processed_at[outcome.message_id] = last
+
+    shares = _shares(mails, clients)
+    ready = threading.Barrier(clients)
+    worker_task = asyncio.create_task(worker())
+    try:
+        with ThreadPoolExecutor(clients, thread_name_prefix="smtp-client") as pool:
+            runs: list[_ClientRun] = await asyncio.gather(
+                *(loop.run_in_executor(pool, _send_share, listener.port, s, ready) for s in shares)
+            )
+    finally:
+        clients_done.set()
+        last_processed = await worker_task
+        await listener.stop(grace_seconds=5)
+    start = min(run.first_send for run in runs)
+    last_ack = max(run.last_ack for run in runs)
+    acked = {mid: at for run in runs for mid, at in run.acked.items()}
+    lags = [processed_at[mid] - at for mid, at in acked.items() if mid in processed_at]
+    failures = sum(run.failures for run in runs)
+    return last_ack - start, last_processed - start, outcomes, lags, failures
+
+
+def run_smtp(
+    mails: list[bytes], url: str, workdir: Path, *, clients: int, agents: int = 0
+) -> Result:
+    """SmtpListener in this process's loop, `clients` smtplib threads, one processing worker."""
+    app = prepared_app(url, workdir, agents)
+    accepted_s, done_s, outcomes, lags, failures = asyncio.run(_smtp_session(app, mails, clients))
+    app.engine.dispose()
+    n = len(mails)
+    result = Result("smtp", _backend(url), n, done_s, outcomes, peak_rss_mb(), expected_new(mails))
+    result.notes.append(
+        f"{clients} clients: last 250 after {accepted_s:.2f} s = {n / accepted_s:.0f} msgs/s "
+        f"accepted; last ticket after {done_s:.2f} s = {n / done_s:.0f} msgs/s end-to-end"
+    )
+    if lags:
+        cuts = statistics.quantiles(lags, n=100)
+        result.notes.append(
+            f"250→processed lag: p50 {1000 * cuts[49]:.0f} ms, p95 {1000 * cuts[94]:.0f} ms, "
+            f"max {1000 * max(lags):.0f} ms; {failures} error replies"
+        )
+    return result
+
+
+# --- main ---------------------------------------------------------------------------------
+
+
+def run_mode(mode: str, args: argparse.Namespace, mails: list[bytes]) -> Result:
+    workdir = Path(tempfile.mkdtemp(prefix=f"maildesk-bench-{mode}-"))
+    try:
+        with fresh_database(args.database_url, workdir) as url:
+            if mode == "batch":
+                return run_batch(mails, url, workdir, profile=args.profile, agents=args.agents)
+            return run_smtp(mails, url, workdir, clients=args.clients, agents=args.agents)
+    finally:
+        if args.keep:
+            print(f"kept {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _in_child(mode: str, args: argparse.Namespace, mails: list[bytes]) -> Result:
+    """Run one mode in a forked process, so its peak RSS is its own."""
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        return pool.submit(run_mode, mode, args, mails).result()
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--n", type=int, default=2000, help="number of mails (default 2000)")
+    parser.add_argument("--mode", choices=("batch", "smtp", "both"), default="batch")
+    parser.add_argument(
+        "--database-url",
+        help="default: a fresh SQLite file in a temp dir; a PostgreSQL URL gets a fresh schema",
+    )
+    parser.add_argument("--clients", type=int, default=20, help="SMTP client connections")
+    parser.add_argument("--profile", action="store_true", help="cProfile the batch mode")
+    parser.add_argument(
+        "--agents", type=int, default=0, help="agents in the queue, each notified (default 0)"
+    )
+    parser.add_argument("--seed", type=int, default=1, help="corpus seed (default 1)")
+    parser.add_argument("--keep", action="store_true", help="keep the temp dir for inspection")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    started = time.perf_counter()
+    mails = generate(args.n, seed=args.seed)
+    size = sum(map(len, mails))
+    print(
+        f"corpus: {len(mails)} mails, {size / 1e6:.1f} MB, {expected_new(mails)} new threads, "
+        f"generated in {time.perf_counter() - started:.1f} s (seed {args.seed})",
+        flush=True,
+    )
+    modes = ["batch", "smtp"] if args.mode == "both" else [args.mode]
+    run: Callable[[str, argparse.Namespace, list[bytes]], Result]
+    run = _in_child if len(modes) > 1 else run_mode
+    results = [run(mode, args, mails) for mode in modes]
+    print("\n=== results ===")
+    for result in results:
+        print(result.line())
+        if warning := result.threading_warning():
+            print(f"    {warning}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
