@@ -16,6 +16,7 @@ from maildesk.cli import (
     blacklist,
     config_cmd,
     db_cmd,
+    import_cmd,
     inbox,
     ingest_cmd,
     outbox,
@@ -25,7 +26,18 @@ from maildesk.cli import (
 from maildesk.cli.root import app
 from maildesk.errors import MaildeskError
 
-_GROUPS = (config_cmd, db_cmd, ingest_cmd, run_cmd, ticket, inbox, outbox, agent, blacklist)
+_GROUPS = (
+    config_cmd,
+    db_cmd,
+    ingest_cmd,
+    import_cmd,
+    run_cmd,
+    ticket,
+    inbox,
+    outbox,
+    agent,
+    blacklist,
+)
 for _module in _GROUPS:
     _module.register(app)
 

@@ -1,4 +1,4 @@
-"""`maildesk ticket list|show`."""
+"""`maildesk ticket list|show|search|do`."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from maildesk.db import unit_of_work
 from maildesk.errors import InvalidInput
 from maildesk.models import STATUSES
 from maildesk.services.agent_work import do_commands
+from maildesk.services.search import search_tickets
 from maildesk.services.tickets import get_ticket, list_tickets
 from maildesk.services.views import ticket_detail, ticket_summary
 
@@ -61,6 +62,21 @@ def show_cmd(ctx: typer.Context, ref: str, as_json: bool = typer.Option(False, "
     typer.echo("\nevents:")
     for event in detail["events"]:
         typer.echo(f"  {event['at']} {event['actor']} {event['type']} {event['data']}")
+
+
+@ticket_app.command("search")
+def search_cmd(
+    ctx: typer.Context, text: str, as_json: bool = typer.Option(False, "--json")
+) -> None:
+    """Tickets whose subject or messages contain every word of TEXT."""
+    app = state(ctx).app()
+    with unit_of_work(app.engine) as session:
+        rows = [ticket_summary(session, t) for t in search_tickets(session, text=text)]
+    if as_json:
+        print_json(rows)
+        return
+    columns = ("ref", "status", "queue", "requester", "subject")
+    print_table(f"Tickets matching {text!r}", columns, [[r[c] for c in columns] for r in rows])
 
 
 @ticket_app.command("do")
