@@ -1,0 +1,115 @@
+"""`maildesk run` as a real process: mail arrives over SMTP and IMAP, SIGTERM stops it cleanly."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import smtplib
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.integration.dovecot import DovecotServer, free_port
+from tests.mails import mail
+
+pytestmark = pytest.mark.integration
+
+
+def _cli(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "maildesk", "--config", str(config), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def _until(check, seconds: float = 20.0):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.2)
+    raise AssertionError("gave up waiting")
+
+
+@pytest.fixture
+def daemon(
+    tmp_path: Path, dovecot_server: DovecotServer
+) -> Iterator[tuple[Path, int, subprocess.Popen[str]]]:
+    port = free_port()
+    config = tmp_path / "maildesk.toml"
+    config.write_text(f"""
+[desk]
+address = "support@example.com"
+secret = "daemon-test"
+[database]
+url = "sqlite:///var/maildesk.db"
+[smtp]
+port = {port}
+[worker]
+idle_seconds = 0.5
+[[imap]]
+name = "main"
+host = "{dovecot_server.host}"
+port = {dovecot_server.port}
+username = "{dovecot_server.username}"
+password = "{dovecot_server.password}"
+poll_seconds = 1
+timeout_seconds = 10
+""")
+    assert _cli(config, "db", "upgrade").returncode == 0
+    process = subprocess.Popen(
+        [sys.executable, "-m", "maildesk", "--config", str(config), "run"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    _until(lambda: _smtp_up(port))
+    yield config, port, process
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+
+
+def _smtp_up(port: int) -> bool:
+    try:
+        with smtplib.SMTP("127.0.0.1", port, timeout=2) as client:
+            return client.noop()[0] == 250
+    except OSError:
+        return False
+
+
+def _tickets(config: Path) -> list[dict[str, object]]:
+    result = _cli(config, "ticket", "list", "--json")
+    return json.loads(result.stdout) if result.returncode == 0 else []
+
+
+def test_mail_over_smtp_and_imap_becomes_tickets_and_sigterm_stops_cleanly(
+    daemon: tuple[Path, int, subprocess.Popen[str]], dovecot_server: DovecotServer
+) -> None:
+    config, port, process = daemon
+    with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
+        client.sendmail(
+            "carol@acme.test",
+            ["support@example.com"],
+            mail(message_id="smtp1@acme.test", subject="Via SMTP"),
+        )
+    dovecot_server.append(
+        mail(sender="dave@other.test", message_id="imap1@other.test", subject="Via IMAP")
+    )
+    subjects = _until(lambda: {t["subject"] for t in _tickets(config)} >= {"Via SMTP", "Via IMAP"})
+    assert subjects
+    _until(lambda: all("\\Seen" in m.flags for m in dovecot_server.messages("INBOX")))
+    _until(lambda: list((config.parent / "var" / "sent" / "new").glob("*")))  # acks delivered
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=30) == 0
+    output = process.stdout.read() if process.stdout else ""
+    assert "maildesk stopping" in output and "Traceback" not in output
