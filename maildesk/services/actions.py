@@ -1,12 +1,15 @@
 """Carry out checked agent commands on a ticket; every change is an audit event.
 
-Never commits; the caller's unit of work makes all of it happen, or none.
+One small handler per command, found by name in `HANDLERS`. Never commits; the caller's
+unit of work makes all of it happen, or none.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, col, select, update
 
@@ -37,114 +40,164 @@ class Effects:
     notify_status: bool = False
 
 
-def _set_field(
-    session: Session, ticket: Ticket, actor: Actor, now: datetime, name: str, value: object
-) -> None:
-    before = getattr(ticket, name)
-    if before == value:
-        return
-    setattr(ticket, name, value)
-    record_event(
-        session, ticket=ticket, actor=actor, type=name, now=now, data={"from": before, "to": value}
-    )
+@dataclass
+class Run:
+    """Everything a handler needs: who acts on which ticket, when, and what it has done so far."""
 
+    session: Session
+    desk: Desk
+    ticket: Ticket
+    agent: Agent
+    actor: Actor
+    now: datetime
+    effects: Effects
 
-def _assign(
-    session: Session,
-    desk: Desk,
-    ticket: Ticket,
-    actor: Actor,
-    agent: Agent,
-    target_id: int | None,
-    now: datetime,
-) -> None:
-    if ticket.assignee_id == target_id:
-        return
-    target = session.get(Agent, target_id) if target_id else None
-    record_event(
-        session,
-        ticket=ticket,
-        actor=actor,
-        type="assign",
-        now=now,
-        data={"to": target.email if target else None},
-    )
-    ticket.assignee_id = target_id
-    if target is not None and target.id != agent.id:
-        notify_agents(
-            session,
-            desk=desk,
-            ticket=ticket,
-            template="notify_assigned",
-            agents=[target],
-            text="",
-            now=now,
-            extra={"assigned_by": agent.name or agent.email},
+    def event(self, type: str, data: dict[str, Any], ticket: Ticket | None = None) -> None:
+        record_event(
+            self.session,
+            ticket=ticket or self.ticket,
+            actor=self.actor,
+            type=type,
+            data=data,
+            now=self.now,
         )
 
 
-def _tags(session: Session, ticket: Ticket, actor: Actor, now: datetime, action: Action) -> None:
-    assert ticket.id is not None
-    for tag in action.value:
-        existing = session.get(TicketTag, (ticket.id, tag.lower()))
+def _status(run: Run, action: Action) -> None:
+    set_status(run.session, ticket=run.ticket, status=action.value, actor=run.actor, now=run.now)
+    run.ticket.snoozed_until = None
+    run.effects.notify_status = action.value in ("resolved", "closed")
+
+
+def _field(run: Run, action: Action) -> None:
+    before = getattr(run.ticket, action.name)
+    if before != action.value:
+        setattr(run.ticket, action.name, action.value)
+        run.event(action.name, {"from": before, "to": action.value})
+
+
+def _assign(run: Run, action: Action) -> None:
+    if run.ticket.assignee_id == action.value:
+        return
+    target = run.session.get(Agent, action.value) if action.value else None
+    run.event("assign", {"to": target.email if target else None})
+    run.ticket.assignee_id = action.value
+    if target is not None and target.id != run.agent.id:
+        notify_agents(
+            run.session,
+            desk=run.desk,
+            ticket=run.ticket,
+            template="notify_assigned",
+            agents=[target],
+            text="",
+            now=run.now,
+            extra={"assigned_by": run.agent.name or run.agent.email},
+        )
+
+
+def _tags(run: Run, action: Action) -> None:
+    assert run.ticket.id is not None
+    tags = [t.lower() for t in action.value]
+    for tag in tags:
+        existing = run.session.get(TicketTag, (run.ticket.id, tag))
         if action.name == "tag" and existing is None:
-            session.add(TicketTag(ticket_id=ticket.id, tag=tag.lower()))
+            run.session.add(TicketTag(ticket_id=run.ticket.id, tag=tag))
         elif action.name == "untag" and existing is not None:
-            session.delete(existing)
-    record_event(
-        session,
-        ticket=ticket,
-        actor=actor,
-        type=action.name,
-        now=now,
-        data={"tags": [t.lower() for t in action.value]},
-    )
+            run.session.delete(existing)
+    run.event(action.name, {"tags": tags})
 
 
-def _cc(
-    session: Session, desk: Desk, ticket: Ticket, actor: Actor, now: datetime, action: Action
-) -> None:
-    assert ticket.id is not None
+def _cc(run: Run, action: Action) -> None:
+    assert run.ticket.id is not None
     contact = get_or_create_contact(
-        session,
+        run.session,
         email=action.value,
         name="",
-        free_mail=desk.settings.desk.free_mail_domains,
-        now=now,
+        free_mail=run.desk.settings.desk.free_mail_domains,
+        now=run.now,
     )
     if action.name == "cc":
-        add_participant(session, ticket=ticket, contact=contact, role="cc")
+        add_participant(run.session, ticket=run.ticket, contact=contact, role="cc")
     else:
-        row = session.get(Participant, (ticket.id, contact.id))
+        row = run.session.get(Participant, (run.ticket.id, contact.id))
         if row is not None and row.role != "requester":
-            session.delete(row)
-    record_event(
-        session,
+            run.session.delete(row)
+    run.event(action.name, {"address": action.value})
+
+
+def _watch(run: Run, action: Action) -> None:
+    assert run.ticket.id is not None and run.agent.id is not None
+    row = run.session.get(Watcher, (run.ticket.id, run.agent.id))
+    if action.name == "watch" and row is None:
+        run.session.add(Watcher(ticket_id=run.ticket.id, agent_id=run.agent.id))
+    elif action.name == "unwatch" and row is not None:
+        run.session.delete(row)
+    run.event(action.name, {"agent": run.agent.email})
+
+
+def _note(run: Run, action: Action) -> None:
+    run.effects.note = True
+
+
+def _snooze(run: Run, action: Action) -> None:
+    set_status(run.session, ticket=run.ticket, status="pending", actor=run.actor, now=run.now)
+    run.ticket.snoozed_until = action.value
+    run.event("snooze", {"until": action.value.isoformat()})
+
+
+def _time(run: Run, action: Action) -> None:
+    assert run.ticket.id is not None and run.agent.id is not None
+    run.session.add(
+        TimeEntry(ticket_id=run.ticket.id, agent_id=run.agent.id, minutes=action.value, at=run.now)
+    )
+    run.event("time", {"minutes": action.value})
+
+
+def _macro(run: Run, action: Action) -> None:
+    run.effects.macro_texts.append(render_macro(run.session, run.desk, run.ticket, action.value))
+
+
+def _escalate(run: Run, action: Action) -> None:
+    ticket = run.ticket
+    ticket.level += 1
+    run.event("escalate", {"level": ticket.level})
+    agents = [a for a in queue_agents(run.session, queue=ticket.queue) if a.level >= ticket.level]
+    notify_agents(
+        run.session,
+        desk=run.desk,
         ticket=ticket,
-        actor=actor,
-        type=action.name,
-        now=now,
-        data={"address": action.value},
+        template="sla_breach",
+        agents=agents,
+        text="",
+        now=run.now,
+        extra={"target": "escalation", "due": "now", "overdue": "-", "level": ticket.level},
     )
 
 
-def _watch(
-    session: Session, ticket: Ticket, actor: Actor, agent: Agent, now: datetime, watch: bool
-) -> None:
-    assert ticket.id is not None and agent.id is not None
-    row = session.get(Watcher, (ticket.id, agent.id))
-    if watch and row is None:
-        session.add(Watcher(ticket_id=ticket.id, agent_id=agent.id))
-    elif not watch and row is not None:
-        session.delete(row)
-    record_event(
-        session,
-        ticket=ticket,
-        actor=actor,
-        type="watch" if watch else "unwatch",
-        now=now,
-        data={"agent": agent.email},
-    )
+def _merge(run: Run, action: Action) -> None:
+    target = run.session.get(Ticket, action.value)
+    assert target is not None
+    merge(run.session, source=run.ticket, target=target, actor=run.actor, now=run.now)
+
+
+HANDLERS: dict[str, Callable[[Run, Action], None]] = {
+    "status": _status,
+    "assign": _assign,
+    "priority": _field,
+    "queue": _field,
+    "tag": _tags,
+    "untag": _tags,
+    "cc": _cc,
+    "uncc": _cc,
+    "watch": _watch,
+    "unwatch": _watch,
+    "note": _note,
+    "snooze": _snooze,
+    "time": _time,
+    "macro": _macro,
+    "escalate": _escalate,
+    "merge": _merge,
+}
 
 
 def merge(session: Session, *, source: Ticket, target: Ticket, actor: Actor, now: datetime) -> None:
@@ -168,83 +221,6 @@ def merge(session: Session, *, source: Ticket, target: Ticket, actor: Actor, now
     record_event(
         session, ticket=target, actor=actor, type="merged", now=now, data={"from": source.ref}
     )
-
-
-def _escalate(session: Session, desk: Desk, ticket: Ticket, actor: Actor, now: datetime) -> None:
-    ticket.level += 1
-    record_event(
-        session, ticket=ticket, actor=actor, type="escalate", now=now, data={"level": ticket.level}
-    )
-    level_agents = [a for a in queue_agents(session, queue=ticket.queue) if a.level >= ticket.level]
-    notify_agents(
-        session,
-        desk=desk,
-        ticket=ticket,
-        template="sla_breach",
-        agents=level_agents,
-        text="",
-        now=now,
-        extra={"target": "escalation", "due": "now", "overdue": "-", "level": ticket.level},
-    )
-
-
-def _one(
-    session: Session,
-    desk: Desk,
-    ticket: Ticket,
-    agent: Agent,
-    actor: Actor,
-    action: Action,
-    now: datetime,
-    effects: Effects,
-) -> None:
-    name = action.name
-    if name == "status":
-        set_status(session, ticket=ticket, status=action.value, actor=actor, now=now)
-        ticket.snoozed_until = None
-        effects.notify_status = action.value in ("resolved", "closed")
-    elif name == "assign":
-        _assign(session, desk, ticket, actor, agent, action.value, now)
-    elif name in ("priority", "queue"):
-        _set_field(session, ticket, actor, now, name, action.value)
-    elif name in ("tag", "untag"):
-        _tags(session, ticket, actor, now, action)
-    elif name in ("cc", "uncc"):
-        _cc(session, desk, ticket, actor, now, action)
-    elif name in ("watch", "unwatch"):
-        _watch(session, ticket, actor, agent, now, name == "watch")
-    elif name == "note":
-        effects.note = True
-    elif name == "snooze":
-        set_status(session, ticket=ticket, status="pending", actor=actor, now=now)
-        ticket.snoozed_until = action.value
-        record_event(
-            session,
-            ticket=ticket,
-            actor=actor,
-            type="snooze",
-            now=now,
-            data={"until": action.value.isoformat()},
-        )
-    elif name == "time":
-        assert ticket.id is not None and agent.id is not None
-        session.add(TimeEntry(ticket_id=ticket.id, agent_id=agent.id, minutes=action.value, at=now))
-        record_event(
-            session,
-            ticket=ticket,
-            actor=actor,
-            type="time",
-            now=now,
-            data={"minutes": action.value},
-        )
-    elif name == "macro":
-        effects.macro_texts.append(render_macro(session, desk, ticket, action.value))
-    elif name == "escalate":
-        _escalate(session, desk, ticket, actor, now)
-    elif name == "merge":
-        target = session.get(Ticket, action.value)
-        assert target is not None
-        merge(session, source=ticket, target=target, actor=actor, now=now)
 
 
 def render_macro(session: Session, desk: Desk, ticket: Ticket, name: str) -> str:
@@ -272,14 +248,11 @@ def apply_actions(
     actor: Actor,
     now: datetime,
 ) -> Effects:
-    """Apply every action in order; merges last so other changes land on the source first."""
-    effects = Effects()
-    ordered = sorted(actions, key=lambda a: a.name == "merge")
-    for action in ordered:
-        record_event(
-            session, ticket=ticket, actor=actor, type="command", now=now, data={"line": action.line}
-        )
-        _one(session, desk, ticket, agent, actor, action, now, effects)
-    if effects.notify_status and not effects.note:
+    """Apply every action in order; a merge goes last so other changes land on the source."""
+    run = Run(session, desk, ticket, agent, actor, now, Effects())
+    for action in sorted(actions, key=lambda a: a.name == "merge"):
+        run.event("command", {"line": action.line})
+        HANDLERS[action.name](run, action)
+    if run.effects.notify_status and not run.effects.note:
         notify_status(session, desk=desk, ticket=ticket, now=now)
-    return effects
+    return run.effects
