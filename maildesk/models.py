@@ -196,7 +196,9 @@ class OutboxItem(SQLModel, table=True):
     message_id: str = Field(max_length=998, index=True)  # without angle brackets
     envelope_from: str = Field(max_length=320)
     recipients: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    raw: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    # Until it is sent, a mail may be a draft (maildesk.outbound.draft): raw is composed then.
+    spec: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     automatic: bool = False  # auto-generated (ack, notice): rate-limited, never answers robots
     rate_key: str | None = Field(default=None, max_length=320, index=True)  # the one recipient
     state: str = Field(default="queued", max_length=16)  # queued | sent | failed

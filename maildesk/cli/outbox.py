@@ -12,7 +12,7 @@ from maildesk.clock import iso
 from maildesk.db import unit_of_work
 from maildesk.errors import InvalidInput, NotFound
 from maildesk.models import OutboxItem, Ticket
-from maildesk.services.outbox import list_items, retry
+from maildesk.services.outbox import list_items, raw_of, retry
 
 outbox_app = typer.Typer(help="Outbound mail.", no_args_is_help=True)
 STATES = ("queued", "sent", "failed")
@@ -58,14 +58,14 @@ def list_cmd(
 
 @outbox_app.command("show")
 def show_cmd(ctx: typer.Context, item_id: int, raw: bool = typer.Option(False, "--raw")) -> None:
-    """One outbound mail (--raw: its bytes)."""
+    """One outbound mail (--raw: its bytes, composed now if it is not sent yet)."""
     app = state(ctx).app()
     with unit_of_work(app.engine) as session:
         item = session.get(OutboxItem, item_id)
         if item is None:
             raise NotFound(f"no outbox item {item_id}")
         if raw:
-            typer.echo(item.raw.decode("utf-8", "replace"))
+            typer.echo(raw_of(item).decode("utf-8", "replace"))
             return
         ticket = session.get(Ticket, item.ticket_id) if item.ticket_id else None
         print_json(outbox_view(item, ticket.ref if ticket else None))

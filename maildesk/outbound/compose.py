@@ -158,10 +158,10 @@ def _threading(message: EmailMessage, spec: OutboundSpec, message_id: str) -> No
         _set(message, "References", "\n ".join(f"<{i}>" for i in references))
 
 
-def compose(spec: OutboundSpec) -> tuple[str, bytes]:
-    """The new Message-ID (without brackets) and the mail's bytes, CRLF line endings."""
+def compose(spec: OutboundSpec, *, message_id: str | None = None) -> tuple[str, bytes]:
+    """The Message-ID (without brackets; new unless given) and the mail's bytes, CRLF endings."""
     message = EmailMessage(policy=POLICY)
-    message_id = new_message_id(spec.desk.domain)
+    message_id = message_id or new_message_id(spec.desk.domain)
     _addressing(message, spec)
     subject = tagged_subject(clean_header(spec.rendered.subject), ref=spec.ticket_ref)
     _set(message, "Subject", _encoded_text(subject, "Subject"))

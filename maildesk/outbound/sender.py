@@ -24,6 +24,7 @@ from maildesk.services.outbox import (
     mark_failed,
     mark_retry,
     mark_sent,
+    raw_of,
 )
 
 log = logging.getLogger(__name__)
@@ -213,13 +214,31 @@ class _Job:
     envelope: Envelope
 
 
+def _composed(item: OutboxItem) -> bytes | None:
+    """The row's bytes, composing a draft now (and keeping them: a retry sends the same mail).
+
+    A draft that cannot be rendered (a broken override template) fails its row, never the queue.
+    """
+    if item.raw is None:
+        try:
+            item.raw = raw_of(item)
+        except Exception as exc:  # an operator's template may fail in any way
+            log.exception("outbox %s: composing failed", item.id)
+            mark_failed(item, error=f"composing failed: {type(exc).__name__}: {exc}")
+            return None
+    return item.raw
+
+
 def _claim_next(engine: Engine, now: datetime) -> _Job | None:
     """The next due row, leased so that no other worker sends it while this one does."""
     with unit_of_work(engine) as session:
-        for item in claim_due(session, now=now, limit=1, lease=LEASE):
-            if item.id is not None:
-                envelope = Envelope(item.envelope_from, tuple(item.recipients), item.raw)
-                return _Job(item.id, envelope)
+        while items := claim_due(session, now=now, limit=1, lease=LEASE):
+            item = items[0]
+            raw = _composed(item)
+            session.add(item)
+            if raw is not None and item.id is not None:
+                return _Job(item.id, Envelope(item.envelope_from, tuple(item.recipients), raw))
+            session.flush()
         return None
 
 

@@ -1,6 +1,7 @@
 """Who gets which mail when a ticket changes: acks, agent notices, relayed agent replies.
 
-Each function renders, composes and queues in the caller's transaction (never commits).
+Each function queues a draft (template + context) in the caller's transaction (never commits);
+the sender renders and composes it.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from maildesk.addresses import local_part_matches
 from maildesk.desk import Desk
 from maildesk.mail import Address
 from maildesk.models import Agent, Contact, Message, OutboxItem, Participant, Ticket
-from maildesk.outbound.compose import OutboundSpec, reply_address
-from maildesk.services.outbox import auto_reply_allowed, enqueue_spec
+from maildesk.outbound.compose import reply_address
+from maildesk.outbound.draft import Draft
+from maildesk.services.outbox import auto_reply_allowed, enqueue_draft
 
 
 def _base_context(desk: Desk, ticket: Ticket, requester: Contact) -> dict[str, Any]:
@@ -27,6 +29,11 @@ def _base_context(desk: Desk, ticket: Ticket, requester: Contact) -> dict[str, A
         "requester_email": requester.email,
         "priority": ticket.priority,
     }
+
+
+def _templates_dir(desk: Desk) -> str | None:
+    override = desk.renderer.override_dir
+    return str(override) if override is not None else None
 
 
 def _thread_ids(session: Session, ticket: Ticket) -> tuple[str | None, tuple[str, ...]]:
@@ -58,12 +65,14 @@ def _queue(
 ) -> OutboxItem:
     assert ticket.ref is not None
     in_reply_to, references = _thread_ids(session, ticket)
-    spec = OutboundSpec(
+    draft = Draft(
+        template=template,
+        context=context,
+        templates_dir=_templates_dir(desk),
         desk=desk.identity,
         kind=kind,
         ticket_ref=ticket.ref,
         recipients=to,
-        rendered=desk.renderer.render(template, context),
         date=now,
         in_reply_to=in_reply_to,
         references=references,
@@ -75,7 +84,7 @@ def _queue(
         ),
         automatic=automatic,
     )
-    return enqueue_spec(session, spec=spec, ticket_id=ticket.id, now=now)
+    return enqueue_draft(session, draft=draft, ticket_id=ticket.id, now=now)
 
 
 def acknowledge(session: Session, *, desk: Desk, ticket: Ticket, now: datetime) -> str | None:
@@ -227,16 +236,18 @@ def tell_agent(
         "agent_name": agent.name or agent.email,
         "errors": [{"line": e.line, "reason": e.reason} for e in errors],
     }
-    spec = OutboundSpec(
+    draft = Draft(
+        template="command_error",
+        context=context,
+        templates_dir=_templates_dir(desk),
         desk=desk.identity,
         kind="notify",
         ticket_ref=None,
         recipients=(Address(agent.email, agent.name),),
-        rendered=desk.renderer.render("command_error", context),
         date=now,
         automatic=True,
     )
-    return enqueue_spec(session, spec=spec, ticket_id=None, now=now)
+    return enqueue_draft(session, draft=draft, ticket_id=None, now=now)
 
 
 def notify_status(session: Session, *, desk: Desk, ticket: Ticket, now: datetime) -> OutboxItem:

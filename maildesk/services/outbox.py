@@ -5,20 +5,19 @@ Nothing here sends; `maildesk.outbound.sender` takes due rows and reports back w
 
 from __future__ import annotations
 
-import email
-import email.policy
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.message import Message
-from email.parser import HeaderParser
+from typing import Any
 
 from sqlmodel import Session, col, func, select
 
+from maildesk.addresses import new_message_id
 from maildesk.errors import InvalidInput, NotFound
-from maildesk.mail import message_ids
 from maildesk.models import OutboxItem
+from maildesk.outbound.bounces import parse_bounce
 from maildesk.outbound.compose import OutboundSpec, compose
+from maildesk.outbound.draft import Draft, compose_draft
 
 STATES = ("queued", "sent", "failed")
 MAX_ERROR_CHARS = 2000
@@ -58,15 +57,19 @@ def enqueue(
     session: Session,
     *,
     message_id: str,
-    raw: bytes,
+    raw: bytes | None,
     envelope_from: str,
     recipients: Sequence[str],
     ticket_id: int | None,
     kind: str,
     automatic: bool,
     now: datetime,
+    draft: dict[str, Any] | None = None,
 ) -> OutboxItem:
-    """Queue one composed mail, due now. Automatic mail has exactly one recipient (its rate key)."""
+    """Queue one mail, composed (`raw`) or a `draft` composed when sent; due now.
+
+    Automatic mail has exactly one recipient (its rate key).
+    """
     if not recipients:
         raise ValueError("an outbound mail needs at least one recipient")
     if automatic and len(recipients) != 1:
@@ -78,6 +81,7 @@ def enqueue(
         envelope_from=envelope_from,
         recipients=list(recipients),
         raw=raw,
+        spec=draft,
         automatic=automatic,
         rate_key=recipients[0].lower() if automatic else None,
         next_attempt_at=now,
@@ -104,6 +108,32 @@ def enqueue_spec(
         automatic=spec.automatic,
         now=now,
     )
+
+
+def enqueue_draft(
+    session: Session, *, draft: Draft, ticket_id: int | None, now: datetime
+) -> OutboxItem:
+    """Queue a template and its context under a new Message-ID; the sender composes it."""
+    return enqueue(
+        session,
+        message_id=new_message_id(draft.desk.domain),
+        raw=None,
+        envelope_from=draft.envelope_sender,
+        recipients=draft.recipient_addresses,
+        ticket_id=ticket_id,
+        kind=draft.kind,
+        automatic=draft.automatic,
+        now=now,
+        draft=draft.to_json(),
+    )
+
+
+def raw_of(item: OutboxItem) -> bytes:
+    """The mail's bytes: as sent, or composed now from its draft."""
+    if item.raw is not None:
+        return item.raw
+    assert item.spec is not None, "an outbox row holds raw bytes or a draft"
+    return compose_draft(item.spec, message_id=item.message_id)
 
 
 def auto_reply_allowed(
@@ -199,69 +229,6 @@ def retry(session: Session, *, item_id: int, now: datetime) -> OutboxItem:
     item.next_attempt_at = now
     session.add(item)
     return item
-
-
-@dataclass(frozen=True)
-class Bounce:
-    """What a delivery status notification (RFC 3464) says about a mail we sent."""
-
-    message_ids: tuple[str, ...]  # the returned mail's Message-ID first, then thread ids
-    failed: bool  # False for "delayed", "relayed", "delivered" reports
-    diagnostic: str
-
-
-def _field(block: Message, name: str) -> str:
-    return " ".join(str(block.get(name, "")).split())
-
-
-def _recipient_line(block: Message) -> str:
-    recipient = _field(block, "Final-Recipient").rpartition(";")[2].strip()
-    said = " ".join(p for p in (_field(block, "Status"), _field(block, "Diagnostic-Code")) if p)
-    return f"{recipient}: {said}" if recipient else said
-
-
-def _report(part: Message) -> tuple[bool, str]:
-    """(failed?, diagnostic) from a message/delivery-status part's per-recipient blocks."""
-    payload = part.get_payload()
-    blocks = [b for b in payload[1:] if isinstance(b, Message)] if isinstance(payload, list) else []
-    actions = [_field(b, "Action").lower() for b in blocks]
-    statuses = [_field(b, "Status") for b in blocks]
-    failed = "failed" in actions or (not any(actions) and any(s.startswith("5") for s in statuses))
-    return failed, "; ".join(_recipient_line(b) for b in blocks) or "delivery status notification"
-
-
-def _returned_ids(part: Message) -> tuple[str, ...]:
-    """The Message-ID of the returned mail (message/rfc822) or headers (text/rfc822-headers)."""
-    if part.get_content_type() == "message/rfc822":
-        payload = part.get_payload()
-        first = payload[0] if isinstance(payload, list) and payload else None
-        returned = first if isinstance(first, Message) else None
-    else:
-        data = part.get_payload(decode=True)
-        text = data.decode("utf-8", "replace") if isinstance(data, bytes) else ""
-        returned = HeaderParser().parsestr(text)
-    return message_ids(str(returned.get("Message-ID", ""))) if returned is not None else ()
-
-
-def parse_bounce(raw: bytes) -> Bounce | None:
-    """The DSN in `raw`, or None when `raw` is not a delivery-status multipart/report."""
-    message = email.message_from_bytes(raw, policy=email.policy.compat32)
-    if message.get_content_type() != "multipart/report":
-        return None
-    if str(message.get_param("report-type", "")).lower() != "delivery-status":
-        return None
-    failed, diagnostic = True, "delivery status notification"
-    returned: tuple[str, ...] = ()
-    for part in message.walk():
-        kind = part.get_content_type()
-        if kind == "message/delivery-status":
-            failed, diagnostic = _report(part)
-        elif kind in ("message/rfc822", "text/rfc822-headers") and not returned:
-            returned = _returned_ids(part)
-    thread = message_ids(str(message.get("In-Reply-To", ""))) + message_ids(
-        " ".join(str(v) for v in message.get_all("References") or [])
-    )
-    return Bounce(message_ids=returned + thread, failed=failed, diagnostic=diagnostic)
 
 
 def match_bounce(session: Session, *, raw: bytes) -> OutboxItem | None:

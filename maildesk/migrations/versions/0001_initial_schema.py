@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 12:12:39.954913
+Create Date: 2026-11-23 12:30:01.896905
 """
 
 from __future__ import annotations
@@ -161,7 +161,8 @@ def upgrade() -> None:
     sa.Column('message_id', sqlmodel.sql.sqltypes.AutoString(length=998), nullable=False),
     sa.Column('envelope_from', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),
     sa.Column('recipients', sa.JSON(), nullable=False),
-    sa.Column('raw', sa.LargeBinary(), nullable=False),
+    sa.Column('raw', sa.LargeBinary(), nullable=True),
+    sa.Column('spec', sa.JSON(), nullable=True),
     sa.Column('automatic', sa.Boolean(), nullable=False),
     sa.Column('rate_key', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=True),
     sa.Column('state', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),

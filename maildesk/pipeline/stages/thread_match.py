@@ -15,10 +15,10 @@ from sqlmodel import Session
 from maildesk.addresses import agent_role, parse_signed, verify
 from maildesk.mail import InboundMail
 from maildesk.models import Contact, Ticket
+from maildesk.outbound.bounces import parse_bounce
 from maildesk.pipeline.disposition import CONTINUE, hold
 from maildesk.pipeline.work import StageEnv, Step, ThreadMatch, Work
 from maildesk.services.contacts import find_agent, organisation_domain
-from maildesk.services.outbox import parse_bounce
 from maildesk.services.tickets import (
     find_ticket,
     follow_merges,
