@@ -6,9 +6,11 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from maildesk.errors import InvalidInput, NotFound
@@ -70,36 +72,48 @@ def _existing(session: Session, digest: str, origin: Origin) -> InboxItem | None
     return found
 
 
+_INBOX = InboxItem.__table__  # type: ignore[attr-defined]
+#: One statement per dialect, built once: insert unless the digest or the IMAP key is taken.
+_INSERT = {
+    name: insert_(_INBOX).on_conflict_do_nothing().returning(_INBOX.c.id)
+    for name, insert_ in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
+
+
+def _row(raw: bytes, digest: str, origin: Origin, now: datetime) -> dict[str, Any]:
+    return {
+        "raw": raw,
+        "digest": digest,
+        "message_id": raw_message_id(raw),
+        "size": len(raw),
+        "transport": origin.transport,
+        "peer": origin.peer,
+        "envelope_from": origin.envelope_from,
+        "envelope_to": list(origin.envelope_to),
+        "imap_mailbox": origin.mailbox,
+        "imap_uidvalidity": origin.uidvalidity,
+        "imap_uid": origin.uid,
+        "state": "received",
+        "attempts": 0,
+        "received_at": now,
+    }
+
+
 def store_raw(session: Session, *, raw: bytes, origin: Origin, now: datetime) -> Stored:
-    """Store raw bytes as a `received` item, or name the item that already holds them."""
+    """Store raw bytes as a `received` item, or name the item that already holds them.
+
+    One INSERT … ON CONFLICT DO NOTHING RETURNING id: a conflict on the digest or on the
+    IMAP key (mailbox, uidvalidity, uid) means these bytes are stored already.
+    """
     digest = digest_of(raw)
+    statement = _INSERT[session.get_bind().dialect.name]
+    new_id = session.execute(statement, _row(raw, digest, origin, now)).scalar()
+    if new_id is not None:
+        return Stored(new_id, duplicate=False)
     existing = _existing(session, digest, origin)
-    if existing is not None and existing.id is not None:
-        return Stored(existing.id, duplicate=True)
-    item = InboxItem(
-        raw=raw,
-        digest=digest,
-        message_id=raw_message_id(raw),
-        size=len(raw),
-        transport=origin.transport,
-        peer=origin.peer,
-        envelope_from=origin.envelope_from,
-        envelope_to=list(origin.envelope_to),
-        imap_mailbox=origin.mailbox,
-        imap_uidvalidity=origin.uidvalidity,
-        imap_uid=origin.uid,
-        received_at=now,
-    )
-    try:
-        with session.begin_nested():
-            session.add(item)
-    except IntegrityError:
-        existing = _existing(session, digest, origin)
-        if existing is None or existing.id is None:
-            raise
-        return Stored(existing.id, duplicate=True)
-    assert item.id is not None
-    return Stored(item.id, duplicate=False)
+    if existing is None or existing.id is None:
+        raise RuntimeError("the inbox insert conflicted, yet no item holds these bytes")
+    return Stored(existing.id, duplicate=True)
 
 
 def claim_item(session: Session, *, item_id: int | None = None) -> InboxItem | None:
