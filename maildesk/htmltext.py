@@ -19,6 +19,10 @@ _HIDDEN_STYLE = re.compile(
     r"|(?:font-size|opacity)\s*:\s*(?:0+\.?0*|\.0+)(?:px|pt|em|rem|%)?\s*(?:!important\s*)?(?:;|$)",
     re.I,
 )
+_COLLAPSED = re.compile(
+    r"(?:max-)?(?:height|width)\s*:\s*0+(?:px|pt|em|rem|%)?\s*(?:!important\s*)?(?:;|$)", re.I
+)
+_CLIPPED = re.compile(r"overflow\s*:\s*hidden", re.I)
 _CSS_COMMENT = re.compile(r"/\*.*?\*/", re.S)
 # A tag never spans a `<` (not even in a quoted value): every match attempt stops at the
 # next `<`, which keeps the scan linear. Comments run to `-->` or to the very end.
@@ -47,6 +51,7 @@ def _hides(tag: str, attrs: dict[str, str]) -> bool:
         or "hidden" in attrs
         or attrs.get("aria-hidden", "").strip().lower() == "true"
         or bool(_HIDDEN_STYLE.search(style))
+        or bool(_COLLAPSED.search(style) and _CLIPPED.search(style))  # preheader trick
     )
 
 

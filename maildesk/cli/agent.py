@@ -7,7 +7,9 @@ import typer
 from maildesk.addresses import agent_role, signed_address
 from maildesk.cli.output import print_json, print_table
 from maildesk.cli.root import state
+from maildesk.config import Settings
 from maildesk.db import unit_of_work
+from maildesk.errors import InvalidInput
 from maildesk.models import Agent
 from maildesk.services.agents import add_agent, list_agents, remove_agent, set_agent
 
@@ -25,6 +27,14 @@ def agent_view(agent: Agent, compose: str) -> dict[str, object]:
         "active": agent.active,
         "compose_address": compose,
     }
+
+
+def refuse_configured(settings: Settings, email: str) -> None:
+    """An agent from the config file is owned by it: changes there, not here (they'd revert)."""
+    if email.strip().lower() in {a.email.lower() for a in settings.agents}:
+        raise InvalidInput(
+            f"{email} is configured in the config file ([[agents]]); change it there"
+        )
 
 
 @agent_app.command("list")
@@ -86,6 +96,7 @@ def set_cmd(
     away: bool | None = typer.Option(None, "--away/--back", help="Availability."),
 ) -> None:
     app = state(ctx).app()
+    refuse_configured(app.settings, email)
     with unit_of_work(app.engine) as session:
         set_agent(
             session,
@@ -104,6 +115,7 @@ def set_cmd(
 def remove_cmd(ctx: typer.Context, email: str) -> None:
     """Deactivate an agent; their tickets become unassigned."""
     app = state(ctx).app()
+    refuse_configured(app.settings, email)
     with unit_of_work(app.engine) as session:
         remove_agent(session, email=email)
     typer.echo(f"removed agent {email.lower()}")

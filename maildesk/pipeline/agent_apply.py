@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from maildesk.commands import BadLine, parse_commands
+from maildesk.addresses import local_part_matches
+from maildesk.commands import BadLine, Command, parse_line, split_block
 from maildesk.models import Agent, Message, Ticket
 from maildesk.pipeline.work import AgentNew, Append, HoldUnproven, StageEnv, Work
 from maildesk.services.agent_work import publish, report_errors, run_commands
@@ -79,26 +80,52 @@ def agent_on_ticket(env: StageEnv, work: Work, plan: Append, store: StoreFn) -> 
     return Done(run.ticket, "appended", work.thread.evidence)
 
 
+def _refuse(env: StageEnv, work: Work, agent: Agent, errors: list[BadLine]) -> Done:
+    tell_agent(
+        env.session,
+        desk=env.desk,
+        agent=agent,
+        errors=errors,
+        subject=work.parsed().subject,
+        now=env.now,
+    )
+    return Done(None, "rejected", _rejected(errors))
+
+
+def _target(env: StageEnv, lines: list[str]) -> tuple[str | None, list[str], BadLine | None]:
+    """The one `#to` address, the other command lines as written, or why there is none."""
+    targets: list[Command] = []
+    others: list[str] = []
+    for line in lines:
+        parsed = parse_line(line, env.now)
+        if isinstance(parsed, Command) and parsed.name == "to":
+            targets.append(parsed)
+        else:
+            others.append(line)  # bad lines too: run_commands names them
+    if len(targets) != 1:
+        return None, others, BadLine("(none)", "start a ticket with exactly one #to address")
+    address = targets[0].args[0]
+    if local_part_matches(address, env.desk.settings.desk_addresses()):
+        return None, others, BadLine(targets[0].line, "that is one of the desk's own addresses")
+    return address, others, None
+
+
 def agent_new_ticket(env: StageEnv, work: Work, plan: AgentNew, store: StoreFn) -> Done:
-    """`#to customer@…` opens a ticket on the customer's behalf and sends them the message."""
+    """`#to customer@…` opens a ticket on the customer's behalf and sends them the message.
+
+    Every other command line is checked on the new ticket; one bad line and the ticket is
+    never created (its savepoint rolls back) and the agent hears why.
+    """
     agent = _agent(env, plan.agent_email)
     actor = Actor(agent.email, f"mail:{work.item_id}")
-    parsed = parse_commands(work.parsed().text, env.now)
-    targets = [c.args[0] for c in parsed.commands if c.name == "to"]
-    if len(targets) != 1:
-        errors = [BadLine("(none)", "start a ticket with exactly one #to customer@example.com")]
-        tell_agent(
-            env.session,
-            desk=env.desk,
-            agent=agent,
-            errors=errors,
-            subject=work.parsed().subject,
-            now=env.now,
-        )
-        return Done(None, "rejected", _rejected(errors))
+    lines, text = split_block(work.parsed().text)
+    address, others, problem = _target(env, lines)
+    if problem is not None or address is None:
+        return _refuse(env, work, agent, [problem or BadLine("(none)", "no #to address")])
+    savepoint = env.session.begin_nested()
     customer = get_or_create_contact(
         env.session,
-        email=targets[0],
+        email=address,
         name="",
         free_mail=env.desk.settings.desk.free_mail_domains,
         now=env.now,
@@ -112,12 +139,19 @@ def agent_new_ticket(env: StageEnv, work: Work, plan: AgentNew, store: StoreFn) 
         actor=actor,
         now=env.now,
     )
-    rest = "\n".join(c.line for c in parsed.commands if c.name != "to") + "\n\n" + parsed.text
     run = run_commands(
-        env.session, desk=env.desk, ticket=ticket, agent=agent, text=rest, actor=actor, now=env.now
+        env.session,
+        desk=env.desk,
+        ticket=ticket,
+        agent=agent,
+        text="\n".join(others) + "\n\n" + text,
+        actor=actor,
+        now=env.now,
     )
     if run.errors:
-        return Done(None, "rejected", _rejected(run.errors))
+        savepoint.rollback()
+        return _refuse(env, work, agent, list(run.errors))
+    savepoint.commit()
     message = store(run.ticket, "internal" if run.internal else "public", run.body)
     publish(
         env.session,

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from maildesk.commands import BadLine, parse_commands
+from maildesk.commands import BadLine, Command, Parsed, parse_commands, parse_line
 from maildesk.desk import Desk
 from maildesk.errors import NotFound
 from maildesk.models import Agent, Message, Ticket
@@ -144,7 +144,12 @@ def do_commands(
         raise NotFound(f"no agent {agent_email}")
     actor = Actor(agent.email, "cli")
     block = [line if line.lstrip().startswith("#") else f"#{line}" for line in lines]
-    parsed = parse_commands("\n".join(block) + "\n\n" + text, now)
+    results = [parse_line(line, now) for line in block]
+    parsed = Parsed(  # the message is text, even when it starts with a "#"
+        commands=tuple(r for r in results if isinstance(r, Command)),
+        errors=tuple(r for r in results if isinstance(r, BadLine)),
+        text=text,
+    )
     actions, errors = plan_commands(
         session, desk=desk, ticket=ticket, agent=agent, parsed=parsed, now=now
     )

@@ -11,11 +11,12 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from maildesk.addresses import local_part_matches
 from maildesk.commands import BadLine, Command, Parsed, snooze_until
 from maildesk.desk import Desk
 from maildesk.durations import parse_duration
 from maildesk.models import Agent, Ticket
-from maildesk.services.tickets import find_ticket
+from maildesk.services.tickets import find_ticket, follow_merges
 
 
 @dataclass(frozen=True)
@@ -60,11 +61,14 @@ def _resolve(
         return BadLine(line, f"no such queue: {arg!r}")
     if name == "merge":
         other = find_ticket(session, ref=arg)
+        other = follow_merges(session, other) if other is not None else None
         if other is None or other.id == ticket.id:
-            return BadLine(line, "no other ticket " + arg.upper())
+            return BadLine(line, "no other ticket " + arg.upper() + " (or it was merged into this)")
         if not may_act(agent, other):
             return BadLine(line, f"you may not act on {other.ref} (queue {other.queue})")
         return Action(name, other.id, line)
+    if name == "cc" and local_part_matches(arg, desk.settings.desk_addresses()):
+        return BadLine(line, "that is one of the desk's own addresses")
     if name == "macro" and not macro_exists(desk, arg):
         return BadLine(line, f"no macro named {arg!r}")
     if name == "snooze":

@@ -1,0 +1,353 @@
+"""`maildesk ticket do` and `maildesk agent …`: the agent command language from a shell.
+
+In-process CLI runs against a SQLite desk configured in tmp_path (the CLI is the same on
+either database); a customer mail is ingested first so there is a ticket to act on.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.integration.test_cli import assert_one_line_error, ingest, maildesk
+from tests.mails import mail
+
+CONFIG = """\
+[desk]
+name = "Example Support"
+address = "support@example.com"
+secret = "s3cret"
+
+[database]
+url = "sqlite:///var/maildesk.db"
+
+[[queues]]
+name = "general"
+addresses = ["support@example.com"]
+
+[[queues]]
+name = "billing"
+addresses = ["billing@example.com"]
+
+[[agents]]
+email = "alice@example.com"
+name = "Alice"
+role = "supervisor"
+queues = ["general", "billing"]
+
+[[agents]]
+email = "bob@example.com"
+name = "Bob"
+queues = ["general"]
+"""
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    path = tmp_path / "maildesk.toml"
+    path.write_text(CONFIG)
+    assert maildesk("--config", path, "db", "upgrade").code == 0
+    return path
+
+
+@pytest.fixture
+def ref(config: Path) -> str:
+    """Carol's ticket, as it stands before anyone acts on it."""
+    outcome = ingest(config, mail(message_id="m1@acme.test"))
+    assert outcome["outcome"] == "created"
+    return str(outcome["ticket"])
+
+
+def show(config: Path, ref: str) -> dict[str, Any]:
+    run = maildesk("--config", config, "ticket", "show", ref, "--json")
+    assert run.code == 0, run.err
+    return run.json()
+
+
+def to_customer(config: Path) -> list[dict[str, Any]]:
+    """Outbound mail for Carol that is not the automatic acknowledgement."""
+    items = maildesk("--config", config, "outbox", "list", "--json").json()
+    return [i for i in items if "carol@acme.test" in i["recipients"] and i["kind"] != "ack"]
+
+
+def agent_messages(ticket: dict[str, Any]) -> list[dict[str, Any]]:
+    return [m for m in ticket["messages"] if m["role"] == "agent"]
+
+
+FIELDS = ("status", "priority", "assignee", "queue", "tags")
+
+
+# --- ticket do ---------------------------------------------------------------------------------
+
+
+def test_ticket_do_applies_every_command_as_the_agent_from_the_cli(config: Path, ref: str) -> None:
+    run = maildesk(
+        "--config", config, "ticket", "do", ref, "#assign bob", "#priority high", "tag vip",
+        "--as", "alice@example.com",
+    )  # fmt: skip
+
+    assert (run.code, run.err) == (0, "")
+    assert run.out == f"{ref}: 3 command(s) applied\n"
+    ticket = show(config, ref)
+    assert (ticket["assignee"], ticket["priority"], ticket["tags"]) == (
+        "bob@example.com",
+        "high",
+        ["vip"],
+    )
+    changes = [e for e in ticket["events"] if e["type"] in ("assign", "priority", "tag")]
+    assert [e["type"] for e in changes] == ["assign", "priority", "tag"]
+    assert {(e["actor"], e["source"]) for e in changes} == {("alice@example.com", "cli")}
+    assert agent_messages(ticket) == []
+    assert to_customer(config) == []
+
+
+def test_ticket_do_with_bad_lines_names_each_and_changes_nothing(config: Path, ref: str) -> None:
+    before = show(config, ref)
+
+    run = maildesk(
+        "--config", config, "ticket", "do", ref,
+        "#status resolved", "#priority extreme", "#queue nowhere", "#assign me",
+        "--as", "alice@example.com", "--message", "Refund approved.",
+    )  # fmt: skip
+
+    assert run.code == 1
+    lines = run.err.splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("maildesk: #priority extreme: unknown priority")
+    assert lines[1] == "maildesk: #queue nowhere: no such queue: 'nowhere'"
+    after = show(config, ref)
+    assert {f: after[f] for f in FIELDS} == {f: before[f] for f in FIELDS}
+    assert agent_messages(after) == []
+    assert to_customer(config) == []
+
+
+def test_ticket_do_message_is_relayed_to_the_customer(config: Path, ref: str) -> None:
+    run = maildesk(
+        "--config", config, "ticket", "do", ref, "#status pending",
+        "--as", "alice@example.com", "--message", "We ordered a new fuser.",
+    )  # fmt: skip
+
+    assert run.code == 0, run.err
+    assert run.out == f"{ref}: 1 command(s) applied, message relayed\n"
+    [relayed] = to_customer(config)
+    assert (relayed["kind"], relayed["ticket"], relayed["state"]) == ("agent-reply", ref, "queued")
+    ticket = show(config, ref)
+    assert ticket["status"] == "pending"
+    [reply] = agent_messages(ticket)
+    assert (reply["direction"], reply["visibility"], reply["text"]) == (
+        "out",
+        "public",
+        "We ordered a new fuser.",
+    )
+    assert reply["author"] == "alice@example.com"
+    raw = maildesk("--config", config, "outbox", "show", str(relayed["id"]), "--raw").out
+    assert "We ordered a new fuser." in raw and "#status" not in raw
+
+
+def test_ticket_do_message_is_text_even_when_it_starts_with_a_hash(config: Path, ref: str) -> None:
+    run = maildesk(
+        "--config", config, "ticket", "do", ref, "#status pending",
+        "--as", "alice@example.com", "--message", "#TeamSupport thanks you for waiting.",
+    )  # fmt: skip
+
+    assert run.code == 0, run.err
+    [reply] = agent_messages(show(config, ref))
+    assert reply["text"] == "#TeamSupport thanks you for waiting."
+
+
+def test_ticket_do_message_file_with_a_macro(config: Path, ref: str, tmp_path: Path) -> None:
+    text = tmp_path / "reply.txt"
+    text.write_text("Thanks, Alice\n", encoding="utf-8")
+
+    run = maildesk(
+        "--config", config, "ticket", "do", ref, "#macro need-details",
+        "--as", "alice@example.com", "--message-file", text,
+    )  # fmt: skip
+
+    assert run.code == 0, run.err
+    [reply] = agent_messages(show(config, ref))
+    assert reply["text"].startswith("Hello Carol Customer,")
+    assert reply["text"].endswith("Thanks, Alice")
+    assert len(to_customer(config)) == 1
+
+
+def test_ticket_do_note_with_a_message_stays_internal(config: Path, ref: str) -> None:
+    run = maildesk(
+        "--config", config, "ticket", "do", ref, "#note",
+        "--as", "alice@example.com", "--message", "Old firmware, see KB-12.",
+    )  # fmt: skip
+
+    assert run.code == 0, run.err
+    assert "relayed" not in run.out
+    ticket = show(config, ref)
+    [note] = agent_messages(ticket)
+    assert (note["visibility"], note["text"]) == ("internal", "Old firmware, see KB-12.")
+    assert to_customer(config) == []
+    assert ticket["status"] == "new"
+    shown = maildesk("--config", config, "ticket", "show", ref).out
+    assert "internal alice@example.com" in shown and "Old firmware, see KB-12." in shown
+
+
+def test_ticket_do_as_an_agent_of_another_queue_is_refused(config: Path, tmp_path: Path) -> None:
+    billing = ingest(config, mail(to="billing@example.com", message_id="b1@acme.test"))["ticket"]
+
+    run = maildesk(
+        "--config", config, "ticket", "do", billing, "#resolve", "--as", "bob@example.com"
+    )
+
+    assert run.code == 1
+    assert f"you may not act on {billing} (queue billing)" in run.err
+    assert show(config, billing)["status"] == "new"
+
+
+def test_ticket_do_merge_closes_the_source_into_its_target(config: Path, ref: str) -> None:
+    other = ingest(config, mail(sender="dave@acme.test", subject="Also", message_id="d@acme.test"))
+
+    run = maildesk(
+        "--config", config, "ticket", "do", other["ticket"], f"#merge {ref}",
+        "--as", "alice@example.com",
+    )  # fmt: skip
+
+    assert run.code == 0, run.err
+    source, target = show(config, other["ticket"]), show(config, ref)
+    assert source["status"] == "closed" and source["messages"] == []
+    assert [m["author"] for m in target["messages"]] == ["carol@acme.test", "dave@acme.test"]
+    assert "dave@acme.test" in target["participants"]
+
+
+def test_ticket_do_as_someone_who_is_no_agent_is_a_user_error(config: Path, ref: str) -> None:
+    run = maildesk("--config", config, "ticket", "do", ref, "#close", "--as", "eve@evil.test")
+
+    assert assert_one_line_error(run) == "maildesk: no agent eve@evil.test"
+    assert show(config, ref)["status"] == "new"
+
+
+def test_ticket_do_on_an_unknown_ticket_is_a_user_error(config: Path) -> None:
+    run = maildesk(
+        "--config", config, "ticket", "do", "TKT-9", "#close", "--as", "alice@example.com"
+    )
+
+    assert assert_one_line_error(run) == "maildesk: no ticket TKT-9"
+
+
+def test_ticket_do_with_message_and_message_file_is_a_user_error(
+    config: Path, ref: str, tmp_path: Path
+) -> None:
+    text = tmp_path / "reply.txt"
+    text.write_text("x")
+
+    run = maildesk(
+        "--config", config, "ticket", "do", ref, "#close", "--as", "alice@example.com",
+        "--message", "y", "--message-file", text,
+    )  # fmt: skip
+
+    assert_one_line_error(run)
+    assert show(config, ref)["status"] == "new"
+
+
+# --- agents ------------------------------------------------------------------------------------
+
+
+def agents(config: Path) -> dict[str, dict[str, Any]]:
+    run = maildesk("--config", config, "agent", "list", "--json")
+    assert run.code == 0, run.err
+    return {a["email"]: a for a in run.json()}
+
+
+def test_agent_add_list_set_remove_round_trip(config: Path) -> None:
+    added = maildesk(
+        "--config", config, "agent", "add", "Dana@Example.com", "--name", "Dana",
+        "--level", "2", "--queue", "billing",
+    )  # fmt: skip
+    assert (added.code, added.out) == (0, "added agent dana@example.com\n")
+    dana = agents(config)["dana@example.com"]
+    assert {k: dana[k] for k in ("name", "role", "level", "queues", "away", "active")} == {
+        "name": "Dana",
+        "role": "agent",
+        "level": 2,
+        "queues": ["billing"],
+        "away": False,
+        "active": True,
+    }
+    assert dana["compose_address"].startswith("support+TKT-0.")
+    assert set(agents(config)) >= {"alice@example.com", "bob@example.com"}
+
+    away = maildesk("--config", config, "agent", "set", "dana@example.com", "--away")
+    assert (away.code, away.out) == (0, "updated agent dana@example.com\n")
+    assert agents(config)["dana@example.com"]["away"] is True
+    maildesk("--config", config, "agent", "set", "dana@example.com", "--back")
+    assert agents(config)["dana@example.com"]["away"] is False
+
+    moved = maildesk(
+        "--config", config, "agent", "set", "dana@example.com", "--queue", "general",
+        "--queue", "billing",
+    )  # fmt: skip
+    assert moved.code == 0, moved.err
+    assert agents(config)["dana@example.com"]["queues"] == ["general", "billing"]
+    assert agents(config)["dana@example.com"]["level"] == 2  # untouched by set
+
+    removed = maildesk("--config", config, "agent", "remove", "dana@example.com")
+    assert (removed.code, removed.out) == (0, "removed agent dana@example.com\n")
+    assert agents(config)["dana@example.com"]["active"] is False
+
+
+def test_an_added_agent_can_act_and_a_removed_one_cannot(config: Path, ref: str) -> None:
+    maildesk("--config", config, "agent", "add", "dana@example.com", "--queue", "general")
+    assert maildesk("--config", config, "ticket", "do", ref, "#assign dana@example.com",
+                    "--as", "dana@example.com").code == 0  # fmt: skip
+    assert show(config, ref)["assignee"] == "dana@example.com"
+
+    maildesk("--config", config, "agent", "remove", "dana@example.com")
+
+    assert show(config, ref)["assignee"] is None
+    run = maildesk("--config", config, "ticket", "do", ref, "#close", "--as", "dana@example.com")
+    assert run.code == 1
+    assert show(config, ref)["status"] == "new"
+
+
+@pytest.mark.parametrize(
+    ("argv", "key", "wanted"),
+    [
+        (("agent", "remove", "bob@example.com"), "active", False),
+        (("agent", "set", "bob@example.com", "--queue", "billing"), "queues", ["billing"]),
+    ],
+    ids=["remove", "set --queue"],
+)
+def test_changing_a_configured_agent_either_sticks_or_is_refused(
+    config: Path, argv: tuple[str, ...], key: str, wanted: object
+) -> None:
+    run = maildesk("--config", config, *argv)
+
+    if run.code == 0:
+        assert agents(config)["bob@example.com"][key] == wanted
+    else:
+        assert_one_line_error(run)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("agent", "add", "dana@example.com", "--queue", "nowhere"),
+        ("agent", "set", "bob@example.com", "--queue", "general"),  # configured: edit the file
+        ("agent", "add", "dana@example.com", "--role", "boss"),
+        ("agent", "add", "dana@example.com", "--level", "10"),
+        ("agent", "add", "not-an-address"),
+        ("agent", "add", "bob@example.com"),
+        ("agent", "set", "nobody@example.com", "--away"),
+        ("agent", "remove", "nobody@example.com"),
+    ],
+)
+def test_agent_changes_that_make_no_sense_are_user_errors(
+    config: Path, argv: tuple[str, ...]
+) -> None:
+    before = agents(config)
+
+    message = assert_one_line_error(maildesk("--config", config, *argv))
+
+    assert agents(config) == before
+    if "nowhere" in argv:
+        assert "unknown queue 'nowhere'" in message
+    if argv[:3] == ("agent", "set", "bob@example.com"):
+        assert "configured in the config file" in message
