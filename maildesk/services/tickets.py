@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from maildesk.errors import NotFound
@@ -20,6 +21,11 @@ from maildesk.models import (
     Ticket,
     TicketLink,
 )
+
+# Append-only rows go in with pre-built Core statements: no ORM unit of work to flush.
+_INSERT_EVENT = insert(Event.__table__)  # type: ignore[attr-defined]
+_INSERT_PARTICIPANT = insert(Participant.__table__)  # type: ignore[attr-defined]
+_INSERT_MESSAGE = insert(Message.__table__).returning(Message.__table__.c.id)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -39,10 +45,11 @@ def record_event(
     data: dict[str, Any],
     now: datetime,
 ) -> Event:
+    """Append an audit event, written at once (the returned object is not in the session)."""
     event = Event(
         ticket_id=ticket.id, at=now, actor=actor.name, type=type, data=data, source=actor.source
     )
-    session.add(event)
+    session.execute(_INSERT_EVENT, event.model_dump(exclude={"id"}))
     ticket.updated_at = now
     session.add(ticket)
     return event
@@ -70,8 +77,9 @@ def create_ticket(
     )
     session.add(ticket)
     session.flush()
+    assert ticket.id is not None
     ticket.ref = f"{prefix}-{ticket.id}"
-    add_participant(session, ticket=ticket, contact=requester, role="requester")
+    _insert_participant(session, ticket.id, requester.id, "requester")  # a new ticket has none
     record_event(
         session,
         ticket=ticket,
@@ -90,8 +98,14 @@ def add_participant(
     assert ticket.id is not None and contact.id is not None
     if session.get(Participant, (ticket.id, contact.id)) is not None:
         return False
-    session.add(Participant(ticket_id=ticket.id, contact_id=contact.id, role=role))
+    _insert_participant(session, ticket.id, contact.id, role)
     return True
+
+
+def _insert_participant(session: Session, ticket_id: int, contact_id: int, role: str) -> None:
+    session.execute(
+        _INSERT_PARTICIPANT, {"ticket_id": ticket_id, "contact_id": contact_id, "role": role}
+    )
 
 
 def participant_emails(session: Session, *, ticket_id: int) -> list[str]:
@@ -105,12 +119,12 @@ def participant_emails(session: Session, *, ticket_id: int) -> list[str]:
 
 
 def add_message(session: Session, *, ticket: Ticket, now: datetime, **fields: Any) -> Message:
+    """Append a message, written at once; the returned object has its id, outside the session."""
     assert ticket.id is not None
     message = Message(ticket_id=ticket.id, created_at=now, **fields)
-    session.add(message)
+    message.id = session.execute(_INSERT_MESSAGE, message.model_dump(exclude={"id"})).scalar_one()
     ticket.updated_at = now
     session.add(ticket)
-    session.flush()
     return message
 
 
