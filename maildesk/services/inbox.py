@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from maildesk.errors import InvalidInput, NotFound
@@ -129,6 +130,9 @@ def claim_item(session: Session, *, item_id: int | None = None) -> InboxItem | N
     return session.exec(query).first()
 
 
+_SETTLED_FIELDS = ("state", "outcome", "reason", "ticket_id", "error", "processed_at", "attempts")
+
+
 def settle(
     session: Session,
     *,
@@ -140,14 +144,26 @@ def settle(
     now: datetime,
     error: str | None = None,
 ) -> None:
-    item.state = state
-    item.outcome = outcome
-    item.reason = reason
-    item.ticket_id = ticket_id
-    item.error = error
-    item.processed_at = now
-    item.attempts += 1
-    session.add(item)
+    """Record how processing ended, written at once with a pre-built UPDATE (no ORM flush)."""
+    values = {
+        "state": state,
+        "outcome": outcome,
+        "reason": reason,
+        "ticket_id": ticket_id,
+        "error": error,
+        "processed_at": now,
+        "attempts": item.attempts + 1,
+    }
+    session.execute(_SETTLE, {"item_id": item.id, **{f"new_{k}": v for k, v in values.items()}})
+    for name, value in values.items():
+        set_committed_value(item, name, value)
+
+
+_SETTLE = (
+    update(_INBOX)
+    .where(_INBOX.c.id == bindparam("item_id"))
+    .values({name: bindparam(f"new_{name}") for name in _SETTLED_FIELDS})
+)
 
 
 def get_item(session: Session, *, item_id: int) -> InboxItem:
