@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, TypeVar
 
+from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -20,16 +21,21 @@ def organisation_domain(email: str, free_mail: Iterable[str]) -> str | None:
     return None if not domain or domain in set(free_mail) else domain
 
 
-def _get_or_insert(session: Session, lookup: Any, row: T) -> T:
+_CONTACT = select(Contact).where(Contact.email == bindparam("key"))
+_ORGANISATION = select(Organisation).where(Organisation.domain == bindparam("key"))
+_AGENT = select(Agent).where(Agent.email == bindparam("email"), Agent.active == True)  # noqa: E712
+
+
+def _get_or_insert(session: Session, lookup: Any, key: str, row: T) -> T:
     """Insert `row` unless `lookup` finds it; a concurrent insert by another process wins."""
-    found = session.exec(lookup).first()
+    found = session.exec(lookup, params={"key": key}).first()
     if found is not None:
         return found
     try:
         with session.begin_nested():
             session.add(row)
     except IntegrityError:
-        found = session.exec(lookup).first()
+        found = session.exec(lookup, params={"key": key}).first()
         if found is None:
             raise
         return found
@@ -40,7 +46,7 @@ def get_or_create_contact(
     session: Session, *, email: str, name: str, free_mail: Iterable[str], now: datetime
 ) -> Contact:
     email = email.lower()
-    contact = session.exec(select(Contact).where(Contact.email == email)).first()
+    contact = session.exec(_CONTACT, params={"key": email}).first()
     if contact is not None:
         if name and not contact.name:
             contact.name = name
@@ -51,18 +57,18 @@ def get_or_create_contact(
     if domain:
         organisation = _get_or_insert(
             session,
-            select(Organisation).where(Organisation.domain == domain),
+            _ORGANISATION,
+            domain,
             Organisation(domain=domain, name=domain),
         )
         organisation_id = organisation.id
     return _get_or_insert(
         session,
-        select(Contact).where(Contact.email == email),
+        _CONTACT,
+        email,
         Contact(email=email, name=name, organisation_id=organisation_id, created_at=now),
     )
 
 
 def find_agent(session: Session, *, email: str) -> Agent | None:
-    return session.exec(
-        select(Agent).where(Agent.email == email.lower(), Agent.active == True)  # noqa: E712
-    ).first()
+    return session.exec(_AGENT, params={"email": email.lower()}).first()

@@ -123,11 +123,23 @@ def claim_item(session: Session, *, item_id: int | None = None) -> InboxItem | N
     PostgreSQL: FOR UPDATE SKIP LOCKED, so processes never share an item. SQLite: every
     transaction begins IMMEDIATE, so the state read here is already serialised.
     """
-    query = select(InboxItem).where(InboxItem.state == "received")
-    if item_id is not None:
-        query = query.where(InboxItem.id == item_id)
-    query = query.order_by(col(InboxItem.id)).limit(1).with_for_update(skip_locked=True)
-    return session.exec(query).first()
+    if item_id is None:
+        return session.exec(_CLAIM_OLDEST).first()
+    return session.exec(_CLAIM_ONE, params={"item_id": item_id}).first()
+
+
+_CLAIM_OLDEST = (
+    select(InboxItem)
+    .where(InboxItem.state == "received")
+    .order_by(col(InboxItem.id))
+    .limit(1)
+    .with_for_update(skip_locked=True)
+)
+_CLAIM_ONE = (
+    select(InboxItem)
+    .where(InboxItem.state == "received", InboxItem.id == bindparam("item_id"))
+    .with_for_update(skip_locked=True)
+)
 
 
 _SETTLED_FIELDS = ("state", "outcome", "reason", "ticket_id", "error", "processed_at", "attempts")

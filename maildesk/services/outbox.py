@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import bindparam, insert
 from sqlmodel import Session, col, func, select
 
 from maildesk.addresses import new_message_id
@@ -20,6 +21,7 @@ from maildesk.outbound.compose import OutboundSpec, compose
 from maildesk.outbound.draft import Draft, compose_draft
 
 STATES = ("queued", "sent", "failed")
+_INSERT = insert(OutboxItem.__table__).returning(OutboxItem.__table__.c.id)  # type: ignore[attr-defined]
 MAX_ERROR_CHARS = 2000
 
 
@@ -68,6 +70,8 @@ def enqueue(
 ) -> OutboxItem:
     """Queue one mail, composed (`raw`) or a `draft` composed when sent; due now.
 
+    The row is written at once; the returned object has its id but is not in the session.
+
     Automatic mail has exactly one recipient (its rate key).
     """
     if not recipients:
@@ -87,8 +91,8 @@ def enqueue(
         next_attempt_at=now,
         created_at=now,
     )
-    session.add(item)
-    session.flush()
+    row = item.model_dump(exclude={"id"})
+    item.id = session.execute(_INSERT, row).scalar_one()  # written at once, not left to a flush
     return item
 
 
@@ -140,16 +144,20 @@ def auto_reply_allowed(
     session: Session, *, recipient: str, now: datetime, limit_per_hour: int = 5
 ) -> bool:
     """False once `recipient` got `limit_per_hour` automatic mails in the last hour."""
-    count = session.exec(
-        select(func.count())
-        .select_from(OutboxItem)
-        .where(
-            col(OutboxItem.automatic).is_(True),
-            OutboxItem.rate_key == recipient.lower(),
-            OutboxItem.created_at > now - timedelta(hours=1),
-        )
-    ).one()
+    params = {"rate_key": recipient.lower(), "since": now - timedelta(hours=1)}
+    count = session.exec(_RECENT_AUTOMATIC, params=params).one()
     return count < limit_per_hour
+
+
+_RECENT_AUTOMATIC = (
+    select(func.count())
+    .select_from(OutboxItem)
+    .where(
+        col(OutboxItem.automatic).is_(True),
+        OutboxItem.rate_key == bindparam("rate_key"),
+        OutboxItem.created_at > bindparam("since"),
+    )
+)
 
 
 def due_items(session: Session, *, now: datetime, limit: int) -> list[OutboxItem]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import bindparam, insert
 from sqlmodel import Session, col, select
 
 from maildesk.errors import NotFound
@@ -109,13 +109,19 @@ def _insert_participant(session: Session, ticket_id: int, contact_id: int, role:
 
 
 def participant_emails(session: Session, *, ticket_id: int) -> list[str]:
-    query = (
-        select(Contact.email)
-        .join(Participant, col(Participant.contact_id) == col(Contact.id))
-        .where(Participant.ticket_id == ticket_id)
-        .order_by(col(Participant.role).desc(), col(Contact.email))
-    )
-    return list(session.exec(query))
+    return list(session.exec(_PARTICIPANT_EMAILS, params={"ticket_id": ticket_id}))
+
+
+_PARTICIPANT_EMAILS = (
+    select(Contact.email)
+    .join(Participant, col(Participant.contact_id) == col(Contact.id))
+    .where(Participant.ticket_id == bindparam("ticket_id"))
+    .order_by(col(Participant.role).desc(), col(Contact.email))
+)
+_TICKET_BY_REF = select(Ticket).where(Ticket.ref == bindparam("ref"))
+_TICKETS_BY_MESSAGE_ID = select(Message.message_id, Message.ticket_id).where(
+    col(Message.message_id).in_(bindparam("ids", expanding=True))
+)
 
 
 def add_message(session: Session, *, ticket: Ticket, now: datetime, **fields: Any) -> Message:
@@ -170,7 +176,7 @@ def get_ticket(session: Session, *, ref: str) -> Ticket:
 
 
 def find_ticket(session: Session, *, ref: str) -> Ticket | None:
-    return session.exec(select(Ticket).where(Ticket.ref == ref.upper())).first()
+    return session.exec(_TICKET_BY_REF, params={"ref": ref.upper()}).first()
 
 
 def follow_merges(session: Session, ticket: Ticket) -> Ticket:
@@ -189,9 +195,7 @@ def ticket_for_message_ids(session: Session, *, ids: Sequence[str]) -> tuple[int
     """The ticket holding (or sent) the latest-named of these Message-IDs, and that ID."""
     if not ids:
         return None
-    rows = session.exec(
-        select(Message.message_id, Message.ticket_id).where(col(Message.message_id).in_(ids))
-    ).all()
+    rows = session.exec(_TICKETS_BY_MESSAGE_ID, params={"ids": list(ids)}).all()
     sent = session.exec(
         select(OutboxItem.message_id, OutboxItem.ticket_id).where(
             col(OutboxItem.message_id).in_(ids), col(OutboxItem.ticket_id).is_not(None)
