@@ -19,7 +19,7 @@ def clean_text(value: str) -> str:
     """Drop NUL bytes and replace lone surrogates with U+FFFD (PostgreSQL rejects both)."""
     if "\x00" in value:
         value = value.replace("\x00", "")
-    return _SURROGATE.sub("\ufffd", value)
+    return value if value.isascii() else _SURROGATE.sub("\ufffd", value)
 
 
 def clean_header(value: str) -> str:
@@ -68,6 +68,8 @@ def decode_words(value: str) -> str:
     Wrong or unknown charsets fall back like bodies do (UTF-8, then Windows-1252); the
     whitespace between two adjacent encoded words is dropped, as RFC 2047 says.
     """
+    if "=?" not in value:  # most headers: nothing to decode
+        return value
     out: list[str] = []
     position, previous_decoded = 0, False
     for match in _ENCODED_WORD.finditer(value):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from maildesk.addresses import local_part_matches
@@ -36,17 +37,16 @@ def _templates_dir(desk: Desk) -> str | None:
     return str(override) if override is not None else None
 
 
+_PUBLIC_IDS = (
+    select(Message.message_id)
+    .where(Message.ticket_id == bindparam("ticket_id"), Message.visibility == "public")
+    .order_by(col(Message.id))
+)
+
+
 def _thread_ids(session: Session, ticket: Ticket) -> tuple[str | None, tuple[str, ...]]:
     """In-Reply-To (the latest public message) and References (all public ones, oldest first)."""
-    ids = [
-        m
-        for m in session.exec(
-            select(Message.message_id)
-            .where(Message.ticket_id == ticket.id, Message.visibility == "public")
-            .order_by(col(Message.id))
-        )
-        if m
-    ]
+    ids = [m for m in session.exec(_PUBLIC_IDS, params={"ticket_id": ticket.id}) if m]
     return (ids[-1] if ids else None), tuple(ids)
 
 
@@ -113,10 +113,11 @@ def acknowledge(session: Session, *, desk: Desk, ticket: Ticket, now: datetime) 
     return None
 
 
+_AVAILABLE_AGENTS = select(Agent).where(col(Agent.active).is_(True), col(Agent.away).is_(False))
+
+
 def queue_agents(session: Session, *, queue: str) -> list[Agent]:
-    agents = session.exec(
-        select(Agent).where(col(Agent.active).is_(True), col(Agent.away).is_(False))
-    )
+    agents = session.exec(_AVAILABLE_AGENTS)
     return [a for a in agents if queue in a.queues or (a.role == "supervisor" and not a.queues)]
 
 
@@ -132,6 +133,8 @@ def notify_agents(
     extra: dict[str, Any] | None = None,
 ) -> int:
     """One notice per agent, each with that agent's own signed Reply-To."""
+    if not agents:
+        return 0
     requester = session.get(Contact, ticket.requester_id)
     assert requester is not None
     sent = 0
