@@ -7,7 +7,9 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import bindparam
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, select
 
 from maildesk.models import Agent, Contact, Organisation
@@ -26,19 +28,38 @@ _ORGANISATION = select(Organisation).where(Organisation.domain == bindparam("key
 _AGENT = select(Agent).where(Agent.email == bindparam("email"), Agent.active == True)  # noqa: E712
 
 
+def _insert_unless_taken(session: Session, table: Any) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING id, built once per dialect and table."""
+    dialect = session.get_bind().dialect.name
+    key = (dialect, table.name)
+    if key not in _INSERTS:
+        insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
+        _INSERTS[key] = insert_(table).on_conflict_do_nothing().returning(table.c.id)
+    return _INSERTS[key]
+
+
+_INSERTS: dict[tuple[str, str], Any] = {}
+
+
 def _get_or_insert(session: Session, lookup: Any, key: str, row: T) -> T:
-    """Insert `row` unless `lookup` finds it; a concurrent insert by another process wins."""
+    """Insert `row` unless `lookup` finds it; a concurrent insert by another process wins.
+
+    One statement instead of a savepoint and a flush; the new row joins the session as if
+    it had been loaded.
+    """
     found = session.exec(lookup, params={"key": key}).first()
     if found is not None:
         return found
-    try:
-        with session.begin_nested():
-            session.add(row)
-    except IntegrityError:
+    statement = _insert_unless_taken(session, type(row).__table__)  # type: ignore[attr-defined]
+    new_id = session.execute(statement, row.model_dump(exclude={"id"})).scalar()
+    if new_id is None:  # taken meanwhile
         found = session.exec(lookup, params={"key": key}).first()
         if found is None:
-            raise
+            raise RuntimeError(f"inserting {key!r} conflicted, yet no row holds it")
         return found
+    row.id = new_id
+    make_transient_to_detached(row)
+    session.add(row)
     return row
 
 
