@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert
+from sqlalchemy import bindparam, insert, update
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
 from maildesk.errors import NotFound
@@ -25,6 +26,11 @@ from maildesk.models import (
 # Append-only rows go in with pre-built Core statements: no ORM unit of work to flush.
 _INSERT_EVENT = insert(Event.__table__)  # type: ignore[attr-defined]
 _INSERT_PARTICIPANT = insert(Participant.__table__)  # type: ignore[attr-defined]
+_TICKET = Ticket.__table__  # type: ignore[attr-defined]
+_INSERT_TICKET = insert(_TICKET).returning(_TICKET.c.id)
+_SET_REF = (
+    update(_TICKET).where(_TICKET.c.id == bindparam("ticket_id")).values(ref=bindparam("new_ref"))
+)
 _INSERT_MESSAGE = insert(Message.__table__).returning(Message.__table__.c.id)  # type: ignore[attr-defined]
 
 
@@ -75,10 +81,11 @@ def create_ticket(
         created_at=now,
         updated_at=now,
     )
-    session.add(ticket)
-    session.flush()
-    assert ticket.id is not None
+    ticket.id = session.execute(_INSERT_TICKET, ticket.model_dump(exclude={"id"})).scalar_one()
     ticket.ref = f"{prefix}-{ticket.id}"
+    session.execute(_SET_REF, {"ticket_id": ticket.id, "new_ref": ticket.ref})
+    make_transient_to_detached(ticket)  # in the session as if loaded: no flush owed
+    session.add(ticket)
     _insert_participant(session, ticket.id, requester.id, "requester")  # a new ticket has none
     record_event(
         session,
