@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import CompoundSelect, bindparam, insert, literal, union_all, update
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
@@ -126,8 +126,15 @@ _PARTICIPANT_EMAILS = (
     .order_by(col(Participant.role).desc(), col(Contact.email))
 )
 _TICKET_BY_REF = select(Ticket).where(Ticket.ref == bindparam("ref"))
-_TICKETS_BY_MESSAGE_ID = select(Message.message_id, Message.ticket_id).where(
-    col(Message.message_id).in_(bindparam("ids", expanding=True))
+# Mails we sent (0) and mails we stored (1) naming any of `ids`; stored ones win a tie.
+_TICKETS_BY_MESSAGE_ID: CompoundSelect = union_all(
+    select(OutboxItem.message_id, OutboxItem.ticket_id, literal(0).label("stored")).where(
+        col(OutboxItem.message_id).in_(bindparam("ids", expanding=True)),
+        col(OutboxItem.ticket_id).is_not(None),
+    ),
+    select(Message.message_id, Message.ticket_id, literal(1).label("stored")).where(
+        col(Message.message_id).in_(bindparam("ids", expanding=True))
+    ),
 )
 
 
@@ -202,13 +209,10 @@ def ticket_for_message_ids(session: Session, *, ids: Sequence[str]) -> tuple[int
     """The ticket holding (or sent) the latest-named of these Message-IDs, and that ID."""
     if not ids:
         return None
-    rows = session.exec(_TICKETS_BY_MESSAGE_ID, params={"ids": list(ids)}).all()
-    sent = session.exec(
-        select(OutboxItem.message_id, OutboxItem.ticket_id).where(
-            col(OutboxItem.message_id).in_(ids), col(OutboxItem.ticket_id).is_not(None)
-        )
-    ).all()
-    found = {message_id: ticket_id for message_id, ticket_id in [*sent, *rows] if ticket_id}
+    rows = sorted(  # stable: sent ones first, so a stored message wins
+        session.execute(_TICKETS_BY_MESSAGE_ID, {"ids": list(ids)}).all(), key=lambda r: r[2]
+    )
+    found = {message_id: ticket_id for message_id, ticket_id, _ in rows if ticket_id}
     for message_id in reversed(ids):
         if message_id in found:
             return found[message_id], message_id
