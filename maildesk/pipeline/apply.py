@@ -33,7 +33,7 @@ def _store_message(
         env.session,
         ticket=ticket,
         now=env.now,
-        direction="in",
+        direction="out" if role == "agent" else "in",  # an agent writes on the desk's side
         visibility=visibility,
         role=role,
         author=sender.email if sender else "",

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from maildesk.addresses import local_part_matches
 from maildesk.desk import Desk
 from maildesk.mail import Address
-from maildesk.models import Agent, Contact, Message, OutboxItem, Participant, Ticket
+from maildesk.models import Agent, Contact, Message, OutboxItem, Participant, Ticket, Watcher
 from maildesk.outbound.compose import reply_address
 from maildesk.outbound.draft import Draft
 from maildesk.services.outbox import auto_reply_allowed, enqueue_draft
@@ -162,13 +162,27 @@ def notify_agents(
     return sent
 
 
+_WATCHERS = (
+    select(Agent)
+    .join(Watcher, col(Watcher.agent_id) == col(Agent.id))
+    .where(Watcher.ticket_id == bindparam("ticket_id"), col(Agent.active).is_(True))
+    .order_by(col(Agent.email))
+)
+
+
 def reply_recipients(session: Session, *, ticket: Ticket) -> list[Agent]:
-    """Who hears of a customer reply: the assignee, else the queue's agents."""
+    """Who hears of a customer reply: the assignee (else the queue's agents) and watchers."""
+    agents: list[Agent] = []
     if ticket.assignee_id is not None:
         assignee = session.get(Agent, ticket.assignee_id)
         if assignee is not None and assignee.active:
-            return [assignee]
-    return queue_agents(session, queue=ticket.queue)
+            agents = [assignee]
+    if not agents:
+        agents = queue_agents(session, queue=ticket.queue)
+    seen = {agent.id for agent in agents}
+    watchers = session.exec(_WATCHERS, params={"ticket_id": ticket.id})
+    agents += [agent for agent in watchers if agent.id not in seen]
+    return agents
 
 
 def public_history(session: Session, *, ticket: Ticket, limit: int = 10) -> list[dict[str, str]]:

@@ -127,7 +127,8 @@ def test_commands_act_on_the_ticket_and_only_the_text_reaches_the_customer(desk:
     ticket = desk.ticket(ref)
     assert (ticket["status"], ticket["assignee"]) == ("pending", "alice@example.com")
     [reply] = agent_messages(ticket)
-    assert (reply["visibility"], reply["text"]) == (
+    assert (reply["direction"], reply["visibility"], reply["text"]) == (
+        "out",
         "public",
         "We ordered a new fuser, it arrives Tuesday.",
     )
@@ -148,7 +149,11 @@ def test_a_note_reaches_no_customer_and_is_shown_to_agents(desk: Desk) -> None:
     assert mails_to(desk.sent(), CAROL) == []
     ticket = desk.ticket(ref)
     [note] = agent_messages(ticket)
-    assert (note["visibility"], note["text"]) == ("internal", "Customer is on the old firmware.")
+    assert (note["direction"], note["visibility"], note["text"]) == (
+        "out",
+        "internal",
+        "Customer is on the old firmware.",
+    )
     assert ticket["status"] == "new"  # a note is no first response
 
 
@@ -414,11 +419,6 @@ def test_watch_and_unwatch_are_recorded(desk: Desk) -> None:
         assert session.exec(select(Watcher)).all() == []
 
 
-@pytest.mark.xfail(
-    reason="BUG: #watch stores a Watcher row but no notice ever reads it; "
-    "reply_recipients() sends customer replies only to the assignee",
-    strict=True,
-)
 def test_a_watcher_hears_of_customer_replies_on_a_ticket_someone_else_has(desk: Desk) -> None:
     ref, notices = customer_writes(desk, message_id="m1@acme.test")
     agent_replies(desk, notices["bob@example.com"], "#watch", sender=BOB)
