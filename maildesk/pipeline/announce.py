@@ -9,6 +9,7 @@ from maildesk.services.notices import (
     notify_agents,
     queue_agents,
     reply_recipients,
+    thread_ids,
 )
 from maildesk.services.outbox import match_bounce
 from maildesk.services.tickets import Actor, record_event
@@ -17,7 +18,8 @@ from maildesk.services.tickets import Actor, record_event
 def new_ticket(env: StageEnv, work: Work, ticket: Ticket, text: str) -> None:
     """Ack the requester (unless a rule says no) and tell the queue's agents."""
     actor = Actor("maildesk", f"mail:{work.item_id}")
-    skipped = acknowledge(env.session, desk=env.desk, ticket=ticket, now=env.now)
+    thread = thread_ids(env.session, ticket)
+    skipped = acknowledge(env.session, desk=env.desk, ticket=ticket, now=env.now, thread=thread)
     if skipped:
         record_event(
             env.session,
@@ -35,6 +37,7 @@ def new_ticket(env: StageEnv, work: Work, ticket: Ticket, text: str) -> None:
         agents=queue_agents(env.session, queue=ticket.queue),
         text=text,
         now=env.now,
+        thread=thread,
     )
 
 

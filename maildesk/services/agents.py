@@ -6,6 +6,7 @@ from sqlmodel import Session, col, select
 
 from maildesk.errors import InvalidInput, NotFound
 from maildesk.models import Agent
+from maildesk.services.contacts import forget_active_agents
 
 ROLES = ("agent", "supervisor")
 
@@ -54,6 +55,7 @@ def add_agent(
     agent.name, agent.role, agent.level, agent.queues = name, role, level, list(queues)
     agent.active, agent.away = True, False
     session.add(agent)
+    forget_active_agents(session)
     return agent
 
 
@@ -81,6 +83,7 @@ def set_agent(
         if value is not None:
             setattr(agent, field, value)
     session.add(agent)
+    forget_active_agents(session)
     return agent
 
 
@@ -94,4 +97,5 @@ def remove_agent(session: Session, *, email: str) -> Agent:
         ticket.assignee_id = None
         session.add(ticket)
     session.add(agent)
+    forget_active_agents(session)
     return agent

@@ -9,13 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from maildesk.addresses import local_part_matches
 from maildesk.commands import BadLine, Command, Parsed, snooze_until
 from maildesk.desk import Desk
 from maildesk.durations import parse_duration
 from maildesk.models import Agent, Ticket
+from maildesk.services.contacts import active_agents
 from maildesk.services.tickets import find_ticket, follow_merges
 
 
@@ -33,7 +34,7 @@ def may_act(agent: Agent, ticket: Ticket) -> bool:
 
 def find_agent_by(session: Session, who: str) -> Agent | None:
     who = who.strip().lower()
-    agents = session.exec(select(Agent).where(col(Agent.active).is_(True))).all()
+    agents = active_agents(session)
     by_email = [a for a in agents if a.email == who]
     if by_email:
         return by_email[0]

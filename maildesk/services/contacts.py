@@ -25,7 +25,7 @@ def organisation_domain(email: str, free_mail: Iterable[str]) -> str | None:
 
 _CONTACT = select(Contact).where(Contact.email == bindparam("key"))
 _ORGANISATION = select(Organisation).where(Organisation.domain == bindparam("key"))
-_AGENT = select(Agent).where(Agent.email == bindparam("email"), Agent.active == True)  # noqa: E712
+_ACTIVE_AGENTS = select(Agent).where(Agent.active == True).order_by(Agent.email)  # noqa: E712
 
 
 def _insert_unless_taken(session: Session, table: Any) -> Any:
@@ -41,15 +41,12 @@ def _insert_unless_taken(session: Session, table: Any) -> Any:
 _INSERTS: dict[tuple[str, str], Any] = {}
 
 
-def _get_or_insert(session: Session, lookup: Any, key: str, row: T) -> T:
-    """Insert `row` unless `lookup` finds it; a concurrent insert by another process wins.
+def _insert_or_find(session: Session, lookup: Any, key: str, row: T) -> T:
+    """Insert `row`, which the caller did not find; a concurrent insert by another process wins.
 
     One statement instead of a savepoint and a flush; the new row joins the session as if
     it had been loaded.
     """
-    found = session.exec(lookup, params={"key": key}).first()
-    if found is not None:
-        return found
     statement = _insert_unless_taken(session, type(row).__table__)  # type: ignore[attr-defined]
     new_id = session.execute(statement, row.model_dump(exclude={"id"})).scalar()
     if new_id is None:  # taken meanwhile
@@ -76,14 +73,13 @@ def get_or_create_contact(
     organisation_id = None
     domain = organisation_domain(email, free_mail)
     if domain:
-        organisation = _get_or_insert(
-            session,
-            _ORGANISATION,
-            domain,
-            Organisation(domain=domain, name=domain),
-        )
+        organisation = session.exec(_ORGANISATION, params={"key": domain}).first()
+        if organisation is None:
+            organisation = _insert_or_find(
+                session, _ORGANISATION, domain, Organisation(domain=domain, name=domain)
+            )
         organisation_id = organisation.id
-    return _get_or_insert(
+    return _insert_or_find(
         session,
         _CONTACT,
         email,
@@ -91,5 +87,22 @@ def get_or_create_contact(
     )
 
 
+def active_agents(session: Session) -> list[Agent]:
+    """Every active agent, read once per unit of work (a mail needs them several times).
+
+    A snapshot: an agent added later in the same session is not in it.
+    """
+    if "active_agents" not in session.info:
+        session.info["active_agents"] = list(session.exec(_ACTIVE_AGENTS))
+    agents: list[Agent] = session.info["active_agents"]
+    return agents
+
+
+def forget_active_agents(session: Session) -> None:
+    """Called by whatever adds or changes agents in a session."""
+    session.info.pop("active_agents", None)
+
+
 def find_agent(session: Session, *, email: str) -> Agent | None:
-    return session.exec(_AGENT, params={"email": email.lower()}).first()
+    email = email.lower()
+    return next((agent for agent in active_agents(session) if agent.email == email), None)

@@ -18,6 +18,7 @@ from maildesk.mail import Address
 from maildesk.models import Agent, Contact, Message, OutboxItem, Participant, Ticket, Watcher
 from maildesk.outbound.compose import reply_address
 from maildesk.outbound.draft import Draft
+from maildesk.services.contacts import active_agents
 from maildesk.services.outbox import auto_reply_allowed, enqueue_draft
 
 
@@ -44,7 +45,10 @@ _PUBLIC_IDS = (
 )
 
 
-def _thread_ids(session: Session, ticket: Ticket) -> tuple[str | None, tuple[str, ...]]:
+Thread = tuple[str | None, tuple[str, ...]]
+
+
+def thread_ids(session: Session, ticket: Ticket) -> Thread:
     """In-Reply-To (the latest public message) and References (all public ones, oldest first)."""
     ids = [m for m in session.exec(_PUBLIC_IDS, params={"ticket_id": ticket.id}) if m]
     return (ids[-1] if ids else None), tuple(ids)
@@ -62,9 +66,10 @@ def _queue(
     now: datetime,
     automatic: bool,
     agent_email: str | None = None,
+    thread: Thread | None = None,
 ) -> OutboxItem:
     assert ticket.ref is not None
-    in_reply_to, references = _thread_ids(session, ticket)
+    in_reply_to, references = thread or thread_ids(session, ticket)
     draft = Draft(
         template=template,
         context=context,
@@ -87,7 +92,9 @@ def _queue(
     return enqueue_draft(session, draft=draft, ticket_id=ticket.id, now=now)
 
 
-def acknowledge(session: Session, *, desk: Desk, ticket: Ticket, now: datetime) -> str | None:
+def acknowledge(
+    session: Session, *, desk: Desk, ticket: Ticket, now: datetime, thread: Thread | None = None
+) -> str | None:
     """Acknowledge a new ticket to its requester; returns why not, or None when queued."""
     requester = session.get(Contact, ticket.requester_id)
     assert requester is not None
@@ -109,16 +116,19 @@ def acknowledge(session: Session, *, desk: Desk, ticket: Ticket, now: datetime) 
         now=now,
         context=_base_context(desk, ticket, requester),
         to=(Address(requester.email, requester.name),),
+        thread=thread,
     )
     return None
 
 
-_AVAILABLE_AGENTS = select(Agent).where(col(Agent.active).is_(True), col(Agent.away).is_(False))
-
-
 def queue_agents(session: Session, *, queue: str) -> list[Agent]:
-    agents = session.exec(_AVAILABLE_AGENTS)
-    return [a for a in agents if queue in a.queues or (a.role == "supervisor" and not a.queues)]
+    """Agents who are not away and work this queue (a supervisor with no queues works all)."""
+    return [
+        agent
+        for agent in active_agents(session)
+        if not agent.away
+        and (queue in agent.queues or (agent.role == "supervisor" and not agent.queues))
+    ]
 
 
 def notify_agents(
@@ -131,12 +141,14 @@ def notify_agents(
     text: str,
     now: datetime,
     extra: dict[str, Any] | None = None,
+    thread: Thread | None = None,
 ) -> int:
     """One notice per agent, each with that agent's own signed Reply-To."""
     if not agents:
         return 0
     requester = session.get(Contact, ticket.requester_id)
     assert requester is not None
+    thread = thread or thread_ids(session, ticket)
     sent = 0
     for agent in agents:
         context = _base_context(desk, ticket, requester) | {
@@ -157,6 +169,7 @@ def notify_agents(
             context=context,
             to=(Address(agent.email, agent.name),),
             agent_email=agent.email,
+            thread=thread,
         )
         sent += 1
     return sent

@@ -6,6 +6,7 @@ from sqlmodel import Session, select
 
 from maildesk.config import Settings
 from maildesk.models import Agent, Queue
+from maildesk.services.contacts import forget_active_agents
 
 
 def sync_config(session: Session, *, settings: Settings) -> None:
@@ -25,3 +26,4 @@ def sync_config(session: Session, *, settings: Settings) -> None:
         row_agent.queues = list(agent.queues)
         row_agent.active = True
         session.add(row_agent)
+    forget_active_agents(session)
