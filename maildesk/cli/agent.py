@@ -30,7 +30,10 @@ def agent_view(agent: Agent, compose: str) -> dict[str, object]:
 
 
 def refuse_configured(settings: Settings, email: str) -> None:
-    """An agent from the config file is owned by it: changes there, not here (they'd revert)."""
+    """An agent from the config file is owned by it: changes there, not here (they'd revert).
+
+    Availability (`--away/--back`) is operational state, not configuration: always settable.
+    """
     if email.strip().lower() in {a.email.lower() for a in settings.agents}:
         raise InvalidInput(
             f"{email} is configured in the config file ([[agents]]); change it there"
@@ -96,7 +99,8 @@ def set_cmd(
     away: bool | None = typer.Option(None, "--away/--back", help="Availability."),
 ) -> None:
     app = state(ctx).app()
-    refuse_configured(app.settings, email)
+    if any(option is not None for option in (name, role, level, queue or None)):
+        refuse_configured(app.settings, email)
     with unit_of_work(app.engine) as session:
         set_agent(
             session,

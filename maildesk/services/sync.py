@@ -10,7 +10,10 @@ from maildesk.services.contacts import forget_active_agents
 
 
 def sync_config(session: Session, *, settings: Settings) -> None:
-    """Create or update the configured agents and queues; agents added by CLI are left alone."""
+    """Create or update the configured agents and queues; agents added by CLI are left alone.
+
+    Availability (`away`) is operational state set by `maildesk agent set`: never reset here.
+    """
     for queue in settings.effective_queues():
         row = session.exec(select(Queue).where(Queue.name == queue.name)).first()
         row = row or Queue(name=queue.name)

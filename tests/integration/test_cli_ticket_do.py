@@ -293,6 +293,28 @@ def test_agent_add_list_set_remove_round_trip(config: Path) -> None:
     assert agents(config)["dana@example.com"]["active"] is False
 
 
+def notified(config: Path, agent: str) -> list[dict[str, Any]]:
+    items = maildesk("--config", config, "outbox", "list", "--json").json()
+    return [i for i in items if agent in i["recipients"] and i["kind"] == "notify"]
+
+
+def test_a_configured_agent_goes_away_and_comes_back_from_the_cli(config: Path) -> None:
+    away = maildesk("--config", config, "agent", "set", "bob@example.com", "--away")
+
+    assert (away.code, away.out) == (0, "updated agent bob@example.com\n")
+    assert agents(config)["bob@example.com"]["away"] is True  # the sync at start keeps it
+    ingest(config, mail(message_id="while-away@acme.test"))
+    assert notified(config, "bob@example.com") == []
+    assert len(notified(config, "alice@example.com")) == 1
+
+    back = maildesk("--config", config, "agent", "set", "bob@example.com", "--back")
+
+    assert back.code == 0, back.err
+    assert agents(config)["bob@example.com"]["away"] is False
+    ingest(config, mail(sender="dave@acme.test", message_id="back@acme.test"))
+    assert len(notified(config, "bob@example.com")) == 1
+
+
 def test_an_added_agent_can_act_and_a_removed_one_cannot(config: Path, ref: str) -> None:
     maildesk("--config", config, "agent", "add", "dana@example.com", "--queue", "general")
     assert maildesk("--config", config, "ticket", "do", ref, "#assign dana@example.com",
