@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from maildesk.durations import parse_duration
 from maildesk.models import PRIORITIES, STATUSES
@@ -69,7 +69,7 @@ def split_block(text: str) -> tuple[list[str], str]:
     return block, "\n".join(lines[index:]).strip("\n")
 
 
-def _check_arg(name: str, arg: str, now: datetime) -> str | None:
+def _check_arg(name: str, arg: str, now: datetime, zone: tzinfo) -> str | None:
     """Why this argument is wrong for this command, or None."""
     checks = {
         "status": (lambda a: a in STATUSES, f"unknown status (use {', '.join(STATUSES)})"),
@@ -78,7 +78,10 @@ def _check_arg(name: str, arg: str, now: datetime) -> str | None:
         "uncc": (lambda a: bool(_ADDRESS.match(a)), "not an email address"),
         "to": (lambda a: bool(_ADDRESS.match(a)), "not an email address"),
         "time": (lambda a: _duration_ok(a), "not a duration (use e.g. 90m, 2h)"),
-        "snooze": (lambda a: snooze_until(a, now) is not None, "not a future duration or date"),
+        "snooze": (
+            lambda a: snooze_until(a, now, zone) is not None,
+            "not a future duration or date",
+        ),
         "macro": (lambda a: bool(_MACRO.match(a)), "not a macro name"),
         "merge": (lambda a: bool(re.match(r"^[A-Za-z][A-Za-z0-9]*-\d+$", a)), "not a ticket ref"),
     }
@@ -95,8 +98,11 @@ def _duration_ok(text: str) -> bool:
         return False
 
 
-def snooze_until(text: str, now: datetime) -> datetime | None:
-    """`2h` → now + 2 h; an ISO 8601 date or time → that moment (UTC if naive); else None."""
+def snooze_until(text: str, now: datetime, zone: tzinfo = UTC) -> datetime | None:
+    """`2h` → now + 2 h; an ISO 8601 date or time → that moment, in UTC; else None.
+
+    A date or time that names no offset is read in `zone` (the desk's time zone).
+    """
     try:
         return now + parse_duration(text)
     except ValueError:
@@ -105,11 +111,11 @@ def snooze_until(text: str, now: datetime) -> datetime | None:
         moment = datetime.fromisoformat(text)
     except ValueError:
         return None
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    moment = (moment if moment.tzinfo else moment.replace(tzinfo=zone)).astimezone(UTC)
     return moment if moment > now else None
 
 
-def parse_line(line: str, now: datetime) -> Command | BadLine:
+def parse_line(line: str, now: datetime, zone: tzinfo = UTC) -> Command | BadLine:
     lowered = line.strip().lower()
     if lowered in SHORTHANDS:
         return Command("status", (SHORTHANDS[lowered],), line)
@@ -131,19 +137,19 @@ def parse_line(line: str, now: datetime) -> Command | BadLine:
         args = (rest,)  # a name may have spaces
     if len(args) != 1:
         return BadLine(line, f"#{name} takes exactly one argument")
-    problem = _check_arg(name, args[0], now)
+    problem = _check_arg(name, args[0], now, zone)
     if problem:
         return BadLine(line, problem)
     value = args[0].lower() if name in ("status", "priority", "cc", "uncc", "to") else args[0]
     return Command(name, (value,), line)
 
 
-def parse_commands(text: str, now: datetime) -> Parsed:
-    """Read the leading command block of an agent's own text."""
+def parse_commands(text: str, now: datetime, zone: tzinfo = UTC) -> Parsed:
+    """Read the leading command block of an agent's own text (dates without offset in `zone`)."""
     block, rest = split_block(text)
     commands: list[Command] = []
     errors: list[BadLine] = []
     for line in block:
-        parsed = parse_line(line, now)
+        parsed = parse_line(line, now, zone)
         (commands if isinstance(parsed, Command) else errors).append(parsed)  # type: ignore[arg-type]
     return Parsed(tuple(commands), tuple(errors), rest)

@@ -107,6 +107,11 @@ class DeskSettings(_Section):
         return value
 
     @property
+    def zone(self) -> ZoneInfo:
+        """The desk's time zone: dates and times written without an offset are read in it."""
+        return ZoneInfo(self.timezone)
+
+    @property
     def domain(self) -> str:
         return self.address.rpartition("@")[2]
 

@@ -97,7 +97,7 @@ def _target(env: StageEnv, lines: list[str]) -> tuple[str | None, list[str], Bad
     targets: list[Command] = []
     others: list[str] = []
     for line in lines:
-        parsed = parse_line(line, env.now)
+        parsed = parse_line(line, env.now, env.desk.settings.desk.zone)
         if isinstance(parsed, Command) and parsed.name == "to":
             targets.append(parsed)
         else:

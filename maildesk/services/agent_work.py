@@ -48,7 +48,7 @@ def run_commands(
     now: datetime,
 ) -> CommandRun:
     """Check every command line; apply them only if all are fine, else tell the agent why."""
-    parsed = parse_commands(text, now)
+    parsed = parse_commands(text, now, desk.settings.desk.zone)
     actions, errors = plan_commands(
         session, desk=desk, ticket=ticket, agent=agent, parsed=parsed, now=now
     )
@@ -144,7 +144,7 @@ def do_commands(
         raise NotFound(f"no agent {agent_email}")
     actor = Actor(agent.email, "cli")
     block = [line if line.lstrip().startswith("#") else f"#{line}" for line in lines]
-    results = [parse_line(line, now) for line in block]
+    results = [parse_line(line, now, desk.settings.desk.zone) for line in block]
     parsed = Parsed(  # the message is text, even when it starts with a "#"
         commands=tuple(r for r in results if isinstance(r, Command)),
         errors=tuple(r for r in results if isinstance(r, BadLine)),

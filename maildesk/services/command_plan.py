@@ -73,7 +73,7 @@ def _resolve(
     if name == "macro" and not macro_exists(desk, arg):
         return BadLine(line, f"no macro named {arg!r}")
     if name == "snooze":
-        return Action(name, snooze_until(arg, now), line)
+        return Action(name, snooze_until(arg, now, desk.settings.desk.zone), line)
     if name == "time":
         return Action(name, int(parse_duration(arg).total_seconds() // 60) or 1, line)
     if name == "escalate" and ticket.level >= 9:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -80,6 +81,41 @@ def test_snooze_takes_a_duration_or_a_future_date() -> None:
     assert snooze_until("2h", NOW) == NOW + timedelta(hours=2)
     assert snooze_until("2026-11-24T10:00", NOW) == datetime(2026, 11, 24, 10, tzinfo=UTC)
     assert snooze_until("yesterday", NOW) is None
+
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-11-30", datetime(2026, 11, 29, 23, 0, tzinfo=UTC)),  # midnight in Berlin (CET)
+        ("2026-11-30T09:00", datetime(2026, 11, 30, 8, 0, tzinfo=UTC)),
+        ("2026-07-01T09:00", datetime(2026, 7, 1, 7, 0, tzinfo=UTC)),  # summer time (CEST)
+        ("2026-11-30T09:00+05:00", datetime(2026, 11, 30, 4, 0, tzinfo=UTC)),  # offset wins
+    ],
+)
+def test_a_snooze_date_without_offset_is_read_in_the_desks_time_zone(
+    text: str, expected: datetime
+) -> None:
+    from maildesk.commands import snooze_until
+
+    now = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
+
+    assert snooze_until(text, now, BERLIN) == expected
+    assert parse_line(f"#snooze {text}", now, BERLIN) == Command(
+        "snooze", (text,), f"#snooze {text}"
+    )
+
+
+def test_a_snooze_time_already_past_in_the_desks_zone_is_a_bad_line() -> None:
+    nine_utc = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # 10:00 in Berlin
+
+    assert parse_line("#snooze 2026-11-23T09:30", nine_utc) == Command(
+        "snooze", ("2026-11-23T09:30",), "#snooze 2026-11-23T09:30"
+    )
+    parsed = parse_line("#snooze 2026-11-23T09:30", nine_utc, BERLIN)
+    assert isinstance(parsed, BadLine) and "not a future duration or date" in parsed.reason
 
 
 def test_every_command_but_to_has_an_effect() -> None:

@@ -60,3 +60,13 @@ def test_an_agent_naming_an_unknown_queue_is_refused() -> None:
 def test_relative_sqlite_paths_are_anchored_at_the_config_folder(tmp_path: Path) -> None:
     settings = parse_settings({"database": {"url": "sqlite:///var/x.db"}}, tmp_path)
     assert settings.database_url() == f"sqlite:///{tmp_path.resolve()}/var/x.db"
+
+
+def test_the_desk_time_zone_is_an_iana_zone_and_a_bad_one_is_named() -> None:
+    settings = parse_settings({"desk": {"timezone": "Europe/Berlin"}}, Path("."))
+    assert settings.desk.zone.key == "Europe/Berlin"
+    assert parse_settings({}, Path(".")).desk.zone.key == "UTC"
+
+    with pytest.raises(ConfigError) as error:
+        parse_settings({"desk": {"timezone": "Mars/Olympus_Mons"}}, Path("."))
+    assert "desk.timezone: unknown time zone 'Mars/Olympus_Mons'" in str(error.value)
