@@ -60,26 +60,27 @@ def make_engine(url: str, *, create_dirs: bool = True) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
 
 
-def _hold(session: Any, instance: object) -> None:
-    session.info.setdefault("held", []).append(instance)
-
-
-def _strongly_referencing(session: Session) -> Session:
-    """Keep every row the session saw until it closes.
+class UnitSession(Session):
+    """A session that keeps every row it saw until it closes.
 
     The identity map is weak: a contact or ticket loaded in one stage and dropped by it would
     be selected again by the next stage's `session.get`. A unit of work is one mail long, so
     holding its rows costs little and spares those round trips.
     """
-    for name in ("loaded_as_persistent", "pending_to_persistent", "detached_to_persistent"):
-        event.listen(session, name, _hold)
-    return session
+
+
+def _hold(session: Any, instance: object) -> None:
+    session.info.setdefault("held", []).append(instance)
+
+
+for _name in ("loaded_as_persistent", "pending_to_persistent", "detached_to_persistent"):
+    event.listen(UnitSession, _name, _hold)
 
 
 @contextmanager
 def unit_of_work(engine: Engine) -> Iterator[Session]:
     """One transaction: commit when the block ends, roll back if it raises."""
-    session = _strongly_referencing(Session(engine, expire_on_commit=False))
+    session = UnitSession(engine, expire_on_commit=False)
     try:
         yield session
         session.commit()
@@ -91,6 +92,7 @@ def unit_of_work(engine: Engine) -> Iterator[Session]:
         raise
     finally:
         session.close()
+        session.info.clear()
 
 
 def _alembic_config(engine: Engine) -> AlembicConfig:

@@ -50,15 +50,19 @@ def record_event(
     type: str,
     data: dict[str, Any],
     now: datetime,
-) -> Event:
-    """Append an audit event, written at once (the returned object is not in the session)."""
-    event = Event(
-        ticket_id=ticket.id, at=now, actor=actor.name, type=type, data=data, source=actor.source
-    )
-    session.execute(_INSERT_EVENT, event.model_dump(exclude={"id"}))
+) -> None:
+    """Append an audit event, written at once (a plain row: no model object to build)."""
+    row = {
+        "ticket_id": ticket.id,
+        "at": now,
+        "actor": actor.name,
+        "type": type,
+        "data": data,
+        "source": actor.source,
+    }
+    session.connection().execute(_INSERT_EVENT, row)
     ticket.updated_at = now
     session.add(ticket)
-    return event
 
 
 def create_ticket(
