@@ -25,9 +25,9 @@ from maildesk.models import (
     TimeEntry,
     Watcher,
 )
-from maildesk.services.command_plan import Action
+from maildesk.services.command_plan import Action, escalation_agents
 from maildesk.services.contacts import get_or_create_contact
-from maildesk.services.notices import notify_agents, notify_status, queue_agents
+from maildesk.services.notices import notify_agents, notify_status
 from maildesk.services.tickets import Actor, add_participant, link_tickets, record_event, set_status
 
 
@@ -159,9 +159,9 @@ def _macro(run: Run, action: Action) -> None:
 
 def _escalate(run: Run, action: Action) -> None:
     ticket = run.ticket
+    agents = escalation_agents(run.session, ticket=ticket)  # planning made sure there is one
     ticket.level += 1
     run.event("escalate", {"level": ticket.level})
-    agents = [a for a in queue_agents(run.session, queue=ticket.queue) if a.level >= ticket.level]
     notify_agents(
         run.session,
         desk=run.desk,

@@ -17,6 +17,7 @@ from maildesk.desk import Desk
 from maildesk.durations import parse_duration
 from maildesk.models import Agent, Ticket
 from maildesk.services.contacts import active_agents
+from maildesk.services.notices import queue_agents
 from maildesk.services.tickets import find_ticket, follow_merges
 
 
@@ -40,6 +41,11 @@ def find_agent_by(session: Session, who: str) -> Agent | None:
         return by_email[0]
     by_name = [a for a in agents if a.name.lower() == who]
     return by_name[0] if len(by_name) == 1 else None  # an ambiguous name names no one
+
+
+def escalation_agents(session: Session, *, ticket: Ticket) -> list[Agent]:
+    """Who an escalation reaches: available agents of the ticket's queue above its level."""
+    return [a for a in queue_agents(session, queue=ticket.queue) if a.level > ticket.level]
 
 
 def macro_exists(desk: Desk, name: str) -> bool:
@@ -76,8 +82,12 @@ def _resolve(
         return Action(name, snooze_until(arg, now, desk.settings.desk.zone), line)
     if name == "time":
         return Action(name, int(parse_duration(arg).total_seconds() // 60) or 1, line)
-    if name == "escalate" and ticket.level >= 9:
-        return BadLine(line, "already at the highest support level")
+    if name == "escalate" and not escalation_agents(session, ticket=ticket):
+        return BadLine(
+            line,
+            f"no agent at a higher support level than {ticket.level} "
+            f"is available in queue {ticket.queue!r}",
+        )
     if name == "to":
         return BadLine(line, "#to only starts a new ticket (write to the desk, not a reply)")
     value: Any = command.args if name in ("tag", "untag") else arg

@@ -6,12 +6,15 @@ either database); a customer mail is ingested first so there is a ticket to act 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.integration.test_cli import assert_one_line_error, ingest, maildesk
+from tests.integration.test_cli import Run, assert_one_line_error, ingest, maildesk
 from tests.mails import mail
 
 CONFIG = """\
@@ -215,6 +218,172 @@ def test_ticket_do_merge_closes_the_source_into_its_target(config: Path, ref: st
     assert source["status"] == "closed" and source["messages"] == []
     assert [m["author"] for m in target["messages"]] == ["carol@acme.test", "dave@acme.test"]
     assert "dave@acme.test" in target["participants"]
+
+
+def do(config: Path, ref: str, agent: str, *lines: str, message: str | None = None) -> Run:
+    extra = ("--message", message) if message is not None else ()
+    return maildesk("--config", config, "ticket", "do", ref, *lines, "--as", agent, *extra)
+
+
+def events_of(ticket: dict[str, Any], type: str) -> list[dict[str, Any]]:
+    return [e for e in ticket["events"] if e["type"] == type]
+
+
+def delivered_to(config: Path, address: str) -> list[EmailMessage]:
+    """Mail the outbox delivered into the embedded Maildir for this address."""
+    folder = config.parent / "var" / "sent" / "new"
+    mails = [
+        message_from_bytes(p.read_bytes(), policy=policy.default) for p in sorted(folder.iterdir())
+    ]
+    return [m for m in mails if address in str(m["To"])]  # type: ignore[misc]
+
+
+def text_of(message: EmailMessage) -> str:
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None
+    return str(body.get_content())  # type: ignore[attr-defined]
+
+
+def test_ticket_do_snooze_then_tick_wakes_the_ticket_and_tells_its_agents(
+    config: Path, ref: str
+) -> None:
+    run = do(config, ref, "alice@example.com", "#snooze 2h")
+
+    assert run.code == 0, run.err
+    snoozed = show(config, ref)
+    assert snoozed["status"] == "pending"
+    [event] = events_of(snoozed, "snooze")
+    until = datetime.fromisoformat(event["data"]["until"])
+    assert timedelta(hours=1, minutes=59) < until - datetime.now(UTC) <= timedelta(hours=2)
+
+    early = maildesk("--config", config, "tick", "--at", (until - timedelta(minutes=1)).isoformat())
+    assert early.code == 0, early.err
+    assert show(config, ref)["status"] == "pending"
+
+    late = maildesk("--config", config, "tick", "--at", (until + timedelta(minutes=1)).isoformat())
+
+    assert late.code == 0, late.err
+    woken = show(config, ref)
+    assert woken["status"] == "open"
+    assert [e["actor"] for e in events_of(woken, "snooze-ended")] == ["maildesk"]
+    for agent in ("alice@example.com", "bob@example.com"):  # unassigned: the queue's agents
+        [wakeup] = [m for m in delivered_to(config, agent) if "Snooze ended" in str(m["Subject"])]
+        assert f"the snooze on ticket {ref} ended" in text_of(wakeup)
+
+
+def test_ticket_do_snooze_to_a_date_reads_it_in_the_desks_time_zone(config: Path, ref: str) -> None:
+    config.write_text(
+        CONFIG.replace('secret = "s3cret"', 'secret = "s3cret"\ntimezone = "Asia/Tokyo"')
+    )
+    day = (datetime.now(UTC) + timedelta(days=3)).date()
+
+    run = do(config, ref, "alice@example.com", f"#snooze {day.isoformat()}T09:00")
+
+    assert run.code == 0, run.err
+    [event] = events_of(show(config, ref), "snooze")
+    assert datetime.fromisoformat(event["data"]["until"]) == datetime(
+        day.year, day.month, day.day, 0, 0, tzinfo=UTC
+    )  # 09:00 in Tokyo
+
+
+def test_ticket_do_time_logs_the_agents_minutes(config: Path, ref: str) -> None:
+    run = do(config, ref, "bob@example.com", "#time 90m", "#time 1h")
+
+    assert run.code == 0, run.err
+    logged = events_of(show(config, ref), "time")
+    assert [(e["actor"], e["data"]) for e in logged] == [
+        ("bob@example.com", {"minutes": 90}),
+        ("bob@example.com", {"minutes": 60}),
+    ]
+    assert to_customer(config) == []
+
+
+def test_ticket_do_escalate_moves_up_a_level_and_tells_only_that_level(
+    config: Path, ref: str
+) -> None:
+    maildesk("--config", config, "agent", "add", "dana@example.com", "--level", "2",
+             "--queue", "general")  # fmt: skip
+    before = {a: len(notified(config, a)) for a in ("alice@example.com", "bob@example.com")}
+
+    run = do(config, ref, "bob@example.com", "#escalate")
+
+    assert run.code == 0, run.err
+    ticket = show(config, ref)
+    assert [(e["actor"], e["data"]) for e in events_of(ticket, "escalate")] == [
+        ("bob@example.com", {"level": 2})
+    ]
+    [notice] = notified(config, "dana@example.com")
+    raw = maildesk("--config", config, "outbox", "show", str(notice["id"]), "--raw").out
+    assert ref in raw and "escalation" in raw
+    assert {a: len(notified(config, a)) for a in before} == before
+    assert to_customer(config) == []
+
+
+def test_ticket_do_escalate_with_no_one_higher_is_a_bad_line_and_changes_nothing(
+    config: Path, ref: str
+) -> None:
+    maildesk(
+        "--config", config, "agent", "add", "dana@example.com", "--level", "2", "--queue", "billing"
+    )  # fmt: skip: a higher level, but not in this queue
+    before = show(config, ref)
+
+    run = do(config, ref, "alice@example.com", "#priority high", "#escalate")
+
+    assert run.code == 1
+    assert run.err == (
+        "maildesk: #escalate: no agent at a higher support level than 1 "
+        "is available in queue 'general'\n"
+    )
+    after = show(config, ref)
+    assert {f: after[f] for f in FIELDS} == {f: before[f] for f in FIELDS}
+    assert events_of(after, "escalate") == []
+    assert notified(config, "dana@example.com") == []
+
+
+def test_ticket_do_assign_me_makes_the_caller_the_assignee(config: Path, ref: str) -> None:
+    run = do(config, ref, "bob@example.com", "#assign me")
+
+    assert run.code == 0, run.err
+    ticket = show(config, ref)
+    assert ticket["assignee"] == "bob@example.com"
+    assert [(e["actor"], e["data"]) for e in events_of(ticket, "assign")] == [
+        ("bob@example.com", {"to": "bob@example.com"})
+    ]
+    assert [i["kind"] for i in notified(config, "bob@example.com")] == ["notify"]  # the new one
+
+
+def test_ticket_do_cc_adds_a_participant_who_gets_public_replies(config: Path, ref: str) -> None:
+    run = do(config, ref, "alice@example.com", "#cc dave@acme.test", message="Looping in Dave.")
+
+    assert run.code == 0, run.err
+    ticket = show(config, ref)
+    assert "dave@acme.test" in ticket["participants"]
+    assert [e["data"] for e in events_of(ticket, "cc")] == [{"address": "dave@acme.test"}]
+    [relayed] = to_customer(config)
+    assert "dave@acme.test" in relayed["recipients"]
+
+
+def test_ticket_do_watch_brings_every_customer_reply_to_the_watcher(config: Path, ref: str) -> None:
+    assert do(config, ref, "alice@example.com", "#assign alice@example.com").code == 0
+    assert do(config, ref, "bob@example.com", "#watch").code == 0
+    assert [e["actor"] for e in events_of(show(config, ref), "watch")] == ["bob@example.com"]
+    before = len(notified(config, "bob@example.com"))
+
+    ingest(config, mail(subject=f"Re: [{ref}] Printer on fire", message_id="m2@acme.test",
+                        in_reply_to="m1@acme.test", body="Still burning."))  # fmt: skip
+
+    assert len(notified(config, "bob@example.com")) == before + 1
+
+
+def test_ticket_do_queue_moves_the_ticket_out_of_an_agents_reach(config: Path, ref: str) -> None:
+    run = do(config, ref, "alice@example.com", "#queue billing")
+
+    assert run.code == 0, run.err
+    ticket = show(config, ref)
+    assert ticket["queue"] == "billing"
+    assert [e["data"] for e in events_of(ticket, "queue")] == [{"from": "general", "to": "billing"}]
+    refused = do(config, ref, "bob@example.com", "#close")
+    assert refused.code == 1 and f"you may not act on {ref} (queue billing)" in refused.err
 
 
 def test_ticket_do_as_someone_who_is_no_agent_is_a_user_error(config: Path, ref: str) -> None:
