@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-from maildesk.models import Ticket
-from maildesk.pipeline.work import StageEnv, Work
-from maildesk.services.notices import (
-    acknowledge,
-    notify_agents,
-    queue_agents,
-    reply_recipients,
-    thread_ids,
-)
+from maildesk.models import OutboxItem, Ticket
+from maildesk.pipeline.work import MatchBounce, StageEnv, Work
+from maildesk.services.notices import acknowledge, notify_agents, reply_recipients, thread_ids
 from maildesk.services.outbox import match_bounce
 from maildesk.services.tickets import Actor, record_event
 
 
 def new_ticket(env: StageEnv, work: Work, ticket: Ticket, text: str) -> None:
-    """Ack the requester (unless a rule says no) and tell the queue's agents."""
+    """Ack the requester (unless a rule says no); tell the assignee, else the queue's agents."""
     actor = Actor("maildesk", f"mail:{work.item_id}")
     thread = thread_ids(env.session, ticket)
     skipped = acknowledge(env.session, desk=env.desk, ticket=ticket, now=env.now, thread=thread)
@@ -34,7 +28,7 @@ def new_ticket(env: StageEnv, work: Work, ticket: Ticket, text: str) -> None:
         desk=env.desk,
         ticket=ticket,
         template="notify_new",
-        agents=queue_agents(env.session, queue=ticket.queue),
+        agents=reply_recipients(env.session, ticket=ticket),
         text=text,
         now=env.now,
         thread=thread,
@@ -54,6 +48,16 @@ def customer_reply(env: StageEnv, ticket: Ticket, text: str, author: str) -> Non
     )
 
 
-def system_mail(env: StageEnv, work: Work) -> None:
-    """A bounce marks the outbox row it reports on as failed (never answered)."""
-    match_bounce(env.session, raw=work.raw)
+def system_mail(env: StageEnv, work: Work) -> OutboxItem | None:
+    """A bounce marks the outbox row it reports on as failed (never answered, never noticed)."""
+    return match_bounce(env.session, raw=work.raw)
+
+
+def ticketless_bounce(env: StageEnv, work: Work, plan: MatchBounce) -> str:
+    """A bounce of mail that belongs to no ticket (a notice to an agent): fail its row; why."""
+    item = system_mail(env, work)
+    if item is None:
+        return f"automatic mail ({plan.automatic}) matching no ticket and no mail we sent"
+    if item.state == "failed":
+        return f"bounce of <{item.message_id}>: outbox item {item.id} failed"
+    return f"delivery report on <{item.message_id}> (outbox item {item.id}): no failure"

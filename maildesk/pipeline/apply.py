@@ -10,7 +10,15 @@ from maildesk.mail import InboundMail
 from maildesk.models import Attachment, Message, Ticket
 from maildesk.pipeline import agent_apply, announce
 from maildesk.pipeline.agent_apply import Done, StoreFn
-from maildesk.pipeline.work import AgentNew, Append, Create, HoldUnproven, StageEnv, Work
+from maildesk.pipeline.work import (
+    AgentNew,
+    Append,
+    Create,
+    HoldUnproven,
+    MatchBounce,
+    StageEnv,
+    Work,
+)
 from maildesk.quotes import strip_quoted
 from maildesk.services.contacts import get_or_create_contact
 from maildesk.services.tickets import (
@@ -201,6 +209,8 @@ def carry_out(env: StageEnv, work: Work) -> Done:
         return agent_apply.hold_unproven(env, work, plan)
     if isinstance(plan, AgentNew):
         return agent_apply.agent_new_ticket(env, work, plan, _store_for(env, work))
+    if isinstance(plan, MatchBounce):
+        return Done(None, "dropped", announce.ticketless_bounce(env, work, plan))
     assert isinstance(plan, Create | Append)
     if isinstance(plan, Append) and plan.role == "agent":
         return agent_apply.agent_on_ticket(env, work, plan, _store_for(env, work))

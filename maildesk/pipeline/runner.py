@@ -70,7 +70,7 @@ def run_stages(session: Session, item: InboxItem, desk: Desk) -> Outcome:
                 item.id, outcome, ticket.ref if ticket else None, reason, item.message_id
             )
     done = carry_out(env, work)
-    state = done.outcome if done.outcome in ("held", "rejected") else "processed"
+    state = done.outcome if done.outcome in ("held", "rejected", "dropped") else "processed"
     ticket_id = done.ticket.id if done.ticket else None
     settle(
         session,

@@ -61,7 +61,14 @@ class HoldUnproven:
     reason: str
 
 
-Plan = Create | Append | AgentNew | HoldUnproven
+@dataclass(frozen=True)
+class MatchBounce:
+    """A delivery report that locates no ticket: match it to its outbox row, answer nothing."""
+
+    automatic: str  # why the mail counts as automatic
+
+
+Plan = Create | Append | AgentNew | HoldUnproven | MatchBounce
 
 
 @dataclass(frozen=True)

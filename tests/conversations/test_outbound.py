@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import getaddresses
 from pathlib import Path
 
+import pytest
+from sqlmodel import col, select
+
 from maildesk.addresses import parse_signed, verify
 from maildesk.app import open_app
+from maildesk.clock import FixedClock
+from maildesk.db import unit_of_work
+from maildesk.models import OutboxItem, Ticket
+from maildesk.pipeline import announce
+from maildesk.pipeline.work import StageEnv, Work
+from maildesk.services.contacts import find_agent, get_or_create_contact
+from maildesk.services.tickets import Actor, create_ticket
 from tests.conftest import Desk, make_settings
-from tests.mails import mail
+from tests.mails import mail, sample
 
 
 def _to(message: EmailMessage) -> list[str]:
@@ -158,3 +169,136 @@ def test_two_desks_pointed_at_each_other_exchange_only_a_handful(
         exchanged += len(to_other) + len(in_flight)
         desk.clock.advance(timedelta(minutes=2))
     assert exchanged <= 3
+
+
+# --- bounces -----------------------------------------------------------------------------------
+
+
+def _outbox(desk: Desk) -> list[OutboxItem]:
+    with unit_of_work(desk.app.engine) as session:
+        rows = list(session.exec(select(OutboxItem).order_by(col(OutboxItem.id))))
+        session.expunge_all()
+        return rows
+
+
+def _row_of(desk: Desk, message: EmailMessage) -> OutboxItem:
+    [row] = [r for r in _outbox(desk) if f"<{r.message_id}>" == message["Message-ID"]]
+    return row
+
+
+def _postfix_bounce_of(message: EmailMessage) -> bytes:
+    """The Postfix DSN sample, reporting that `message` could not be delivered."""
+    returned = str(message["Message-ID"]).strip("<>")
+    return sample("dsn_bounce.eml").replace(
+        b"ack.48.1717509598.c0de@desk.example.org", returned.encode()
+    )
+
+
+def test_a_bounced_ack_fails_its_outbox_row_and_is_never_answered(desk: Desk) -> None:
+    created = desk.receives(mail(sender="Carol <nobody@example.net>", message_id="m1@acme.test"))
+    ack = _one_to(desk.sent(), "nobody@example.net")
+
+    bounced = desk.receives(_postfix_bounce_of(ack))
+
+    assert (bounced.outcome, bounced.ticket) == ("appended", created.ticket)
+    row = _row_of(desk, ack)
+    assert row.state == "failed"
+    assert row.last_error is not None and row.last_error.startswith("bounced: nobody@example.net")
+    assert "5.1.1" in row.last_error and "User unknown" in row.last_error
+    assert desk.sent() == []
+    ticket = desk.ticket(created.ticket or "")
+    assert [m["role"] for m in ticket["messages"]] == ["customer", "system"]
+    assert ticket["messages"][-1]["visibility"] == "internal"
+    assert ticket["status"] == "new"
+
+
+def test_a_bounced_notice_outside_any_ticket_fails_its_row_and_creates_nothing(
+    desk: Desk,
+) -> None:
+    held = desk.receives(mail(sender="alice@example.com", subject="Hello", message_id="h@x.test"))
+    assert (held.outcome, held.ticket) == ("held", None)
+    warning = _one_to(desk.sent(), "alice@example.com")
+
+    bounced = desk.receives(_postfix_bounce_of(warning))
+
+    assert (bounced.outcome, bounced.ticket) == ("dropped", None)
+    row = _row_of(desk, warning)
+    assert bounced.reason == f"bounce of <{row.message_id}>: outbox item {row.id} failed"
+    assert row.state == "failed" and "User unknown" in (row.last_error or "")
+    assert desk.sent() == []
+    with unit_of_work(desk.app.engine) as session:
+        assert session.exec(select(Ticket)).all() == []
+
+
+def test_a_bounce_of_mail_we_never_sent_is_dropped(desk: Desk) -> None:
+    outcome = desk.receives(sample("dsn_bounce.eml"))
+
+    assert (outcome.outcome, outcome.ticket) == ("dropped", None)
+    assert "matching no ticket and no mail we sent" in (outcome.reason or "")
+    assert _outbox(desk) == []
+
+
+# --- who gets what -----------------------------------------------------------------------------
+
+
+def test_a_ticket_assigned_when_it_is_created_is_announced_to_its_assignee_only(
+    desk: Desk,
+) -> None:
+    with unit_of_work(desk.app.engine) as session:
+        env = StageEnv(session, desk.app.desk, desk.clock.now())
+        carol = get_or_create_contact(
+            session, email="carol@acme.test", name="Carol", free_mail=(), now=env.now
+        )
+        ticket = create_ticket(
+            session,
+            prefix="TKT",
+            requester=carol,
+            subject="Printer on fire",
+            queue="general",
+            actor=Actor("maildesk", "test"),
+            now=env.now,
+        )
+        bob = find_agent(session, email="bob@example.com")
+        assert bob is not None
+        ticket.assignee_id = bob.id  # as routing may do when it creates the ticket
+        announce.new_ticket(env, Work(item_id=0, raw=b""), ticket, "Help, it burns.")
+
+    sent = desk.sent()
+    assert sorted(_to(m)[0] for m in sent) == ["bob@example.com", "carol@acme.test"]
+    assert "Help, it burns." in _body(_one_to(sent, "bob@example.com"))
+
+
+@pytest.fixture
+def quiet_billing(tmp_path: Path, database_url: str, clock: FixedClock) -> Iterator[Desk]:
+    """A desk whose billing queue sends no acknowledgements."""
+    settings = make_settings(
+        tmp_path,
+        database_url,
+        queues=[
+            {"name": "general", "addresses": ["support@example.com"]},
+            {"name": "billing", "addresses": ["billing@example.com"], "acknowledge": False},
+        ],
+    )
+    app = open_app(settings, clock=clock)
+    yield Desk(app, clock)
+    app.engine.dispose()
+
+
+def test_a_queue_without_acknowledgements_still_notifies_its_agents(quiet_billing: Desk) -> None:
+    created = quiet_billing.receives(mail(to="billing@example.com", message_id="m1@acme.test"))
+
+    sent = quiet_billing.sent()
+    assert sorted(_to(m)[0] for m in sent) == ["alice@example.com"]  # billing: Alice only
+    events = quiet_billing.ticket(created.ticket or "")["events"]
+    assert [e["data"] for e in events if e["type"] == "ack-skipped"] == [
+        {"reason": "queue billing sends no acknowledgements"}
+    ]
+
+
+def test_a_blacklisted_senders_mail_sends_nothing(desk: Desk) -> None:
+    outcome = desk.receives(mail(sender="spammer@example.net", message_id="s1@example.net"))
+    domain = desk.receives(mail(sender="x@blocked.example", message_id="s2@blocked.example"))
+
+    assert outcome.outcome == domain.outcome == "rejected"
+    assert _outbox(desk) == []
+    assert desk.sent() == []

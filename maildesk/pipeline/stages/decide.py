@@ -1,5 +1,7 @@
 """decide: turn what is known of a mail into a plan — create a ticket, or append (and reopen).
 
+A delivery report that locates no ticket is planned as a bounce to match, never answered.
+
 Pure decision: reads the located ticket's state, writes nothing.
 """
 
@@ -9,6 +11,7 @@ from dataclasses import replace
 
 from maildesk.clock import aware
 from maildesk.models import Ticket
+from maildesk.outbound.bounces import parse_bounce
 from maildesk.pipeline.disposition import CONTINUE, Disposition, drop
 from maildesk.pipeline.proof import compose_ref, proven_agent
 from maildesk.pipeline.work import (
@@ -16,6 +19,7 @@ from maildesk.pipeline.work import (
     Append,
     Create,
     HoldUnproven,
+    MatchBounce,
     Plan,
     StageEnv,
     Step,
@@ -56,11 +60,19 @@ def _plan_for_located(work: Work, env: StageEnv, ticket: Ticket) -> Plan | Dispo
     return Append(ticket.id, role="customer", visibility="public", reopen=reopen)
 
 
+def _unthreaded_automatic(work: Work, automatic: str) -> Step:
+    """Machine mail with no ticket: a delivery report may still name a mail we sent."""
+    bounce = parse_bounce(work.raw)
+    if bounce is not None and bounce.message_ids:
+        return CONTINUE, replace(work, plan=MatchBounce(automatic))
+    return drop(f"automatic mail ({automatic}) matching no ticket"), work
+
+
 def run(work: Work, env: StageEnv) -> Step:
     mail = work.parsed()
     if work.thread is None:
         if work.automatic:
-            return drop(f"automatic mail ({work.automatic}) matching no ticket"), work
+            return _unthreaded_automatic(work, work.automatic)
         queue = choose_queue(
             env.desk.settings, [a.email for a in mail.recipients()] + list(work.envelope_to)
         )
