@@ -47,12 +47,15 @@ SAMPLE_CONTEXTS: dict[str, dict[str, Any]] = {
         "history": [
             {"author_name": "Carol Customer", "date": "2026-11-23 09:00 UTC", "text": "Help!"}
         ],
+        "status": "resolved",
     },
     "notify_new": _AGENT | _TEXT | {"queue": "general"},
     "notify_reply": _AGENT
     | _TEXT
     | {"author_name": "Carol Customer", "author_email": "carol@acme.test", "status": "open"},
-    "notify_assigned": _AGENT | _TEXT | {"assigned_by": "Bob"},
+    "notify_assigned": _AGENT
+    | _TEXT
+    | {"assigned_by": "Bob", "assignee_name": "Alice", "to_you": True},
     "status_changed": _CUSTOMER | {"status": "resolved"},
     "command_error": {
         "desk_name": "Example Support",
@@ -72,6 +75,14 @@ SAMPLE_CONTEXTS: dict[str, dict[str, Any]] = {
     "auto_close": _CUSTOMER | {"waited": "7 days"},
 }
 TEMPLATE_NAMES = tuple(SAMPLE_CONTEXTS)
+
+#: What a macro (`macros/<name>.txt`, inserted by `#macro <name>`) is rendered with.
+MACRO_SAMPLE_CONTEXT: dict[str, Any] = _CUSTOMER | {
+    "requester_email": "carol@acme.test",
+    "status": "open",
+    "priority": "normal",
+    "queue": "general",
+}
 
 
 @dataclass(frozen=True)
@@ -109,12 +120,14 @@ class Renderer:
     =================  ==============================================================
     ack                requester_name
     agent_reply        requester_name, agent_name, text, history: [{author_name, date,
-                       text}] — public messages only, newest first
+                       text}] — public messages only, newest first; status (the
+                       ticket's status: "resolved"/"closed" when this reply did so)
     notify_new         agent_name, requester_name, requester_email, queue, priority, text
     notify_reply       agent_name, requester_name, requester_email, author_name,
                        author_email, status, text
-    notify_assigned    agent_name, assigned_by, requester_name, requester_email,
-                       priority, text
+    notify_assigned    agent_name, assigned_by, assignee_name ("nobody" when
+                       unassigned), to_you (False for a watcher), requester_name,
+                       requester_email, priority, text
     status_changed     requester_name, status ("resolved" | "closed" | other status)
     command_error      agent_name, errors: [{line, reason}]
     rating_request     requester_name, reply_address (the signed address), reply_subject
@@ -126,6 +139,9 @@ class Renderer:
                        snoozed_until
     auto_close         requester_name, waited (e.g. "7 days")
     =================  ==============================================================
+
+    Macros (`macros/<name>.txt`, one text part) get `MACRO_SAMPLE_CONTEXT`'s keys: desk_name,
+    ref, subject, requester_name, requester_email, status, priority, queue.
 
     Dates and durations are preformatted strings (the caller knows the desk's time zone).
     """
@@ -161,6 +177,11 @@ class Renderer:
         """One template file rendered in the sandbox (macros: `macros/<name>.txt`)."""
         return self.env.get_template(filename).render(context).strip("\n")
 
+    def macro_names(self) -> list[str]:
+        """Every macro the override directory or the built-ins provide, sorted."""
+        folders = [f / "macros" for f in (self.override_dir, self.builtin_dir) if f is not None]
+        return sorted({p.stem for folder in folders for p in folder.glob("*.txt") if p.is_file()})
+
     def origin(self, filename: str) -> Path | None:
         """Which directory provides `filename`: the override, the built-ins, or neither."""
         for folder in (self.override_dir, self.builtin_dir):
@@ -171,7 +192,7 @@ class Renderer:
 
 def _check_part(renderer: Renderer, filename: str, context: Mapping[str, Any]) -> str | None:
     try:
-        renderer.env.get_template(filename).render(context)
+        renderer.render_file(filename, context)
     except TemplateNotFound as exc:
         return f"template {exc.name}: missing (neither in the override directory nor built in)"
     except TemplateSyntaxError as exc:
@@ -198,4 +219,13 @@ def check_templates(renderer: Renderer) -> list[str]:
                 f"template {name}: the override directory has only some of "
                 f"{', '.join(f'{name}.{p}' for p in PARTS)}; the others are built in"
             )
-    return problems
+    return problems + check_macros(renderer)
+
+
+def check_macros(renderer: Renderer) -> list[str]:
+    """One line per macro that fails to render in the sandbox as `#macro` would render it."""
+    found = (
+        _check_part(renderer, f"macros/{name}.txt", MACRO_SAMPLE_CONTEXT)
+        for name in renderer.macro_names()
+    )
+    return [problem for problem in found if problem]

@@ -27,7 +27,7 @@ from maildesk.models import (
 )
 from maildesk.services.command_plan import Action, escalation_agents
 from maildesk.services.contacts import get_or_create_contact
-from maildesk.services.notices import notify_agents, notify_status
+from maildesk.services.notices import notify_agents, notify_status, watchers
 from maildesk.services.tickets import Actor, add_participant, link_tickets, record_event, set_status
 
 
@@ -37,7 +37,11 @@ class Effects:
 
     note: bool = False  # the message is internal
     macro_texts: list[str] = field(default_factory=list)  # inserted where the commands stood
-    notify_status: bool = False
+    notify_status: bool = False  # resolved or closed: the customer hears of it
+
+    def body(self, text: str) -> str:
+        """What the customer reads: macro texts, then the agent's own text."""
+        return "\n\n".join([*self.macro_texts, text]).strip()
 
 
 @dataclass
@@ -82,17 +86,33 @@ def _assign(run: Run, action: Action) -> None:
     target = run.session.get(Agent, action.value) if action.value else None
     run.event("assign", {"to": target.email if target else None})
     run.ticket.assignee_id = action.value
+    _tell_of_assignment(run, target)
+
+
+def _tell_of_assignment(run: Run, target: Agent | None) -> None:
+    """The new assignee (unless they took it themselves) and the watchers hear who has it."""
+    extra = {
+        "assigned_by": run.agent.name or run.agent.email,
+        "assignee_name": (target.name or target.email) if target else "nobody",
+    }
     if target is not None and target.id != run.agent.id:
-        notify_agents(
-            run.session,
-            desk=run.desk,
-            ticket=run.ticket,
-            template="notify_assigned",
-            agents=[target],
-            text="",
-            now=run.now,
-            extra={"assigned_by": run.agent.name or run.agent.email},
-        )
+        _notify(run, "notify_assigned", [target], extra | {"to_you": True})
+    besides = {run.agent.id, target.id if target else None}
+    others = watchers(run.session, ticket=run.ticket, besides=besides)
+    _notify(run, "notify_assigned", others, extra | {"to_you": False})
+
+
+def _notify(run: Run, template: str, agents: list[Agent], extra: dict[str, Any]) -> None:
+    notify_agents(
+        run.session,
+        desk=run.desk,
+        ticket=run.ticket,
+        template=template,
+        agents=agents,
+        text="",
+        now=run.now,
+        extra=extra,
+    )
 
 
 def _tags(run: Run, action: Action) -> None:
@@ -247,12 +267,19 @@ def apply_actions(
     actions: list[Action],
     actor: Actor,
     now: datetime,
+    text: str,
 ) -> Effects:
-    """Apply every action in order; a merge goes last so other changes land on the source."""
+    """Apply every action in order; a merge goes last so other changes land on the source.
+
+    `text` is the agent's own text after the commands: when the customer is sent a reply,
+    that reply tells them the ticket is resolved or closed, otherwise a status mail does
+    (a #note tells the customer nothing).
+    """
     run = Run(session, desk, ticket, agent, actor, now, Effects())
     for action in sorted(actions, key=lambda a: a.name == "merge"):
         run.event("command", {"line": action.line})
         HANDLERS[action.name](run, action)
-    if run.effects.notify_status and not run.effects.note:
+    effects = run.effects
+    if effects.notify_status and not effects.note and not effects.body(text):
         notify_status(session, desk=desk, ticket=ticket, now=now)
-    return run.effects
+    return effects

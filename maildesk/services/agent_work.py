@@ -57,10 +57,18 @@ def run_commands(
             session, desk=desk, ticket=ticket, agent=agent, errors=errors, actor=actor, now=now
         )
         return CommandRun(tuple(errors), ticket, "", internal=True)
+    own = strip_quoted(parsed.text)
     effects: Effects = apply_actions(
-        session, desk=desk, ticket=ticket, agent=agent, actions=actions, actor=actor, now=now
+        session,
+        desk=desk,
+        ticket=ticket,
+        agent=agent,
+        actions=actions,
+        actor=actor,
+        now=now,
+        text=own,
     )
-    body = "\n\n".join([*effects.macro_texts, strip_quoted(parsed.text)]).strip()
+    body = effects.body(own)
     return CommandRun((), follow_merges(session, ticket), body, internal=effects.note)
 
 
@@ -156,10 +164,17 @@ def do_commands(
     if errors:
         return DoResult(ticket, tuple(errors), relayed=False)
     effects = apply_actions(
-        session, desk=desk, ticket=ticket, agent=agent, actions=actions, actor=actor, now=now
+        session,
+        desk=desk,
+        ticket=ticket,
+        agent=agent,
+        actions=actions,
+        actor=actor,
+        now=now,
+        text=parsed.text.strip(),
     )
     target = follow_merges(session, ticket)
-    body = "\n\n".join([*effects.macro_texts, parsed.text.strip()]).strip()
+    body = effects.body(parsed.text)
     if not body:
         return DoResult(target, (), relayed=False)
     message = add_message(

@@ -183,8 +183,17 @@ _WATCHERS = (
 )
 
 
+def watchers(session: Session, *, ticket: Ticket, besides: set[int | None]) -> list[Agent]:
+    """The ticket's active watchers, except the agents in `besides` (who hear of it anyway)."""
+    found = session.exec(_WATCHERS, params={"ticket_id": ticket.id})
+    return [agent for agent in found if agent.id not in besides]
+
+
 def reply_recipients(session: Session, *, ticket: Ticket) -> list[Agent]:
-    """Who hears of a customer reply: the assignee (else the queue's agents) and watchers."""
+    """Who hears of news on a ticket: the assignee (else the queue's agents), and watchers.
+
+    The news is a new ticket, a customer reply or a snooze ending: no agent caused it.
+    """
     agents: list[Agent] = []
     if ticket.assignee_id is not None:
         assignee = session.get(Agent, ticket.assignee_id)
@@ -192,10 +201,7 @@ def reply_recipients(session: Session, *, ticket: Ticket) -> list[Agent]:
             agents = [assignee]
     if not agents:
         agents = queue_agents(session, queue=ticket.queue)
-    seen = {agent.id for agent in agents}
-    watchers = session.exec(_WATCHERS, params={"ticket_id": ticket.id})
-    agents += [agent for agent in watchers if agent.id not in seen]
-    return agents
+    return agents + watchers(session, ticket=ticket, besides={agent.id for agent in agents})
 
 
 def public_history(session: Session, *, ticket: Ticket, limit: int = 10) -> list[dict[str, str]]:
@@ -230,7 +236,11 @@ def customer_recipients(session: Session, *, ticket: Ticket) -> tuple[Address, .
 def relay_agent_reply(
     session: Session, *, desk: Desk, ticket: Ticket, agent: Agent, text: str, now: datetime
 ) -> OutboxItem | None:
-    """Send an agent's public reply to the requester and Cc'd participants."""
+    """Send an agent's public reply to the requester and Cc'd participants.
+
+    The reply carries the ticket's status: a reply that resolves or closes the ticket is
+    the one mail that says so (no separate status mail).
+    """
     requester = session.get(Contact, ticket.requester_id)
     assert requester is not None
     to = customer_recipients(session, ticket=ticket)
@@ -241,6 +251,7 @@ def relay_agent_reply(
         "agent_name": agent.name or agent.email,
         "text": text,
         "history": history,
+        "status": ticket.status,
     }
     return _queue(
         session,

@@ -312,6 +312,20 @@ def test_a_snoozed_ticket_with_an_assignee_wakes_only_the_assignee(desk: Desk) -
     assert [to_of(m) for m in desk.sent()] == [["bob@example.com"]]
 
 
+def test_a_snooze_ending_wakes_the_watchers_too(desk: Desk) -> None:
+    ref, notices = customer_writes(desk)
+    agent_replies(desk, notices["alice@example.com"], "#watch")
+    agent_replies(desk, notices["bob@example.com"], "#assign me\n#snooze 1d", sender=BOB)
+    desk.sent()
+
+    desk.clock.advance(timedelta(days=1, minutes=1))
+    tick(desk.app)
+
+    woken = desk.sent()
+    assert sorted(to_of(m)[0] for m in woken) == ["alice@example.com", "bob@example.com"]
+    assert all(f"[{ref}] Snooze ended:" in str(m["Subject"]) for m in woken)
+
+
 def test_a_macro_is_what_the_customer_reads_before_the_agents_own_text(desk: Desk) -> None:
     ref, notices = customer_writes(desk)
 
@@ -430,6 +444,93 @@ def test_a_watcher_hears_of_customer_replies_on_a_ticket_someone_else_has(desk: 
     sent = desk.sent()
     assert len(mails_to(sent, "alice@example.com")) == 1
     assert len(mails_to(sent, "bob@example.com")) == 1
+
+
+def test_an_assignment_notice_reaches_the_assignee_with_their_own_signed_address(
+    desk: Desk,
+) -> None:
+    ref, notices = customer_writes(desk)
+
+    agent_replies(desk, notices["alice@example.com"], "#assign bob")
+
+    sent = desk.sent()
+    notice = one_to(sent, "bob@example.com")
+    assert str(notice["Subject"]) == f"[{ref}] Assigned to you: Printer on fire"
+    assert f"Alice assigned ticket {ref} to you." in body_of(notice)
+    assert reply_to_of(notice) == signed_address(
+        desk_address="support@example.com",
+        ref=ref,
+        secret=desk.app.desk.secret,
+        role=agent_role("bob@example.com"),
+    )
+    assert mails_to(sent, "alice@example.com") == []  # she made the change
+    assert mails_to(sent, CAROL) == []
+
+
+def test_a_watcher_hears_who_a_ticket_was_assigned_to(desk: Desk) -> None:
+    ref, notices = customer_writes(desk)
+    agent_replies(desk, notices["bob@example.com"], "#watch", sender=BOB)
+
+    agent_replies(desk, notices["alice@example.com"], "#assign me")
+
+    [notice] = desk.sent()
+    assert to_of(notice) == ["bob@example.com"]
+    assert str(notice["Subject"]) == f"[{ref}] Assigned to Alice: Printer on fire"
+    assert f"Alice assigned ticket {ref} to Alice." in body_of(notice)
+
+
+def test_a_watcher_who_assigns_the_ticket_is_not_told_of_it(desk: Desk) -> None:
+    _, notices = customer_writes(desk)
+    agent_replies(desk, notices["bob@example.com"], "#watch", sender=BOB)
+
+    agent_replies(desk, notices["bob@example.com"], "#assign alice", sender=BOB)
+
+    assert [to_of(m) for m in desk.sent()] == [["alice@example.com"]]
+
+
+@pytest.mark.parametrize(("command", "status"), [("#resolve", "resolved"), ("#close", "closed")])
+def test_resolving_or_closing_without_text_sends_the_customer_the_status_mail(
+    desk: Desk, command: str, status: str
+) -> None:
+    ref, notices = customer_writes(desk)
+
+    agent_replies(desk, notices["alice@example.com"], command)
+
+    [told] = mails_to(desk.sent(), CAROL)
+    assert str(told["Subject"]) == f"[{ref}] {status.capitalize()}: Printer on fire"
+    assert f"{ref}" in body_of(told) and status in body_of(told)
+    assert desk.ticket(ref)["status"] == status
+
+
+@pytest.mark.parametrize(
+    ("command", "status", "says"),
+    [
+        ("#resolve", "resolved", "We have marked this request as resolved."),
+        ("#close", "closed", "This request is now closed."),
+    ],
+)
+def test_resolving_or_closing_with_a_reply_sends_the_customer_one_mail(
+    desk: Desk, command: str, status: str, says: str
+) -> None:
+    ref, notices = customer_writes(desk)
+
+    agent_replies(desk, notices["alice@example.com"], f"{command}\n\nThe new fuser is in.")
+
+    [told] = mails_to(desk.sent(), CAROL)
+    text = body_of(told)
+    assert text.startswith("The new fuser is in.")
+    assert text.index("The new fuser is in.") < text.index(says)
+    assert str(told["Subject"]) == f"Re: [{ref}] Printer on fire"
+    assert desk.ticket(ref)["status"] == status
+
+
+def test_a_resolving_note_tells_the_customer_nothing(desk: Desk) -> None:
+    ref, notices = customer_writes(desk)
+
+    agent_replies(desk, notices["alice@example.com"], "#resolve\n#note\n\nFixed on site.")
+
+    assert mails_to(desk.sent(), CAROL) == []
+    assert desk.ticket(ref)["status"] == "resolved"
 
 
 def test_tag_and_untag(desk: Desk) -> None:

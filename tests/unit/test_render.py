@@ -12,6 +12,7 @@ from jinja2 import UndefinedError
 from jinja2.sandbox import SecurityError
 
 from maildesk.outbound.render import (
+    MACRO_SAMPLE_CONTEXT,
     SAMPLE_CONTEXTS,
     TEMPLATE_NAMES,
     Renderer,
@@ -24,8 +25,8 @@ def context(name: str, **changes: Any) -> dict[str, Any]:
 
 
 def write(folder: Path, files: dict[str, str]) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
     for filename, source in files.items():
+        (folder / filename).parent.mkdir(parents=True, exist_ok=True)
         (folder / filename).write_text(source)
     return folder
 
@@ -156,3 +157,57 @@ def test_check_templates_reports_missing_templates_and_directory(tmp_path: Path)
     assert problems[0] == f"templates override directory {tmp_path / 'nowhere'} does not exist"
     assert "template ack.html: missing (neither in the override directory nor built in)" in problems
     assert not any(p.startswith("template ack.txt") for p in problems)
+
+
+def test_check_templates_renders_every_macro_as_the_macro_command_would(tmp_path: Path) -> None:
+    override = write(
+        tmp_path,
+        {
+            "macros/refund.txt": "Dear {{ requester_name }}, {% if %}",
+            "macros/vip.txt": "Hello {{ customer_tier }}",
+            "macros/fine.txt": "Your ticket {{ ref }} in {{ queue }} is {{ status }}.",
+        },
+    )
+
+    problems = check_templates(Renderer(override))
+
+    assert problems == [
+        f"template {override / 'macros' / 'refund.txt'}:1: Expected an expression, got 'end of "
+        "statement block'",
+        "template macros/vip.txt: UndefinedError: 'customer_tier' is undefined",
+    ]
+
+
+def test_a_macro_that_reaches_for_python_internals_is_reported(tmp_path: Path) -> None:
+    override = write(tmp_path, {"macros/evil.txt": "{{ ''.__class__.__mro__ }}"})
+
+    [problem] = check_templates(Renderer(override))
+
+    assert problem.startswith("template macros/evil.txt: SecurityError:")
+
+
+def test_every_builtin_macro_renders_with_the_macro_context() -> None:
+    renderer = Renderer()
+
+    assert renderer.macro_names() == ["need-details", "thanks"]
+    for name in renderer.macro_names():
+        text = renderer.render_file(f"macros/{name}.txt", MACRO_SAMPLE_CONTEXT)
+        assert text.startswith("Hello Carol Customer,")
+
+
+def test_a_watcher_is_told_who_has_the_ticket_and_the_assignee_that_it_is_theirs() -> None:
+    renderer = Renderer()
+    watcher = context("notify_assigned", to_you=False, assignee_name="Bob")
+
+    assert renderer.render("notify_assigned", watcher).subject == "Assigned to Bob: Printer on fire"
+    assert "assigned ticket TKT-42 to Bob." in renderer.render("notify_assigned", watcher).text
+    mine = renderer.render("notify_assigned", context("notify_assigned"))
+    assert mine.subject == "Assigned to you: Printer on fire"
+
+
+@pytest.mark.parametrize("status", ["open", "pending"])
+def test_an_agent_reply_on_an_open_ticket_says_nothing_of_its_status(status: str) -> None:
+    rendered = Renderer().render("agent_reply", context("agent_reply", status=status))
+
+    assert "resolved" not in rendered.text and "closed" not in rendered.text
+    assert "resolved" not in rendered.html
