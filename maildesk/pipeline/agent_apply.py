@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from maildesk.addresses import local_part_matches
 from maildesk.commands import BadLine, Command, parse_line, split_block
@@ -11,6 +12,7 @@ from maildesk.models import Agent, Message, Ticket
 from maildesk.pipeline.work import AgentNew, Append, HoldUnproven, StageEnv, Work
 from maildesk.services.agent_work import publish, report_errors, run_commands
 from maildesk.services.contacts import find_agent, get_or_create_contact
+from maildesk.services.inbox import count_held
 from maildesk.services.notices import tell_agent
 from maildesk.services.tickets import Actor, create_ticket, record_event
 
@@ -165,9 +167,22 @@ def agent_new_ticket(env: StageEnv, work: Work, plan: AgentNew, store: StoreFn) 
     return Done(run.ticket, "created", f"started by agent {agent.email} for {customer.email}")
 
 
+WARNED = "the agent was warned"
+NOT_WARNED = "the agent was already warned within the hour"
+
+
+def _may_warn(env: StageEnv, plan: HoldUnproven) -> bool:
+    """At most one warning per agent an hour: a spoofer must not mail-bomb them through us."""
+    since = env.now - timedelta(hours=1)
+    reason = f"{plan.reason}; {WARNED}"
+    return count_held(env.session, reason=reason, since=since) == 0
+
+
 def hold_unproven(env: StageEnv, work: Work, plan: HoldUnproven) -> Done:
-    """Nothing runs; the real agent hears that someone wrote in their name."""
+    """Nothing runs; the real agent hears that someone wrote in their name (once an hour)."""
     ticket = env.session.get(Ticket, plan.ticket_id) if plan.ticket_id else None
+    if not _may_warn(env, plan):
+        return Done(ticket, "held", f"{plan.reason}; {NOT_WARNED}")
     agent = _agent(env, plan.agent_email)
     subject = work.parsed().subject
     errors = [
@@ -191,4 +206,4 @@ def hold_unproven(env: StageEnv, work: Work, plan: HoldUnproven) -> Done:
         tell_agent(
             env.session, desk=env.desk, agent=agent, errors=errors, subject=subject, now=env.now
         )
-    return Done(ticket, "held", plan.reason)
+    return Done(ticket, "held", f"{plan.reason}; {WARNED}")

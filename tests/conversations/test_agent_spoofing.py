@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
+from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
@@ -120,6 +121,43 @@ def test_an_agents_from_alone_proves_nothing_and_the_agent_is_told(
     warning = one_to(desk.sent(), "alice@example.com")
     assert "held for review" in body_of(warning)
     desk.sent()
+    assert_untouched(desk, ref, before)
+
+
+def test_a_spoofer_cannot_mail_bomb_the_agent_through_the_desk(
+    desk: Desk, ticket: tuple[str, EmailMessage]
+) -> None:
+    ref, _notice = ticket
+    before = desk.ticket(ref)
+    desk.sent()
+
+    def spoof(n: int) -> Outcome:
+        return desk.receives(
+            mail(
+                sender=ALICE,
+                subject=f"Re: [{ref}] Printer on fire",
+                body=f"{COMMANDS}\n\nRefund approved.",
+                message_id=f"spoof{n}@evil.test",
+            )
+        )
+
+    first = spoof(1)
+    desk.clock.advance(timedelta(minutes=30))
+    second = spoof(2)
+
+    assert (first.outcome, second.outcome) == ("held", "held")
+    assert "unproven agent" in (first.reason or "") and "the agent was warned" in (
+        first.reason or ""
+    )
+    assert "already warned within the hour" in (second.reason or "")
+    assert "held for review" in body_of(one_to(desk.sent(), "alice@example.com"))
+    assert_untouched(desk, ref, before)
+
+    desk.clock.advance(timedelta(minutes=31))  # an hour after the first warning
+    third = spoof(3)
+
+    assert third.outcome == "held" and "the agent was warned" in (third.reason or "")
+    assert "held for review" in body_of(one_to(desk.sent(), "alice@example.com"))
     assert_untouched(desk, ref, before)
 
 
