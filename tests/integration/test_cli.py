@@ -249,6 +249,43 @@ def test_config_check_writes_nothing(tmp_path: Path) -> None:
     assert not (tmp_path / "data").exists()
 
 
+def with_template_override(config: Path, files: dict[str, str]) -> Path:
+    """Point the config at a templates override folder holding `files`; returns the folder."""
+    folder = config.parent / "templates"
+    for name, source in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(source)
+    config.write_text(config.read_text() + '\n[outbound]\ntemplates_dir = "templates"\n')
+    return folder
+
+
+def test_config_check_names_a_broken_override_template_and_a_broken_macro(config: Path) -> None:
+    folder = with_template_override(
+        config,
+        {
+            "ack.subject.txt": "Got it: {{ subject }",
+            "ack.txt": "Thanks.",
+            "ack.html": "<p>Thanks.</p>",
+            "macros/refund.txt": "Dear {{ customer_tier }},",
+        },
+    )
+
+    run = maildesk("--config", config, "config", "check")
+
+    assert (run.code, run.out) == (1, "")
+    assert run.err.splitlines() == [
+        f"{config}: templates: template {folder / 'ack.subject.txt'}:1: unexpected '}}'",
+        f"{config}: templates: template macros/refund.txt: UndefinedError: "
+        "'customer_tier' is undefined",
+    ]
+
+
+def test_config_check_passes_a_sound_override_and_macro(config: Path) -> None:
+    with_template_override(config, {"macros/refund.txt": "Dear {{ requester_name }},"})
+
+    assert maildesk("--config", config, "config", "check").code == 0
+
+
 def test_db_upgrade_migrates_and_can_run_again(tmp_path: Path) -> None:
     path = write_config(tmp_path / "maildesk.toml")
 
@@ -524,3 +561,64 @@ def test_ingest_in_a_real_process_exits_75_without_a_database(
 
     assert run.code == EX_TEMPFAIL
     assert "Traceback" not in run.err
+
+
+# --- outbox and tick ---------------------------------------------------------------------------
+
+
+def delivered(config: Path) -> list[bytes]:
+    """What the Maildir transport wrote (config's var/sent/new), oldest first."""
+    folder = config.parent / "var" / "sent" / "new"
+    return [p.read_bytes() for p in sorted(folder.iterdir(), key=lambda p: p.stat().st_mtime_ns)]
+
+
+def outbox_rows(config: Path, *state: str) -> list[dict[str, Any]]:
+    run = maildesk("--config", config, "outbox", "list", "--json", *state)
+    assert run.code == 0, run.err
+    rows: list[dict[str, Any]] = run.json()
+    return rows
+
+
+def test_tick_delivers_due_mail_to_the_maildir_when_no_daemon_runs(config: Path) -> None:
+    ingest(config, mail(message_id="m1@acme.test"))
+    [ack] = outbox_rows(config)
+    assert (ack["state"], ack["kind"], ack["recipients"]) == ("queued", "ack", ["carol@acme.test"])
+
+    run = maildesk("--config", config, "tick")
+
+    assert run.code == 0, run.err
+    assert run.out == "inbox: 0, snoozes: 0, outbox: 1\n"
+    assert [r["state"] for r in outbox_rows(config)] == ["sent"]
+    assert any(f"Message-ID: <{ack['message_id']}>".encode() in raw for raw in delivered(config))
+
+
+def test_outbox_retry_queues_a_bounced_mail_and_tick_delivers_it_again(config: Path) -> None:
+    ingest(config, mail(sender="nobody@example.net", message_id="m1@acme.test"))
+    assert maildesk("--config", config, "tick").code == 0
+    [ack] = [r for r in outbox_rows(config) if r["kind"] == "ack"]
+    bounce = sample("dsn_bounce.eml").replace(
+        b"ack.48.1717509598.c0de@desk.example.org", ack["message_id"].encode()
+    )
+    ingest(config, bounce)
+    [failed] = outbox_rows(config, "--status", "failed")
+    assert failed["id"] == ack["id"] and "User unknown" in failed["last_error"]
+
+    run = maildesk("--config", config, "outbox", "retry", str(ack["id"]))
+
+    assert (run.code, run.out) == (0, f"outbox item {ack['id']}: queued\n")
+    assert [r["id"] for r in outbox_rows(config, "--status", "queued")] == [ack["id"]]
+    assert "outbox: 1" in maildesk("--config", config, "tick").out
+    copies = [raw for raw in delivered(config) if ack["message_id"].encode() in raw]
+    assert len(copies) == 2
+    assert outbox_rows(config, "--status", "failed") == []
+
+
+def test_outbox_retry_of_a_mail_that_did_not_fail_is_a_user_error(config: Path) -> None:
+    ingest(config, mail(message_id="m1@acme.test"))
+    [ack] = [r for r in outbox_rows(config) if r["kind"] == "ack"]
+
+    run = maildesk("--config", config, "outbox", "retry", str(ack["id"]))
+
+    assert assert_one_line_error(run) == (
+        f"maildesk: outbox item {ack['id']} is queued; only failed items are retried"
+    )
