@@ -12,8 +12,8 @@ from maildesk.models import Agent, Message, Ticket
 from maildesk.pipeline.work import AgentNew, Append, HoldUnproven, StageEnv, Work
 from maildesk.services.agent_work import publish, report_errors, run_commands
 from maildesk.services.contacts import find_agent, get_or_create_contact
-from maildesk.services.inbox import count_held
 from maildesk.services.notices import tell_agent
+from maildesk.services.outbox import sent_recently
 from maildesk.services.tickets import Actor, create_ticket, record_event
 
 StoreFn = Callable[[Ticket, str, str], Message]  # (ticket, visibility, text) → stored message
@@ -171,11 +171,15 @@ WARNED = "the agent was warned"
 NOT_WARNED = "the agent was already warned within the hour"
 
 
+SPOOF_WARNING = "spoof-warning"  # the outbox kind of these warnings, counted to rate-limit them
+
+
 def _may_warn(env: StageEnv, plan: HoldUnproven) -> bool:
     """At most one warning per agent an hour: a spoofer must not mail-bomb them through us."""
     since = env.now - timedelta(hours=1)
-    reason = f"{plan.reason}; {WARNED}"
-    return count_held(env.session, reason=reason, since=since) == 0
+    return (
+        sent_recently(env.session, kind=SPOOF_WARNING, recipient=plan.agent_email, since=since) == 0
+    )
 
 
 def hold_unproven(env: StageEnv, work: Work, plan: HoldUnproven) -> Done:
@@ -201,9 +205,16 @@ def hold_unproven(env: StageEnv, work: Work, plan: HoldUnproven) -> Done:
             now=env.now,
             actor=Actor("maildesk", f"mail:{work.item_id}"),
             errors=errors,
+            kind=SPOOF_WARNING,
         )
     else:
         tell_agent(
-            env.session, desk=env.desk, agent=agent, errors=errors, subject=subject, now=env.now
+            env.session,
+            desk=env.desk,
+            agent=agent,
+            errors=errors,
+            subject=subject,
+            now=env.now,
+            kind=SPOOF_WARNING,
         )
     return Done(ticket, "held", f"{plan.reason}; {WARNED}")

@@ -81,6 +81,7 @@ def report_errors(
     errors: list[BadLine],
     actor: Actor,
     now: datetime,
+    kind: str = "notify",
 ) -> None:
     listed = [{"line": e.line, "reason": e.reason} for e in errors]
     record_event(
@@ -100,6 +101,7 @@ def report_errors(
         text="",
         now=now,
         extra={"errors": listed},
+        kind=kind,
     )
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, update
+from sqlalchemy import bindparam, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm.attributes import set_committed_value
@@ -183,14 +183,6 @@ def get_item(session: Session, *, item_id: int) -> InboxItem:
     if item is None:
         raise NotFound(f"no inbox item {item_id}")
     return item
-
-
-def count_held(session: Session, *, reason: str, since: datetime) -> int:
-    """Mail held since then for exactly this reason (to rate-limit who hears of it)."""
-    statement = select(func.count()).where(
-        InboxItem.state == "held", InboxItem.reason == reason, col(InboxItem.processed_at) > since
-    )
-    return session.exec(statement).one()
 
 
 def list_items(session: Session, *, states: tuple[str, ...], limit: int = 500) -> list[InboxItem]:

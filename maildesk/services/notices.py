@@ -142,6 +142,7 @@ def notify_agents(
     now: datetime,
     extra: dict[str, Any] | None = None,
     thread: Thread | None = None,
+    kind: str = "notify",
 ) -> int:
     """One notice per agent, each with that agent's own signed Reply-To."""
     if not agents:
@@ -163,7 +164,7 @@ def notify_agents(
             desk,
             ticket,
             template=template,
-            kind="notify",
+            kind=kind,
             automatic=True,
             now=now,
             context=context,
@@ -267,7 +268,14 @@ def relay_agent_reply(
 
 
 def tell_agent(
-    session: Session, *, desk: Desk, agent: Agent, errors: list[Any], subject: str, now: datetime
+    session: Session,
+    *,
+    desk: Desk,
+    agent: Agent,
+    errors: list[Any],
+    subject: str,
+    now: datetime,
+    kind: str = "notify",
 ) -> OutboxItem:
     """A command error outside any ticket (a refused `#to`, a mail held in the agent's name)."""
     context = {
@@ -282,7 +290,7 @@ def tell_agent(
         context=context,
         templates_dir=_templates_dir(desk),
         desk=desk.identity,
-        kind="notify",
+        kind=kind,
         ticket_ref=None,
         recipients=(Address(agent.email, agent.name),),
         date=now,

@@ -149,6 +149,23 @@ def auto_reply_allowed(
     return count < limit_per_hour
 
 
+def sent_recently(session: Session, *, kind: str, recipient: str, since: datetime) -> int:
+    """Automatic mails of this kind queued for `recipient` since then."""
+    params = {"kind": kind, "rate_key": recipient.lower(), "since": since}
+    count: int = session.exec(_RECENT_OF_KIND, params=params).one()
+    return count
+
+
+_RECENT_OF_KIND = (
+    select(func.count())
+    .select_from(OutboxItem)
+    .where(
+        OutboxItem.kind == bindparam("kind"),
+        OutboxItem.rate_key == bindparam("rate_key"),
+        OutboxItem.created_at > bindparam("since"),
+    )
+)
+
 _RECENT_AUTOMATIC = (
     select(func.count())
     .select_from(OutboxItem)
