@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import email.policy
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from email import quoprimime
 from email.header import Header
 from email.message import EmailMessage
 from email.policy import Policy
@@ -19,6 +22,7 @@ from maildesk.text import clean_header, clean_text
 
 #: SMTP line endings; bodies as quoted-printable or base64, so no relay needs 8BITMIME.
 POLICY = email.policy.SMTP.clone(cte_type="7bit")
+MAX_LINE = 78  # RFC 5322's recommended line length, for headers and 7bit bodies alike
 MAX_REFERENCES = 20  # the thread root and the latest ones; enough for every client to thread
 MAX_ID_CHARS = 900  # a longer "Message-ID" would not fit a header line (998)
 _ADDR_SPEC = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
@@ -171,6 +175,39 @@ def compose(spec: OutboundSpec, *, message_id: str | None = None) -> tuple[str, 
         _set(message, "Auto-Submitted", "auto-replied")
         _set(message, "X-Loop", spec.desk.address)
         _set(message, "X-Auto-Response-Suppress", "All")
-    message.set_content(_body(spec.rendered.text))
-    message.add_alternative(_body(spec.rendered.html), subtype="html")
+    _alternative(message, _body(spec.rendered.text), _body(spec.rendered.html))
     return message_id, message.as_bytes()
+
+
+def _transfer_encoded(body: str) -> tuple[str, str]:
+    """7bit when the body is short-lined ASCII, else quoted-printable or base64, the shorter.
+
+    The same choice `set_content` makes, without its header parsing (most of composing time).
+    """
+    if body.isascii() and all(len(line) <= MAX_LINE for line in body.split("\n")):
+        return "7bit", body
+    data = body.encode("utf-8")
+    if sum(byte > 0x7E for byte in data) * 6 > len(data):  # mostly non-Latin: base64 is shorter
+        return "base64", base64.encodebytes(data).decode("ascii")
+    return "quoted-printable", quoprimime.body_encode(body.encode("utf-8").decode("latin-1"))
+
+
+def _text_part(body: str, subtype: str) -> EmailMessage:
+    part = EmailMessage(policy=POLICY)
+    encoding, payload = _transfer_encoded(body)
+    _set(part, "Content-Type", f'text/{subtype}; charset="utf-8"')
+    _set(part, "Content-Transfer-Encoding", encoding)
+    part.set_payload(payload)
+    return part
+
+
+def _alternative(message: EmailMessage, text: str, html: str) -> None:
+    """multipart/alternative: the text, then the HTML, under a boundary no encoded body holds.
+
+    Quoted-printable writes "=" as "=3D" and base64 has no "_", so "=_" never occurs in them;
+    the random part keeps a 7bit body from holding it by chance.
+    """
+    _set(message, "MIME-Version", "1.0")
+    boundary = f"=_maildesk_{secrets.token_hex(16)}"
+    _set(message, "Content-Type", f'multipart/alternative;\n boundary="{boundary}"')
+    message.set_payload([_text_part(text, "plain"), _text_part(html, "html")])
