@@ -50,7 +50,12 @@ def run_stages(session: Session, item: InboxItem, desk: Desk) -> Outcome:
     """Take one claimed item through every stage and settle it; never commits."""
     assert item.id is not None
     env = StageEnv(session=session, desk=desk, now=desk.clock.now())
-    work = Work(item_id=item.id, raw=item.raw, envelope_to=tuple(item.envelope_to))
+    work = Work(
+        item_id=item.id,
+        raw=item.raw,
+        envelope_to=tuple(item.envelope_to),
+        envelope_from=item.envelope_from,
+    )
     for name, stage in STAGES:
         disposition, work = stage(work, env)
         if disposition.verdict is not Verdict.CONTINUE:

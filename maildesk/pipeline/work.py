@@ -78,6 +78,7 @@ class Work:
     item_id: int
     raw: bytes
     envelope_to: tuple[str, ...] = ()
+    envelope_from: str | None = None  # SMTP MAIL FROM; "": the null sender <>; None: unknown
     mail: InboundMail | None = None
     automatic: str | None = None  # why the mail counts as automatic (never auto-answered)
     thread: ThreadMatch | None = None

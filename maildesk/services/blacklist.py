@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlmodel import Session, col, select
@@ -24,19 +25,25 @@ def _matches(kind: str, value: str, address: str) -> bool:
     return fnmatch.fnmatchcase(address, value)
 
 
-def blacklist_reason(session: Session, *, config: BlacklistSettings, address: str) -> str | None:
-    """Why this sender is blacklisted, or None."""
-    address = address.lower()
-    configured = [("address", v) for v in config.addresses]
-    configured += [("domain", v) for v in config.domains]
-    configured += [("pattern", v) for v in config.patterns]
-    for kind, value in configured:
-        if _matches(kind, value, address):
-            return f"blacklisted sender {address} ({kind} {value} in config)"
-    for entry in session.exec(select(BlacklistEntry)):
-        if _matches(entry.kind, entry.value, address):
-            return f"blacklisted sender {address} ({entry.kind} {entry.value})"
+def blacklist_reason(
+    session: Session, *, config: BlacklistSettings, addresses: Sequence[str]
+) -> str | None:
+    """Why one of these senders is blacklisted (the first found, in order), or None."""
+    rules = [(kind, value, " in config") for kind, value in _configured(config)]
+    rules += [(e.kind, e.value, "") for e in session.exec(select(BlacklistEntry))]
+    for address in (a.lower() for a in addresses):
+        for kind, value, where in rules:
+            if _matches(kind, value, address):
+                return f"blacklisted sender {address} ({kind} {value}{where})"
     return None
+
+
+def _configured(config: BlacklistSettings) -> list[tuple[str, str]]:
+    return (
+        [("address", v) for v in config.addresses]
+        + [("domain", v) for v in config.domains]
+        + [("pattern", v) for v in config.patterns]
+    )
 
 
 def guess_kind(value: str) -> str:

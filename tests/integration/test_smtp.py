@@ -11,9 +11,16 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 import pytest
+from sqlmodel import select
 
+from maildesk.addresses import local_part_matches
+from maildesk.app import App, async_accept
+from maildesk.db import unit_of_work
 from maildesk.ingest.origin import Accepted, Origin
 from maildesk.ingest.smtp import SmtpListener
+from maildesk.models import InboxItem, OutboxItem
+from maildesk.pipeline.runner import Outcome, process_one
+from tests.mails import mail
 
 pytestmark = pytest.mark.integration
 
@@ -184,6 +191,63 @@ async def test_a_duplicate_is_still_250_but_wakes_nobody(
 
     assert refused == {}
     assert inbox.stored_signals == 0
+
+
+# --- through the desk: stored, then processed -------------------------------------------------
+
+
+@pytest.fixture
+async def desk_listener(app: App) -> AsyncIterator[SmtpListener]:
+    """The listener as the daemon wires it: accept commits an inbox item in the test database."""
+    addresses = app.settings.desk_addresses()
+    server = SmtpListener(
+        host=HOST,
+        port=0,
+        accept=async_accept(app),
+        local_addresses=lambda address: local_part_matches(address, addresses),
+        max_message_bytes=app.settings.smtp.max_message_bytes,
+        hostname="mx.example.com",
+    )
+    await server.start()
+    yield server
+    await server.stop(grace_seconds=1)
+
+
+async def deliver_and_process(app: App, port: int, sender: str) -> Outcome:
+    """A plain mail a person could have written, sent with `sender` as MAIL FROM."""
+    assert await send(port, sender, ["support@example.com"], mail()) == {}
+    outcome = await asyncio.to_thread(process_one, app.engine, app.desk)
+    assert outcome is not None
+    return outcome
+
+
+def outbox(app: App) -> list[OutboxItem]:
+    with unit_of_work(app.engine) as session:
+        return list(session.exec(select(OutboxItem)))
+
+
+async def test_a_plain_mail_from_a_real_envelope_sender_gets_a_ticket_and_an_ack(
+    app: App, desk_listener: SmtpListener
+) -> None:
+    outcome = await deliver_and_process(app, desk_listener.port, "carol@acme.test")
+
+    assert outcome.outcome == "created"
+    assert "ack" in [item.kind for item in outbox(app)]
+
+
+async def test_a_plain_mail_with_a_null_envelope_sender_is_stored_but_never_answered(
+    app: App, desk_listener: SmtpListener
+) -> None:
+    outcome = await deliver_and_process(app, desk_listener.port, "")
+
+    assert outcome.outcome == "dropped"
+    assert outcome.reason == (
+        "decide: automatic mail (null envelope sender MAIL FROM:<>) matching no ticket"
+    )
+    with unit_of_work(app.engine) as session:
+        [stored] = session.exec(select(InboxItem)).all()
+        assert (stored.envelope_from, stored.state) == ("", "dropped")
+    assert outbox(app) == []
 
 
 # --- never an open relay ------------------------------------------------------------------------

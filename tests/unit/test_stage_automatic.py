@@ -13,11 +13,15 @@ from maildesk.pipeline.work import StageEnv, Work
 from tests.mails import mail, sample
 
 
-def automatic_reason(app: App, raw: bytes) -> str | None:
-    """Why the stage calls this mail automatic (None: a person wrote it); it never stops one."""
+def automatic_reason(app: App, raw: bytes, *, envelope_from: str | None = None) -> str | None:
+    """Why the stage calls this mail automatic (None: a person wrote it); it never stops one.
+
+    `envelope_from` is the SMTP MAIL FROM ("" the null sender); None when no envelope is known.
+    """
+    work = Work(item_id=1, raw=raw, mail=parse_mail(raw), envelope_from=envelope_from)
     with unit_of_work(app.engine) as session:
         env = StageEnv(session=session, desk=app.desk, now=app.desk.clock.now())
-        disposition, work = automatic.run(Work(item_id=1, raw=raw, mail=parse_mail(raw)), env)
+        disposition, work = automatic.run(work, env)
     assert disposition.verdict is Verdict.CONTINUE
     return work.automatic
 
@@ -112,3 +116,14 @@ def test_our_own_x_loop_wins_over_every_other_sign(app: App) -> None:
     raw = mail(headers={"Precedence": "bulk", "X-Loop": "Support@Example.com"})
 
     assert automatic_reason(app, raw) == "our own X-Loop header"
+
+
+def test_a_plain_mail_sent_with_a_null_envelope_sender_is_automatic(app: App) -> None:
+    assert automatic_reason(app, mail(), envelope_from="") == "null envelope sender MAIL FROM:<>"
+
+
+@pytest.mark.parametrize("envelope_from", [None, "carol@acme.test", "bounces@lists.acme.test"])
+def test_a_known_or_unknown_envelope_sender_does_not_make_a_mail_automatic(
+    app: App, envelope_from: str | None
+) -> None:
+    assert automatic_reason(app, mail(), envelope_from=envelope_from) is None

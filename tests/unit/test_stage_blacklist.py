@@ -16,10 +16,11 @@ from maildesk.services.blacklist import add_entry
 from tests.mails import mail
 
 
-def run_blacklist(app: App, raw: bytes) -> Disposition:
+def run_blacklist(app: App, raw: bytes, *, envelope_from: str | None = None) -> Disposition:
+    work = Work(item_id=1, raw=raw, mail=parse_mail(raw), envelope_from=envelope_from)
     with unit_of_work(app.engine) as session:
         env = StageEnv(session=session, desk=app.desk, now=app.desk.clock.now())
-        disposition, _ = blacklist.run(Work(item_id=1, raw=raw, mail=parse_mail(raw)), env)
+        disposition, _ = blacklist.run(work, env)
         return disposition
 
 
@@ -103,3 +104,33 @@ def test_a_blacklisted_address_in_a_second_from_header_is_rejected(app: App) -> 
     raw = b"From: spammer@example.net\r\n" + mail(sender="carol@acme.test")
 
     assert run_blacklist(app, raw).verdict is Verdict.REJECT
+
+
+def test_a_blacklisted_envelope_sender_is_rejected_whatever_the_from(app: App) -> None:
+    raw = mail(sender="carol@acme.test")
+
+    disposition = run_blacklist(app, raw, envelope_from="Bulk@Mx.Blocked.Example")
+
+    assert disposition.verdict is Verdict.REJECT
+    assert disposition.reason == (
+        "blacklisted sender bulk@mx.blocked.example (domain blocked.example in config)"
+    )
+
+
+@pytest.mark.parametrize("envelope_from", [None, "", "carol@acme.test"])
+def test_an_unknown_null_or_clean_envelope_sender_goes_on(
+    app: App, envelope_from: str | None
+) -> None:
+    disposition = run_blacklist(app, mail(sender="carol@acme.test"), envelope_from=envelope_from)
+
+    assert disposition.verdict is Verdict.CONTINUE
+
+
+def test_a_database_entry_is_matched_against_the_envelope_sender(app: App) -> None:
+    blacklisting(app, "relay.nuisance.test")
+
+    disposition = run_blacklist(app, mail(), envelope_from="x@relay.nuisance.test")
+
+    assert disposition.reason == (
+        "blacklisted sender x@relay.nuisance.test (domain relay.nuisance.test)"
+    )

@@ -16,8 +16,13 @@ NAME = "automatic"
 _SYSTEM_LOCALS = ("mailer-daemon", "postmaster")
 
 
-def automatic_reason(mail: InboundMail, desk_address: str) -> str | None:
-    """Why a mail is automatic (the first sign found), or None for mail a person wrote."""
+def automatic_reason(
+    mail: InboundMail, desk_address: str, *, envelope_from: str | None = None
+) -> str | None:
+    """Why a mail is automatic (the first sign found), or None for mail a person wrote.
+
+    `envelope_from` is the SMTP MAIL FROM when the mail came over SMTP: "" is the null sender.
+    """
     auto_header = mail.header("auto-submitted") or ""
     auto_submitted = re.split(r"[;(]", auto_header)[0].strip().lower()
     precedence = (mail.header("precedence") or "").strip().lower()
@@ -35,6 +40,7 @@ def automatic_reason(mail: InboundMail, desk_address: str) -> str | None:
         (mail.header("x-autoreply") is not None, "X-Autoreply header"),
         (mail.header("x-autorespond") is not None, "X-Autorespond header"),
         (mail.return_path == "", "null return path <>"),
+        (envelope_from == "", "null envelope sender MAIL FROM:<>"),
         (sender.partition("@")[0] in _SYSTEM_LOCALS, f"system sender {sender}"),
         (mail.content_type == "multipart/report", "delivery status report (multipart/report)"),
         (mail.header("list-id") is not None, "mailing list (List-Id)"),
@@ -43,5 +49,7 @@ def automatic_reason(mail: InboundMail, desk_address: str) -> str | None:
 
 
 def run(work: Work, env: StageEnv) -> Step:
-    reason = automatic_reason(work.parsed(), env.desk.settings.desk.address)
+    reason = automatic_reason(
+        work.parsed(), env.desk.settings.desk.address, envelope_from=work.envelope_from
+    )
     return CONTINUE, replace(work, automatic=reason)

@@ -1,4 +1,7 @@
-"""blacklist: a blacklisted sender (address, domain or pattern) is rejected; no ticket, no reply."""
+"""blacklist: a blacklisted sender (address, domain or pattern) is rejected; no ticket, no reply.
+
+The senders checked: every From address, the Return-Path, and the SMTP envelope sender.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +12,16 @@ from maildesk.services.blacklist import blacklist_reason
 NAME = "blacklist"
 
 
-def run(work: Work, env: StageEnv) -> Step:
+def senders(work: Work) -> list[str]:
+    """Every address the mail claims or proves to come from, in a stable order."""
     mail = work.parsed()
-    candidates = {a.email for a in mail.from_}
-    if mail.return_path:
-        candidates.add(mail.return_path)
-    for address in sorted(candidates):
-        reason = blacklist_reason(env.session, config=env.desk.settings.blacklist, address=address)
-        if reason:
-            return reject(reason), work
+    claimed = [a.email for a in mail.from_] + [mail.return_path or "", work.envelope_from or ""]
+    return sorted({address.lower() for address in claimed if address})
+
+
+def run(work: Work, env: StageEnv) -> Step:
+    config = env.desk.settings.blacklist
+    reason = blacklist_reason(env.session, config=config, addresses=senders(work))
+    if reason:
+        return reject(reason), work
     return CONTINUE, work
