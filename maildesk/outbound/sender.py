@@ -25,6 +25,7 @@ from maildesk.services.outbox import (
     mark_retry,
     mark_sent,
     raw_of,
+    release,
 )
 
 log = logging.getLogger(__name__)
@@ -229,17 +230,28 @@ def _composed(item: OutboxItem) -> bytes | None:
     return item.raw
 
 
-def _claim_next(engine: Engine, now: datetime) -> _Job | None:
-    """The next due row, leased so that no other worker sends it while this one does."""
+def _claim_some(engine: Engine, now: datetime, limit: int) -> list[_Job]:
+    """Up to `limit` due rows, composed and leased so no other worker sends them meanwhile."""
+    jobs: list[_Job] = []
     with unit_of_work(engine) as session:
-        while items := claim_due(session, now=now, limit=1, lease=LEASE):
-            item = items[0]
-            raw = _composed(item)
-            session.add(item)
-            if raw is not None and item.id is not None:
-                return _Job(item.id, Envelope(item.envelope_from, tuple(item.recipients), raw))
-            session.flush()
-        return None
+        while len(jobs) < limit:
+            items = claim_due(session, now=now, limit=limit - len(jobs), lease=LEASE)
+            if not items:
+                break
+            for item in items:
+                raw = _composed(item)
+                session.add(item)
+                if raw is not None and item.id is not None:
+                    jobs.append(
+                        _Job(item.id, Envelope(item.envelope_from, tuple(item.recipients), raw))
+                    )
+            session.flush()  # rows that failed to compose are no longer due
+    return jobs
+
+
+def _release(engine: Engine, jobs: list[_Job], now: datetime) -> None:
+    with unit_of_work(engine) as session:
+        release(session, item_ids=[job.item_id for job in jobs], now=now)
 
 
 def _record(
@@ -279,6 +291,9 @@ def _tally(report: DeliveryReport, item_id: int, state: str, result: SendResult)
     report.problems.append(f"outbox {item_id}: {result.answer}")
 
 
+CLAIM_CHUNK = 10  # rows claimed per transaction: 10 x a 60 s relay timeout fits the lease
+
+
 async def deliver_due(
     engine: Engine,
     transport: Transport,
@@ -289,25 +304,39 @@ async def deliver_due(
 ) -> DeliveryReport:
     """Send up to `batch` due rows over one transport session; record each result at once.
 
-    Rows are claimed one at a time, so a slow relay never outlasts a lease. A failed mail
-    is only marked failed: nothing is ever sent about it (no notice loops).
+    Rows are claimed `CLAIM_CHUNK` at a time, so a slow relay never outlasts a lease; when
+    the relay goes down, the rest of a chunk is due again at once. A failed mail is only
+    marked failed: nothing is ever sent about it (no notice loops).
     """
     report = DeliveryReport()
     try:
-        for _ in range(batch):
-            job = await asyncio.to_thread(_claim_next, engine, clock.now())
-            if job is None:
-                break
-            result = await _send_one(transport, job.envelope)
-            state = await asyncio.to_thread(
-                _record, engine, job.item_id, result, clock.now(), backoff
-            )
-            _tally(report, job.item_id, state, result)
-            if result.transport_down:
+        while report.sent + report.retrying + report.failed < batch:
+            wanted = min(CLAIM_CHUNK, batch - report.sent - report.retrying - report.failed)
+            jobs = await asyncio.to_thread(_claim_some, engine, clock.now(), wanted)
+            if not jobs or not await _send_chunk(engine, transport, clock, jobs, backoff, report):
                 break
     finally:
         await transport.close()
     return report
+
+
+async def _send_chunk(
+    engine: Engine,
+    transport: Transport,
+    clock: Clock,
+    jobs: list[_Job],
+    backoff: Backoff,
+    report: DeliveryReport,
+) -> bool:
+    """Send claimed jobs in turn; False (the rest released) once the relay cannot be reached."""
+    for index, job in enumerate(jobs):
+        result = await _send_one(transport, job.envelope)
+        state = await asyncio.to_thread(_record, engine, job.item_id, result, clock.now(), backoff)
+        _tally(report, job.item_id, state, result)
+        if result.transport_down:
+            await asyncio.to_thread(_release, engine, jobs[index + 1 :], clock.now())
+            return False
+    return True
 
 
 def deliver_due_sync(

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, insert
+from sqlalchemy import bindparam, insert, update
 from sqlmodel import Session, col, func, select
 
 from maildesk.addresses import new_message_id
@@ -199,6 +199,20 @@ def claim_due(session: Session, *, now: datetime, limit: int, lease: timedelta) 
         item.next_attempt_at = now + lease
         session.add(item)
     return items
+
+
+def release(session: Session, *, item_ids: list[int], now: datetime) -> None:
+    """Claimed rows left unsent (the relay went down): due again now, not after the lease."""
+    if item_ids:
+        session.execute(_RELEASE, {"ids": item_ids, "now": now})
+
+
+_OUTBOX = OutboxItem.__table__  # type: ignore[attr-defined]
+_RELEASE = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)), _OUTBOX.c.state == "queued")
+    .values(next_attempt_at=bindparam("now"))
+)
 
 
 def mark_sent(item: OutboxItem, *, now: datetime, note: str | None = None) -> None:

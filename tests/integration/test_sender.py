@@ -20,7 +20,7 @@ from maildesk.mail import Address
 from maildesk.models import OutboxItem
 from maildesk.outbound.compose import DeskIdentity, OutboundSpec
 from maildesk.outbound.render import Rendered
-from maildesk.outbound.sender import MaildirTransport, SmtpTransport, deliver_due
+from maildesk.outbound.sender import CLAIM_CHUNK, MaildirTransport, SmtpTransport, deliver_due
 from maildesk.services.outbox import (
     DEFAULT_BACKOFF,
     auto_reply_allowed,
@@ -124,6 +124,18 @@ async def test_due_mails_go_out_over_one_reused_connection(
         for to, (_, raw) in zip(("a@acme.test", "b@acme.test", "c@acme.test"), queued, strict=True)
     ]
     assert [(r.state, r.attempts, r.sent_at) for r in rows(app)] == [("sent", 1, clock.now())] * 3
+
+
+async def test_a_batch_claims_rows_in_chunks_and_leaves_the_rest_due(
+    app: App, clock: FixedClock, relay: Relay
+) -> None:
+    queue_mails(app, clock, *(f"customer{i}@acme.test" for i in range(CLAIM_CHUNK + 3)))
+
+    report = await deliver_due(app.engine, smtp(relay), clock, batch=CLAIM_CHUNK + 1)
+
+    assert (report.sent, relay.connections) == (CLAIM_CHUNK + 1, 1)
+    unsent = [r for r in rows(app) if r.state == "queued"]
+    assert [(r.attempts, r.next_attempt_at) for r in unsent] == [(0, clock.now())] * 2
 
 
 async def test_a_relay_hanging_up_mid_batch_is_reconnected(
