@@ -1,4 +1,4 @@
-"""Outbound throughput: outbox rows → a local aiosmtpd relay, over reused connections.
+"""Outbound throughput: outbox rows → a local aiosmtpd relay (its own process), reused connections.
 
 Tickets are created first (not timed) so each has its queued acknowledgement; then the
 sender delivers every due row in batches, as the daemon's sender does. Prints figures.
@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
 import tempfile
 import time
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -90,22 +92,43 @@ async def deliver_all(app: Any, port: int, batch: int) -> tuple[int, float]:
     return sent, time.perf_counter() - start
 
 
+def run_relay(ports: Connection, counts: Connection) -> None:
+    """The relay, in a process of its own as a real MTA would be; reports its counts at the end."""
+
+    async def serve() -> None:
+        relay = CountingRelay()
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(lambda: SMTP(relay), "127.0.0.1", 0)
+        ports.send(server.sockets[0].getsockname()[1])
+        await loop.run_in_executor(None, ports.recv)  # until the sender is done
+        server.close()
+        counts.send((relay.mails, relay.connections))
+
+    asyncio.run(serve())
+
+
 async def main_async(n: int, batch: int) -> None:
-    relay = CountingRelay()
-    loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: SMTP(relay), "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
+    ours, theirs = multiprocessing.Pipe()
+    counts_in, counts_out = multiprocessing.Pipe(duplex=False)
+    relay = multiprocessing.Process(target=run_relay, args=(theirs, counts_out), daemon=True)
+    relay.start()
+    port = ours.recv()
     with tempfile.TemporaryDirectory() as tmp:
         app = await asyncio.to_thread(prepare, Path(tmp), n, port)
         with unit_of_work(app.engine) as session:
             queued = len(list_items(session, state="queued"))
+        cpu = time.process_time()
         sent, seconds = await deliver_all(app, port, batch)
+        cpu = time.process_time() - cpu
         app.engine.dispose()
-    server.close()
+    ours.send("done")
+    mails, connections = counts_in.recv()
+    relay.join()
     print(
         f"outbound sqlite: {sent} of {queued} queued mails to a loopback relay in "
-        f"{seconds:.2f} s = {sent / seconds:.0f} msgs/s over {relay.connections} connection(s) "
-        f"(batch {batch}); relay received {relay.mails}"
+        f"{seconds:.2f} s = {sent / seconds:.0f} msgs/s over {connections} connection(s) "
+        f"(batch {batch}); relay received {mails}; sender CPU {cpu:.2f} s = "
+        f"{cpu / max(sent, 1) * 1000:.2f} ms/mail"
     )
 
 
