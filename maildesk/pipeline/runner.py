@@ -126,9 +126,16 @@ def process_one(engine: Engine, desk: Desk, *, item_id: int | None = None) -> Ou
     except Exception as exc:
         if claimed is None:
             raise
-        log.exception("inbox item %s failed", claimed)
         reason = f"{type(exc).__name__}: {first_line(exc)}"[:500]
-        return _mark_failed(engine, claimed, desk, reason, traceback.format_exc())
+        error = traceback.format_exc()
+        _log_failure(claimed, reason, error)
+        return _mark_failed(engine, claimed, desk, reason, error)
+
+
+def _log_failure(item_id: int, reason: str, error: str) -> None:
+    """One line for the operator; the traceback only at DEBUG (it is kept on the item)."""
+    log.error("inbox item %s failed: %s (see: maildesk inbox show %s)", item_id, reason, item_id)
+    log.debug("inbox item %s failed with\n%s", item_id, error)
 
 
 def drain(engine: Engine, desk: Desk, *, limit: int = 1000) -> list[Outcome]:

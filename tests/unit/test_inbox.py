@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 import pytest
@@ -181,6 +182,25 @@ def test_a_crashing_stage_fails_its_item_and_the_next_item_still_processes(
     assert failed.error is not None
     assert failed.error.startswith("Traceback (most recent call last)")
     assert "in stage" in failed.error  # the frame of the stage that raised
+
+
+def test_a_crashing_stage_is_one_error_line_with_the_traceback_only_at_debug(
+    app: App, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(runner, "STAGES", with_loop_stage(exploding_on("explode")))
+    bad = accept_raw(app, mail(subject="Please explode"), PIPE)
+    caplog.set_level(logging.DEBUG, logger=runner.__name__)
+
+    process_one(app.engine, app.desk, item_id=bad.item_id)
+
+    [error] = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert error.getMessage() == (
+        f"inbox item {bad.item_id} failed: RuntimeError: boom: explode"
+        f" (see: maildesk inbox show {bad.item_id})"
+    )
+    assert error.exc_info is None and "\n" not in error.getMessage()
+    [debug] = [r for r in caplog.records if r.levelno == logging.DEBUG]
+    assert "Traceback (most recent call last)" in debug.getMessage()
 
 
 def test_a_failed_item_is_requeued_after_the_fix_and_processes(
