@@ -93,3 +93,21 @@ def test_absurd_nesting_is_held_not_crashed(app: App) -> None:
 
     assert disposition.verdict is Verdict.HOLD
     assert disposition.reason.startswith("cannot parse mail")
+
+
+def test_the_default_limit_lets_a_hundred_levels_through(app: App) -> None:
+    assert app.settings.desk.max_mime_depth == 100
+
+    disposition, work = run_parse(app, nested_mail(100))
+
+    assert disposition.verdict is Verdict.CONTINUE
+    assert work.mail is not None and work.mail.mime_depth == 100
+    assert work.mail.text.strip() == "bottom"
+
+
+def test_the_default_limit_holds_a_hundred_and_one_levels_with_the_reason(app: App) -> None:
+    disposition, work = run_parse(app, nested_mail(101))
+
+    assert disposition.verdict is Verdict.HOLD
+    assert disposition.reason == "MIME nesting 101 deeper than the limit 100"
+    assert work.mail is None
