@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import email.policy
+import hashlib
 import logging
 from collections.abc import Callable
+from email import message_from_bytes
 
 import pytest
 from sqlmodel import col, select
@@ -12,13 +15,13 @@ from maildesk.app import App, accept_raw
 from maildesk.db import unit_of_work
 from maildesk.errors import InvalidInput, NotFound
 from maildesk.ingest.origin import Origin
-from maildesk.models import InboxItem
+from maildesk.models import Attachment, InboxItem
 from maildesk.pipeline import runner
 from maildesk.pipeline.disposition import CONTINUE
 from maildesk.pipeline.runner import drain, process_one
 from maildesk.pipeline.work import StageEnv, Step, Work
 from maildesk.services.inbox import requeue
-from tests.mails import mail
+from tests.mails import mail, sample
 
 PIPE = Origin(transport="pipe")
 
@@ -235,3 +238,33 @@ def test_a_mail_with_absurd_header_values_is_processed_on_every_database(app: Ap
     outcome = process_one(app.engine, app.desk, item_id=stored.item_id)
 
     assert outcome is not None and outcome.outcome == "created", item(app, stored.item_id).error
+
+
+# --- attachments ---------------------------------------------------------------------------------
+
+
+def attachment_bytes(raw: bytes, filename: str) -> bytes:
+    """The decoded bytes of one attachment, as the stdlib reads them (our parser not involved)."""
+    message = message_from_bytes(raw, policy=email.policy.default)
+    [data] = [
+        part.get_payload(decode=True) for part in message.walk() if part.get_filename() == filename
+    ]
+    assert isinstance(data, bytes)
+    return data
+
+
+def test_an_outlook_winmail_dat_is_stored_as_it_came(app: App) -> None:
+    raw = sample("tnef.eml")
+    winmail = attachment_bytes(raw, "winmail.dat")
+    stored = accept_raw(app, raw, PIPE)
+
+    outcome = process_one(app.engine, app.desk, item_id=stored.item_id)
+
+    assert outcome is not None and outcome.outcome == "created"
+    with unit_of_work(app.engine) as session:
+        [attachment] = session.exec(select(Attachment)).all()
+    assert (attachment.filename, attachment.content_type) == ("winmail.dat", "application/ms-tnef")
+    assert attachment.size == len(winmail) == 184
+    assert attachment.sha256 == hashlib.sha256(winmail).hexdigest()
+    assert app.desk.store.get(attachment.sha256) == winmail
+    assert winmail.startswith(bytes.fromhex("789f3e22"))  # the TNEF signature, not re-encoded
