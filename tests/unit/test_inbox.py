@@ -15,7 +15,7 @@ from maildesk.app import App, accept_raw
 from maildesk.db import unit_of_work
 from maildesk.errors import InvalidInput, NotFound
 from maildesk.ingest.origin import Origin
-from maildesk.models import Attachment, InboxItem
+from maildesk.models import Attachment, Contact, InboxItem, Message, Ticket
 from maildesk.pipeline import runner
 from maildesk.pipeline.disposition import CONTINUE
 from maildesk.pipeline.runner import drain, process_one
@@ -238,6 +238,36 @@ def test_a_mail_with_absurd_header_values_is_processed_on_every_database(app: Ap
     outcome = process_one(app.engine, app.desk, item_id=stored.item_id)
 
     assert outcome is not None and outcome.outcome == "created", item(app, stored.item_id).error
+
+
+def mail_in_utf7_with_nul_and_lone_surrogates() -> bytes:
+    """UTF-7 is how real mail reaches Python as NUL (+AAA-) and lone surrogates (+2AA-, +3K0-)."""
+    return (
+        b"From: =?utf-7?q?Ca+AAA-rol_+2AA-_Customer?= <carol@acme.test>\r\n"
+        b"To: support@example.com\r\n"
+        b"Subject: =?utf-7?q?Print+AAA-er_+3K0-_on_fire?=\r\n"
+        b"Message-ID: <utf7@acme.test>\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: text/plain; charset=utf-7\r\n\r\n"
+        b"Hel+AAA-lo, it +2AA- burns.\x00\r\n"
+    )
+
+
+def test_nul_and_lone_surrogates_are_read_back_alike_from_every_database(app: App) -> None:
+    raw = mail_in_utf7_with_nul_and_lone_surrogates()
+    stored = accept_raw(app, raw, PIPE)
+
+    outcome = process_one(app.engine, app.desk, item_id=stored.item_id)
+
+    assert outcome is not None and outcome.outcome == "created", item(app, stored.item_id).error
+    with unit_of_work(app.engine) as session:
+        [ticket] = session.exec(select(Ticket)).all()
+        [message] = session.exec(select(Message)).all()
+        contact = session.exec(select(Contact).where(Contact.email == "carol@acme.test")).one()
+    assert ticket.subject == message.subject == "Printer \ufffd on fire"
+    assert message.author_name == contact.name == "Carol \ufffd Customer"
+    assert message.text == "Hello, it \ufffd burns."
+    assert message.original.rstrip("\n") == "Hello, it \ufffd burns."
+    assert item(app, stored.item_id).raw == raw  # the raw bytes keep even the NUL
 
 
 # --- attachments ---------------------------------------------------------------------------------
