@@ -12,9 +12,14 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 
 import pytest
+from sqlmodel import select
 
+from maildesk.app import App, async_accept
+from maildesk.db import unit_of_work
+from maildesk.imap_wiring import DatabaseImapState
 from maildesk.ingest.imap import ImapCursor, ImapMailboxSettings, ImapPoller, MemoryImapState
-from maildesk.ingest.origin import Accepted, Origin
+from maildesk.ingest.origin import Accepted, AcceptFn, Origin
+from maildesk.models import InboxItem
 from tests.integration.dovecot import HOST, DovecotServer
 
 pytestmark = pytest.mark.integration
@@ -206,6 +211,47 @@ async def test_mail_the_desk_already_has_is_still_acknowledged(
     assert await poller.poll_once() == 1
 
     assert SEEN in dovecot_server.messages()[0].flags
+
+
+def killed_after_commit(commit: AcceptFn) -> AcceptFn:
+    """Commits the mail to the inbox, then the poller's task is killed before it flags \\Seen."""
+
+    async def accept(raw: bytes, origin: Origin) -> Accepted:
+        accepted = await commit(raw, origin)
+        task = asyncio.current_task()
+        assert task is not None
+        task.cancel()
+        await asyncio.sleep(0)  # the cancellation lands here, as a kill would
+        return accepted
+
+    return accept
+
+
+def inbox_items(app: App) -> list[InboxItem]:
+    with unit_of_work(app.engine) as session:
+        return list(session.exec(select(InboxItem)))
+
+
+async def test_a_poller_killed_between_commit_and_seen_is_finished_by_the_next_one(
+    dovecot_server: DovecotServer, app: App
+) -> None:
+    dovecot_server.append(mail(1))
+    settings, state = settings_for(dovecot_server), DatabaseImapState(app)
+    dying = ImapPoller(settings, accept=killed_after_commit(async_accept(app)), state=state)
+
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.create_task(dying.poll_once())
+    assert [item.raw for item in inbox_items(app)] == [mail(1)]
+    assert SEEN not in dovecot_server.messages()[0].flags
+    assert (await state.load("support")) == ImapCursor(dovecot_server.uidvalidity(), 0)
+
+    restarted = ImapPoller(settings, accept=async_accept(app), state=DatabaseImapState(app))
+    assert await restarted.poll_once() == 1
+
+    assert [item.raw for item in inbox_items(app)] == [mail(1)]
+    assert SEEN in dovecot_server.messages()[0].flags
+    assert (await state.load("support")) == ImapCursor(dovecot_server.uidvalidity(), 1)
+    assert await restarted.poll_once() == 0
 
 
 async def test_a_new_uidvalidity_rescans_the_folder_from_uid_1(
