@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from maildesk.models import OutboxItem, Ticket
 from maildesk.pipeline.work import MatchBounce, StageEnv, Work
-from maildesk.services.notices import acknowledge, notify_agents, reply_recipients, thread_ids
+from maildesk.services.notices import acknowledge, notify_agents, reply_recipients
 from maildesk.services.outbox import match_bounce
 from maildesk.services.tickets import Actor, record_event
 
@@ -12,7 +12,8 @@ from maildesk.services.tickets import Actor, record_event
 def new_ticket(env: StageEnv, work: Work, ticket: Ticket, text: str) -> None:
     """Ack the requester (unless a rule says no); tell the assignee, else the queue's agents."""
     actor = Actor("maildesk", f"mail:{work.item_id}")
-    thread = thread_ids(env.session, ticket)
+    message_id = work.parsed().message_id  # a new ticket's one public message
+    thread = (message_id, (message_id,)) if message_id else (None, ())
     skipped = acknowledge(env.session, desk=env.desk, ticket=ticket, now=env.now, thread=thread)
     if skipped:
         record_event(

@@ -18,6 +18,7 @@ from maildesk.clock import FixedClock
 from maildesk.db import unit_of_work
 from maildesk.models import OutboxItem, Ticket
 from maildesk.pipeline import announce
+from maildesk.pipeline.stages import parse
 from maildesk.pipeline.work import StageEnv, Work
 from maildesk.services.contacts import find_agent, get_or_create_contact
 from maildesk.services.tickets import Actor, create_ticket
@@ -261,7 +262,8 @@ def test_a_ticket_assigned_when_it_is_created_is_announced_to_its_assignee_only(
         bob = find_agent(session, email="bob@example.com")
         assert bob is not None
         ticket.assignee_id = bob.id  # as routing may do when it creates the ticket
-        announce.new_ticket(env, Work(item_id=0, raw=b""), ticket, "Help, it burns.")
+        _, work = parse.run(Work(item_id=0, raw=mail(body="Help, it burns.")), env)
+        announce.new_ticket(env, work, ticket, "Help, it burns.")
 
     sent = desk.sent()
     assert sorted(_to(m)[0] for m in sent) == ["bob@example.com", "carol@acme.test"]
