@@ -11,19 +11,55 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DatabaseError, DBAPIError, InterfaceError, OperationalError
 from sqlmodel import Session, create_engine
 
-from maildesk.errors import ConfigError, TransientError
+from maildesk.errors import ConfigError, MaildeskError, TransientError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+CONNECT_TIMEOUT_SECONDS = 5  # libpq waits 130 s by default; an MTA pipe must not hang that long
 
 
 def first_line(error: object) -> str:
     lines = str(error).strip().splitlines()
     return lines[0] if lines else type(error).__name__
+
+
+def unreachable(exc: DBAPIError) -> bool:
+    """The server is down or refuses us, or the file is locked or cannot be opened: retry later."""
+    return isinstance(exc, (OperationalError, InterfaceError))
+
+
+def unusable(exc: DBAPIError) -> bool:
+    """The driver's bare DatabaseError: the file is no SQLite database, or a corrupt one."""
+    return type(exc) is DatabaseError
+
+
+def opening_error(exc: DBAPIError, action: str = "open") -> MaildeskError:
+    """The one line for a database that cannot be opened: transient if retrying may help."""
+    line = f"cannot {action} database: {first_line(exc.orig)}"
+    return TransientError(line) if unreachable(exc) else ConfigError(line)
+
+
+def working_error(exc: DBAPIError) -> MaildeskError | None:
+    """The one line for a database lost during a unit of work; None for errors of the work.
+
+    A corrupt file counts as lost: the unit of work rolls back and the mail waits for a fix.
+    """
+    if unreachable(exc) or unusable(exc):
+        return TransientError(f"database unavailable: {first_line(exc.orig)}")
+    return None
+
+
+@contextmanager
+def reporting(action: str) -> Iterator[None]:
+    """Turn a database error raised by the block into the one line a user acts on."""
+    try:
+        yield
+    except DBAPIError as exc:
+        raise opening_error(exc, action) from exc
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -57,7 +93,20 @@ def make_engine(url: str, *, create_dirs: bool = True) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=5,
+        max_overflow=5,
+        connect_args=_postgres_connect_args(url),
+    )
+
+
+def _postgres_connect_args(url: str) -> dict[str, Any]:
+    """A short connect timeout, unless the URL sets its own `?connect_timeout=`."""
+    if "connect_timeout" in make_url(url).query:
+        return {}
+    return {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
 
 
 class UnitSession(Session):
@@ -84,9 +133,12 @@ def unit_of_work(engine: Engine) -> Iterator[Session]:
     try:
         yield session
         session.commit()
-    except OperationalError as exc:
+    except DBAPIError as exc:
         session.rollback()
-        raise TransientError(f"database unavailable: {first_line(exc.orig)}") from exc
+        error = working_error(exc)
+        if error is None:
+            raise
+        raise error from exc
     except BaseException:
         session.rollback()
         raise
@@ -104,7 +156,8 @@ def _alembic_config(engine: Engine) -> AlembicConfig:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to `revision` with alembic (never `create_all`)."""
-    command.upgrade(_alembic_config(engine), revision)
+    with reporting("upgrade"):
+        command.upgrade(_alembic_config(engine), revision)
 
 
 def head_revision() -> str | None:
@@ -118,10 +171,8 @@ def current_revision(engine: Engine) -> str | None:
 
 def require_current_schema(engine: Engine) -> None:
     """Fail with one line when the database needs `maildesk db upgrade`."""
-    try:
+    with reporting("open"):
         current = current_revision(engine)
-    except OperationalError as exc:
-        raise ConfigError(f"cannot open database: {first_line(exc.orig)}") from exc
     if current != head_revision():
         raise ConfigError(
             f"database schema is at {current or 'nothing'}, expected {head_revision()}: "

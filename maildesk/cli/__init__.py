@@ -1,7 +1,8 @@
 """The `maildesk` command line: one typer group per module, each a thin call into services.
 
 User errors (MaildeskError) print one line to stderr and exit 1; nothing is half-written
-because every command does its writing in one unit of work.
+because every command does its writing in one unit of work. So does a database error that
+slipped past the boundary in maildesk.db: one line, never a traceback.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import sys
 from collections.abc import Sequence
 
 import typer
+from sqlalchemy.exc import DBAPIError
 
 from maildesk.cli import (
     agent,
@@ -24,6 +26,7 @@ from maildesk.cli import (
     ticket,
 )
 from maildesk.cli.root import app
+from maildesk.db import first_line
 from maildesk.errors import MaildeskError
 
 _GROUPS = (
@@ -47,6 +50,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         app(args=list(argv) if argv is not None else None, prog_name="maildesk")
     except MaildeskError as exc:
         typer.echo(f"maildesk: {exc}", err=True)
+        sys.exit(1)
+    except DBAPIError as exc:
+        typer.echo(f"maildesk: database error: {first_line(exc.orig)}", err=True)
         sys.exit(1)
 
 

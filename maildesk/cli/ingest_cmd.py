@@ -1,6 +1,7 @@
 """`maildesk ingest [FILE…]`: one raw mail per file (stdin if none), for MTA pipes.
 
-Exit 0 once every mail is committed; 75 (EX_TEMPFAIL) when one could not be, so the MTA retries.
+Exit 0 once every mail is committed; 75 (EX_TEMPFAIL) when one could not be, whatever the
+reason, so the MTA retries instead of bouncing. Only a FILE that cannot be read exits 1.
 """
 
 from __future__ import annotations
@@ -13,67 +14,100 @@ import typer
 from maildesk.app import App, accept_raw, open_app
 from maildesk.cli.output import print_json_line
 from maildesk.cli.root import state
-from maildesk.db import unit_of_work
-from maildesk.errors import MaildeskError, TransientError
+from maildesk.db import first_line, unit_of_work
+from maildesk.errors import MaildeskError
 from maildesk.ingest.origin import Origin
 from maildesk.models import Ticket
 from maildesk.pipeline.runner import process_one
-from maildesk.services.inbox import get_item
+from maildesk.services.inbox import Stored, get_item
 
 EX_TEMPFAIL = 75
 
 
-def _ingest_one(app: App, raw: bytes, origin: Origin) -> dict[str, object]:
-    stored = accept_raw(app, raw, origin)
-    if stored.duplicate:
-        with unit_of_work(app.engine) as session:
-            item = get_item(session, item_id=stored.item_id)
-            ticket = session.get(Ticket, item.ticket_id) if item.ticket_id else None
-            return {
-                "outcome": "duplicate",
-                "ticket": ticket.ref if ticket else None,
-                "reason": f"same mail as inbox item {item.id} ({item.state})",
-                "message_id": item.message_id,
-            }
-    try:
-        outcome = process_one(app.engine, app.desk, item_id=stored.item_id)
-    except TransientError as exc:
-        return {"outcome": "queued", "ticket": None, "reason": str(exc), "message_id": None}
-    if outcome is None:
+def _one_line(exc: Exception) -> str:
+    """A user error says itself; anything else is named by its type, never a traceback."""
+    if isinstance(exc, MaildeskError):
+        return str(exc)
+    return f"{type(exc).__name__}: {first_line(exc)}"
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    typer.echo(f"maildesk: {message}", err=True)
+    return typer.Exit(code)
+
+
+def _queued(reason: str) -> dict[str, object]:
+    return {"outcome": "queued", "ticket": None, "reason": reason, "message_id": None}
+
+
+def _duplicate(app: App, item_id: int) -> dict[str, object]:
+    with unit_of_work(app.engine) as session:
+        item = get_item(session, item_id=item_id)
+        ticket = session.get(Ticket, item.ticket_id) if item.ticket_id else None
         return {
-            "outcome": "queued",
-            "ticket": None,
-            "reason": "taken by another worker",
-            "message_id": None,
+            "outcome": "duplicate",
+            "ticket": ticket.ref if ticket else None,
+            "reason": f"same mail as inbox item {item.id} ({item.state})",
+            "message_id": item.message_id,
         }
-    return outcome.as_json()
+
+
+def _processed(app: App, item_id: int) -> dict[str, object]:
+    outcome = process_one(app.engine, app.desk, item_id=item_id)
+    return outcome.as_json() if outcome else _queued("taken by another worker")
+
+
+def _outcome(app: App, stored: Stored) -> dict[str, object]:
+    """What became of a committed mail. It is safe already: a failure here only postpones it."""
+    try:
+        if stored.duplicate:
+            return _duplicate(app, stored.item_id)
+        return _processed(app, stored.item_id)
+    except Exception as exc:  # the daemon or `maildesk tick` processes the item later
+        return _queued(_one_line(exc))
+
+
+def _open(ctx: typer.Context) -> App:
+    try:
+        return open_app(state(ctx).settings())
+    except Exception as exc:
+        raise _fail(_one_line(exc), EX_TEMPFAIL) from None
+
+
+def _read(source: Path | None) -> bytes:
+    if source is None:
+        try:
+            return sys.stdin.buffer.read()
+        except Exception as exc:
+            raise _fail(f"stdin: not accepted: {_one_line(exc)}", EX_TEMPFAIL) from None
+    try:
+        return source.read_bytes()
+    except OSError as exc:
+        raise _fail(f"cannot read {source}: {exc.strerror}", 1) from None
+
+
+def _accept(app: App, raw: bytes, origin: Origin, source: Path | None) -> Stored:
+    try:
+        return accept_raw(app, raw, origin)
+    except Exception as exc:
+        raise _fail(f"{source or 'stdin'}: not accepted: {_one_line(exc)}", EX_TEMPFAIL) from None
 
 
 def ingest(
     ctx: typer.Context,
     files: list[Path] | None = typer.Argument(None, help="Raw mail files; standard input if none."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON outcome per mail."),
-    envelope_to: list[str] = typer.Option([], "--to", help="Envelope recipient (from the MTA)."),
+    envelope_to: list[str] = typer.Option(
+        [], "--to", help="Envelope recipient (from the MTA); write --to=ADDRESS, once each."
+    ),
 ) -> None:
     """Accept and process raw mails."""
-    try:
-        app = open_app(state(ctx).settings())
-    except MaildeskError as exc:
-        typer.echo(f"maildesk: {exc}", err=True)
-        raise typer.Exit(EX_TEMPFAIL) from None
+    app = _open(ctx)
     origin = Origin(transport="pipe", envelope_to=tuple(envelope_to))
     sources: list[Path | None] = list(files) if files else [None]
     for source in sources:
-        try:
-            raw = source.read_bytes() if source else sys.stdin.buffer.read()
-        except OSError as exc:
-            typer.echo(f"maildesk: cannot read {source}: {exc.strerror}", err=True)
-            raise typer.Exit(1) from None
-        try:
-            result = _ingest_one(app, raw, origin)
-        except MaildeskError as exc:
-            typer.echo(f"maildesk: {source or 'stdin'}: not accepted: {exc}", err=True)
-            raise typer.Exit(EX_TEMPFAIL) from None
+        stored = _accept(app, _read(source), origin, source)
+        result = _outcome(app, stored)
         if as_json:
             print_json_line(result)
 

@@ -13,6 +13,8 @@ import os
 import socket
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
@@ -130,6 +132,15 @@ def closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])  # nothing listens there once the probe is closed
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A port that takes connections and never answers, like a hung database server."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(8)
+        yield int(server.getsockname()[1])
 
 
 @pytest.fixture
@@ -367,6 +378,72 @@ def test_ingest_of_an_unreadable_file_is_a_user_error(config: Path, tmp_path: Pa
     message = assert_one_line_error(maildesk("--config", config, "ingest", tmp_path / "nope.eml"))
 
     assert "cannot read" in message
+
+
+# --- a database that cannot be used ------------------------------------------------------------
+
+
+def corrupt_database(tmp_path: Path) -> Path:
+    """A config whose SQLite path holds a text file instead of a database."""
+    (tmp_path / "var").mkdir()
+    (tmp_path / "var" / "maildesk.db").write_text("these are notes, not a database\n" * 10)
+    return write_config(tmp_path / "maildesk.toml")
+
+
+def unreachable_database(tmp_path: Path) -> Path:
+    url = f"postgresql+psycopg://maildesk@127.0.0.1:{closed_port()}/maildesk"
+    return write_config(tmp_path / "unreachable.toml", database_url=url)
+
+
+def test_ingest_into_a_corrupt_database_exits_tempfail_so_postfix_retries(
+    tmp_path: Path, mail_file: Path
+) -> None:
+    run = maildesk_process("--config", corrupt_database(tmp_path), "ingest", mail_file)
+
+    message = assert_one_line_error(run, code=EX_TEMPFAIL)
+    assert message == "maildesk: cannot open database: file is not a database"
+
+
+def test_ingest_from_stdin_into_a_corrupt_database_exits_tempfail(tmp_path: Path) -> None:
+    run = maildesk("--config", corrupt_database(tmp_path), "ingest", stdin=mail())
+
+    assert_one_line_error(run, code=EX_TEMPFAIL)
+
+
+def test_ingest_gives_up_on_a_silent_database_server_within_seconds(
+    tmp_path: Path, mail_file: Path, silent_port: int
+) -> None:
+    url = f"postgresql+psycopg://maildesk@127.0.0.1:{silent_port}/maildesk"
+    path = write_config(tmp_path / "silent.toml", database_url=url)
+    started = time.monotonic()
+
+    run = maildesk("--config", path, "ingest", mail_file)
+
+    assert time.monotonic() - started < 15
+    message = assert_one_line_error(run, code=EX_TEMPFAIL)
+    assert message.startswith("maildesk: cannot open database: ") and "timeout" in message
+
+
+@pytest.mark.parametrize("database", [corrupt_database, unreachable_database])
+@pytest.mark.parametrize("command", [("ticket", "list"), ("db", "upgrade"), ("inbox", "list")])
+def test_a_command_on_an_unusable_database_is_one_line_and_exit_1(
+    tmp_path: Path, database: Any, command: tuple[str, ...]
+) -> None:
+    run = maildesk("--config", database(tmp_path), *command)
+
+    message = assert_one_line_error(run)
+    assert message.startswith(("maildesk: cannot open database: ", "maildesk: cannot upgrade"))
+
+
+@pytest.mark.parametrize("database", [corrupt_database, unreachable_database])
+def test_config_check_names_an_unusable_database_in_one_line(tmp_path: Path, database: Any) -> None:
+    path = database(tmp_path)
+
+    run = maildesk("--config", path, "config", "check")
+
+    assert (run.code, run.out) == (1, "")
+    [line] = run.err.splitlines()
+    assert line.startswith(f"{path}: database.url: cannot open database: ")
 
 
 # --- tickets -----------------------------------------------------------------------------------

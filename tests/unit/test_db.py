@@ -1,0 +1,93 @@
+"""The database boundary: a database that cannot be used becomes one line of a MaildeskError.
+
+Outages are TransientError (retry later; `ingest` exits 75), a file that is no database at all
+is a ConfigError when opening, and an error of the work itself is never disguised as either.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from maildesk.db import make_engine, require_current_schema, unit_of_work, upgrade
+from maildesk.errors import ConfigError, TransientError
+
+
+@pytest.fixture
+def not_a_database(tmp_path: Path) -> str:
+    path = tmp_path / "maildesk.db"
+    path.write_text("these are notes, not a database\n" * 10)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A port that takes connections and never answers, like a hung database server."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(8)
+        yield int(server.getsockname()[1])
+
+
+def test_opening_a_file_that_is_no_database_is_a_config_error(not_a_database: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        require_current_schema(make_engine(not_a_database))
+
+    assert str(error.value) == "cannot open database: file is not a database"
+
+
+def test_opening_a_server_that_refuses_us_is_transient(closed_port: int) -> None:
+    engine = make_engine(f"postgresql+psycopg://maildesk@127.0.0.1:{closed_port}/maildesk")
+
+    with pytest.raises(TransientError, match=r"^cannot open database: connection failed"):
+        require_current_schema(engine)
+
+
+def test_upgrading_a_file_that_is_no_database_names_it_in_one_line(not_a_database: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        upgrade(make_engine(not_a_database))
+
+    assert str(error.value) == "cannot upgrade database: file is not a database"
+
+
+def test_a_unit_of_work_on_a_file_that_is_no_database_waits_for_a_fix(
+    not_a_database: str,
+) -> None:
+    engine = make_engine(not_a_database)
+
+    with pytest.raises(TransientError) as error, unit_of_work(engine) as session:
+        session.connection().execute(text("SELECT 1"))
+
+    assert str(error.value) == "database unavailable: file is not a database"
+
+
+def test_a_unit_of_work_lets_an_error_of_the_work_through(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'work.db'}")
+    with unit_of_work(engine) as session:
+        session.connection().execute(text("CREATE TABLE seen (key TEXT UNIQUE)"))
+
+    with pytest.raises(IntegrityError), unit_of_work(engine) as session:
+        session.connection().execute(text("INSERT INTO seen VALUES ('a'), ('a')"))
+
+
+def test_a_connect_timeout_in_the_url_wins_over_the_default(silent_port: int) -> None:
+    url = f"postgresql+psycopg://maildesk@127.0.0.1:{silent_port}/maildesk?connect_timeout=2"
+    started = time.monotonic()
+
+    with pytest.raises(TransientError, match="timeout"):
+        require_current_schema(make_engine(url))
+
+    assert time.monotonic() - started < 4.5  # the default would wait 5 s
