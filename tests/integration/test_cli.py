@@ -21,10 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlmodel import col, select
 
 from maildesk.cli import main
 from maildesk.config import load_settings
-from maildesk.db import current_revision, head_revision, make_engine
+from maildesk.db import current_revision, head_revision, make_engine, unit_of_work
+from maildesk.models import InboxItem
 from tests.mails import mail, sample
 
 CONFIG = """\
@@ -378,6 +380,35 @@ def test_ingest_of_an_unreadable_file_is_a_user_error(config: Path, tmp_path: Pa
     message = assert_one_line_error(maildesk("--config", config, "ingest", tmp_path / "nope.eml"))
 
     assert "cannot read" in message
+
+
+def envelope_recipients(config: Path) -> list[list[str]]:
+    """The envelope recipients stored with each inbox item, oldest first."""
+    engine = make_engine(load_settings(config).database_url())
+    with unit_of_work(engine) as session:
+        items = session.exec(select(InboxItem).order_by(col(InboxItem.id)))
+        return [list(item.envelope_to) for item in items]
+
+
+def test_ingest_takes_the_recipient_as_to_equals_before_a_file(
+    config: Path, mail_file: Path
+) -> None:
+    run = maildesk("--config", config, "ingest", "--json", "--to=support@example.com", mail_file)
+
+    assert run.code == 0, run.err
+    assert [o["ticket"] for o in run.json_lines()] == ["TKT-1"]
+    assert envelope_recipients(config) == [["support@example.com"]]
+
+
+def test_ingest_takes_one_to_equals_per_recipient_as_postfix_expands_them(
+    config: Path, mail_file: Path
+) -> None:
+    run = maildesk(
+        "--config", config, "ingest", "--to=support@example.com", "--to=help@example.com", mail_file
+    )
+
+    assert run.code == 0, run.err
+    assert envelope_recipients(config) == [["support@example.com", "help@example.com"]]
 
 
 # --- a database that cannot be used ------------------------------------------------------------
