@@ -6,7 +6,7 @@ The only stage-side code that writes; it never commits (the runner's unit of wor
 from __future__ import annotations
 
 from maildesk.addresses import local_part_matches
-from maildesk.mail import InboundMail
+from maildesk.mail import Address, InboundMail
 from maildesk.models import Attachment, Message, Ticket
 from maildesk.pipeline import agent_apply, announce
 from maildesk.pipeline.agent_apply import Done, StoreFn
@@ -20,7 +20,7 @@ from maildesk.pipeline.work import (
     Work,
 )
 from maildesk.quotes import strip_quoted
-from maildesk.services.contacts import get_or_create_contact
+from maildesk.services.contacts import active_agents, get_or_create_contact
 from maildesk.services.tickets import (
     Actor,
     add_message,
@@ -68,21 +68,31 @@ def _store_message(
     return message
 
 
-def _add_cc_participants(env: StageEnv, ticket: Ticket, mail: InboundMail, actor: Actor) -> None:
+def _cc_candidates(env: StageEnv, mail: InboundMail) -> list[Address]:
+    """Who on To/Cc joins as a participant: neither the sender, the desk, nor any agent.
+
+    Agents are those of the config and those added with `maildesk agent add` alike.
+    """
     settings = env.desk.settings
     desk = settings.desk_addresses()
-    agents = {a.email for a in settings.agents}
+    agents = {a.email for a in settings.agents} | {a.email for a in active_agents(env.session)}
     sender = mail.sender.email if mail.sender else None
-    for address in mail.to + mail.cc:
-        if address.email == sender or address.email in agents:
-            continue
-        if local_part_matches(address.email, desk):
-            continue
+    return [
+        address
+        for address in mail.to + mail.cc
+        if address.email != sender
+        and address.email not in agents
+        and not local_part_matches(address.email, desk)
+    ]
+
+
+def _add_cc_participants(env: StageEnv, ticket: Ticket, mail: InboundMail, actor: Actor) -> None:
+    for address in _cc_candidates(env, mail):
         contact = get_or_create_contact(
             env.session,
             email=address.email,
             name=address.name,
-            free_mail=settings.desk.free_mail_domains,
+            free_mail=env.desk.settings.desk.free_mail_domains,
             now=env.now,
         )
         if add_participant(env.session, ticket=ticket, contact=contact, role="cc"):

@@ -549,6 +549,17 @@ def test_ticket_show_json_has_the_contract_keys(config: Path, mail_file: Path) -
     assert ticket["events"][0]["type"] == "created"
 
 
+def test_an_agent_added_by_the_cli_and_copied_in_is_no_participant(config: Path) -> None:
+    assert (
+        maildesk("--config", config, "agent", "add", "bob@example.com", "--name", "Bob").code == 0
+    )
+
+    ingest(config, mail(cc="Bob <bob@example.com>, Dave <dave@acme.test>"))
+
+    participants = maildesk("--config", config, "ticket", "show", "TKT-1", "--json").json()
+    assert participants["participants"] == ["carol@acme.test", "dave@acme.test"]
+
+
 def test_ticket_show_of_an_unknown_ticket_is_one_line_on_stderr(config: Path) -> None:
     run = maildesk("--config", config, "ticket", "show", "TKT-999")
 
