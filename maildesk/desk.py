@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from maildesk.clock import Clock
 from maildesk.config import Settings
@@ -27,6 +28,10 @@ class Desk:
     @property
     def identity(self) -> DeskIdentity:
         return DeskIdentity(name=self.settings.desk.name, address=self.settings.desk.address)
+
+    def local_time(self, moment: datetime) -> str:
+        """A time as mail shows it to people: in the desk's time zone, which it names."""
+        return moment.astimezone(self.settings.desk.zone).strftime("%Y-%m-%d %H:%M %Z")
 
     def backoff(self) -> Backoff:
         outbound = self.settings.outbound

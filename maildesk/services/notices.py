@@ -205,7 +205,9 @@ def reply_recipients(session: Session, *, ticket: Ticket) -> list[Agent]:
     return agents + watchers(session, ticket=ticket, besides={agent.id for agent in agents})
 
 
-def public_history(session: Session, *, ticket: Ticket, limit: int = 10) -> list[dict[str, str]]:
+def public_history(
+    session: Session, *, desk: Desk, ticket: Ticket, limit: int = 10
+) -> list[dict[str, str]]:
     """The latest public messages, newest first: internal notes never leave the desk."""
     rows = session.exec(
         select(Message)
@@ -216,7 +218,7 @@ def public_history(session: Session, *, ticket: Ticket, limit: int = 10) -> list
     return [
         {
             "author_name": m.author_name or m.author,
-            "date": m.created_at.strftime("%Y-%m-%d %H:%M UTC"),
+            "date": desk.local_time(m.created_at),
             "text": m.text,
         }
         for m in rows
@@ -247,7 +249,9 @@ def relay_agent_reply(
     to = customer_recipients(session, ticket=ticket)
     if not to:
         return None
-    history = public_history(session, ticket=ticket)[1:]  # the reply itself is the newest
+    history = public_history(session, desk=desk, ticket=ticket)[
+        1:
+    ]  # the reply itself is the newest
     context = _base_context(desk, ticket, requester) | {
         "agent_name": agent.name or agent.email,
         "text": text,

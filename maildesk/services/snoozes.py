@@ -37,6 +37,6 @@ def wake_snoozed(session: Session, *, desk: Desk, now: datetime, limit: int = 50
             agents=reply_recipients(session, ticket=ticket),
             text="",
             now=now,
-            extra={"snoozed_until": until.strftime("%Y-%m-%d %H:%M UTC") if until else ""},
+            extra={"snoozed_until": desk.local_time(until) if until else ""},
         )
     return len(due)

@@ -6,21 +6,25 @@ command lines at the top act on the ticket, the rest goes to the customer unless
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import getaddresses
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlmodel import select
 
 from maildesk.addresses import agent_role, signed_address
+from maildesk.app import open_app
+from maildesk.clock import FixedClock
 from maildesk.db import unit_of_work
 from maildesk.models import Ticket, TimeEntry, Watcher
 from maildesk.pipeline.runner import Outcome
 from maildesk.services.agents import add_agent
 from maildesk.timed import tick
-from tests.conftest import Desk
+from tests.conftest import Desk, make_settings
 from tests.mails import mail
 
 ALICE = "Alice <alice@example.com>"
@@ -270,6 +274,31 @@ def test_merging_back_into_a_ticket_merged_into_this_one_is_refused(desk: Desk) 
     assert desk.ticket(target)["status"] == "new"
     assert len(desk.ticket(target)["messages"]) == 2
     assert mails_to(desk.sent(), CAROL) == []
+
+
+@pytest.fixture
+def berlin_desk(tmp_path: Path, database_url: str, clock: FixedClock) -> Iterator[Desk]:
+    """A desk whose people live in Berlin (winter: UTC+1)."""
+    settings = make_settings(tmp_path, database_url, desk={"timezone": "Europe/Berlin"})
+    app = open_app(settings, clock=clock)
+    yield Desk(app, clock)
+    app.engine.dispose()
+
+
+def test_a_snooze_until_a_local_time_wakes_then_and_says_so_in_local_time(
+    berlin_desk: Desk,
+) -> None:
+    desk = berlin_desk  # the clock stands at 09:00 UTC, 10:00 in Berlin
+    ref, notices = customer_writes(desk)
+    agent_replies(desk, notices["alice@example.com"], "#snooze 2026-11-23T14:00")
+    desk.sent()
+
+    desk.clock.advance(timedelta(hours=4))  # 13:00 UTC = 14:00 in Berlin
+    tick(desk.app)
+
+    assert desk.ticket(ref)["status"] == "open"
+    wakeup = one_to(desk.sent(), "alice@example.com")
+    assert "ended at 2026-11-23 14:00 CET" in body_of(wakeup)
 
 
 def test_snooze_makes_the_ticket_pending_until_the_time_is_up(desk: Desk) -> None:
