@@ -176,18 +176,15 @@ def notify_agents(
     return sent
 
 
-_WATCHERS = (
-    select(Agent)
-    .join(Watcher, col(Watcher.agent_id) == col(Agent.id))
-    .where(Watcher.ticket_id == bindparam("ticket_id"), col(Agent.active).is_(True))
-    .order_by(col(Agent.email))
-)
+_WATCHER_IDS = select(Watcher.agent_id).where(Watcher.ticket_id == bindparam("ticket_id"))
 
 
 def watchers(session: Session, *, ticket: Ticket, besides: set[int | None]) -> list[Agent]:
     """The ticket's active watchers, except the agents in `besides` (who hear of it anyway)."""
-    found = session.exec(_WATCHERS, params={"ticket_id": ticket.id})
-    return [agent for agent in found if agent.id not in besides]
+    if ticket.id is None:
+        return []
+    ids = set(session.execute(_WATCHER_IDS, {"ticket_id": ticket.id}).scalars())  # autoflushed
+    return [agent for agent in active_agents(session) if agent.id in ids - besides]
 
 
 def reply_recipients(session: Session, *, ticket: Ticket) -> list[Agent]:
