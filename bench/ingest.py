@@ -27,6 +27,9 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +48,6 @@ except ImportError:  # run as `python bench/ingest.py`
 
 _IN_REPLY_TO = re.compile(rb"^In-Reply-To:", re.IGNORECASE | re.MULTILINE)
 _IN_REPLY_TO_ID = re.compile(rb"^In-Reply-To:\s*<([^<>\s]+)>", re.IGNORECASE | re.MULTILINE)
-_FROM = re.compile(rb"^From:.*<([^<>\s]+)>", re.IGNORECASE | re.MULTILINE)
 
 
 @dataclass
@@ -326,6 +328,12 @@ def _send_share(
     return _ClientRun(first_send, max(acked.values(), default=first_send), acked, failures)
 
 
+def _envelope_sender(head: bytes) -> str:
+    """The From address, as a customer's provider would give it (never the null sender)."""
+    headers = BytesHeaderParser(policy=compat32).parsebytes(head + b"\r\n\r\n")
+    return parseaddr(str(headers.get("From", "")))[1] or "customer@bench.test"
+
+
 def _shares(mails: list[bytes], clients: int) -> list[list[tuple[str, str, bytes]]]:
     """(envelope sender, Message-ID, raw) per client; a thread stays on one connection.
 
@@ -344,8 +352,7 @@ def _shares(mails: list[bytes], clients: int) -> list[list[tuple[str, str, bytes
         if client is None:
             client, threads = threads % clients, threads + 1
         client_of[message_id] = client
-        sender = _FROM.search(head)
-        shares[client].append((sender.group(1).decode() if sender else "", message_id, raw))
+        shares[client].append((_envelope_sender(head), message_id, raw))
     return shares
 
 
