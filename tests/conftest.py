@@ -9,6 +9,7 @@ from __future__ import annotations
 import email.policy
 import os
 import shutil
+import socket
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -111,6 +112,27 @@ def make_settings(base_dir: Path, database_url: str, **overrides: Any) -> Settin
     for section, values in overrides.items():
         data[section] = {**data.get(section, {}), **values} if isinstance(values, dict) else values
     return parse_settings(data, base_dir)
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (a database server that is down)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])  # nothing listens there once the probe is closed
+
+
+@pytest.fixture
+def closed_port() -> int:
+    return free_port()
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A port that takes connections and never answers, like a hung database server."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(8)
+        yield int(server.getsockname()[1])
 
 
 @pytest.fixture

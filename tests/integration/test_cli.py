@@ -10,11 +10,9 @@ import hashlib
 import io
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +25,7 @@ from maildesk.cli import main
 from maildesk.config import load_settings
 from maildesk.db import current_revision, head_revision, make_engine, unit_of_work
 from maildesk.models import InboxItem
+from tests.conftest import free_port
 from tests.mails import mail, sample
 
 CONFIG = """\
@@ -128,21 +127,6 @@ def write_config(
 ) -> Path:
     path.write_text(CONFIG.format(database_url=database_url, desk_extra=desk_extra))
     return path
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])  # nothing listens there once the probe is closed
-
-
-@pytest.fixture
-def silent_port() -> Iterator[int]:
-    """A port that takes connections and never answers, like a hung database server."""
-    with socket.socket() as server:
-        server.bind(("127.0.0.1", 0))
-        server.listen(8)
-        yield int(server.getsockname()[1])
 
 
 @pytest.fixture
@@ -348,7 +332,7 @@ def test_ingest_prints_one_line_per_file(config: Path, tmp_path: Path) -> None:
 def test_ingest_exits_tempfail_when_the_database_is_unreachable(
     tmp_path: Path, mail_file: Path
 ) -> None:
-    url = f"postgresql+psycopg://maildesk@127.0.0.1:{closed_port()}/maildesk"
+    url = f"postgresql+psycopg://maildesk@127.0.0.1:{free_port()}/maildesk"
     path = write_config(tmp_path / "unreachable.toml", database_url=url)
 
     run = maildesk("--config", path, "ingest", mail_file)
@@ -358,7 +342,7 @@ def test_ingest_exits_tempfail_when_the_database_is_unreachable(
 
 
 def test_an_unreachable_database_is_reported_in_one_line(tmp_path: Path, mail_file: Path) -> None:
-    url = f"postgresql+psycopg://maildesk@127.0.0.1:{closed_port()}/maildesk"
+    url = f"postgresql+psycopg://maildesk@127.0.0.1:{free_port()}/maildesk"
     path = write_config(tmp_path / "unreachable.toml", database_url=url)
 
     assert_one_line_error(maildesk("--config", path, "ingest", mail_file), code=EX_TEMPFAIL)
@@ -422,7 +406,7 @@ def corrupt_database(tmp_path: Path) -> Path:
 
 
 def unreachable_database(tmp_path: Path) -> Path:
-    url = f"postgresql+psycopg://maildesk@127.0.0.1:{closed_port()}/maildesk"
+    url = f"postgresql+psycopg://maildesk@127.0.0.1:{free_port()}/maildesk"
     return write_config(tmp_path / "unreachable.toml", database_url=url)
 
 
@@ -673,7 +657,7 @@ def test_ingest_in_a_real_process_reads_stdin_and_exits_0(config: Path) -> None:
 def test_ingest_in_a_real_process_exits_75_without_a_database(
     tmp_path: Path, mail_file: Path
 ) -> None:
-    url = f"postgresql+psycopg://maildesk@127.0.0.1:{closed_port()}/maildesk"
+    url = f"postgresql+psycopg://maildesk@127.0.0.1:{free_port()}/maildesk"
     path = write_config(tmp_path / "unreachable.toml", database_url=url)
 
     run = maildesk_process("--config", path, "ingest", mail_file)

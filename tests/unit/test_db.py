@@ -6,9 +6,7 @@ is a ConfigError when opening, and an error of the work itself is never disguise
 
 from __future__ import annotations
 
-import socket
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,22 +22,6 @@ def not_a_database(tmp_path: Path) -> str:
     path = tmp_path / "maildesk.db"
     path.write_text("these are notes, not a database\n" * 10)
     return f"sqlite:///{path}"
-
-
-@pytest.fixture
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture
-def silent_port() -> Iterator[int]:
-    """A port that takes connections and never answers, like a hung database server."""
-    with socket.socket() as server:
-        server.bind(("127.0.0.1", 0))
-        server.listen(8)
-        yield int(server.getsockname()[1])
 
 
 def test_opening_a_file_that_is_no_database_is_a_config_error(not_a_database: str) -> None:
