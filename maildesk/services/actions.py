@@ -180,6 +180,8 @@ def _macro(run: Run, action: Action) -> None:
 def _escalate(run: Run, action: Action) -> None:
     ticket = run.ticket
     agents = escalation_agents(run.session, ticket=ticket)  # planning made sure there is one
+    besides = {run.agent.id, *(agent.id for agent in agents)}
+    agents += watchers(run.session, ticket=ticket, besides=besides)
     ticket.level += 1
     run.event("escalate", {"level": ticket.level})
     notify_agents(

@@ -18,7 +18,7 @@ from maildesk.quotes import strip_quoted
 from maildesk.services.actions import Effects, apply_actions
 from maildesk.services.command_plan import plan_commands
 from maildesk.services.contacts import find_agent
-from maildesk.services.notices import notify_agents, relay_agent_reply
+from maildesk.services.notices import notify_agents, relay_agent_reply, watchers
 from maildesk.services.tickets import (
     Actor,
     add_message,
@@ -115,10 +115,20 @@ def publish(
     actor: Actor,
     now: datetime,
 ) -> None:
-    """Relay a public agent message to the customer; the first one is the first response."""
+    """Relay a public agent message to the customer (and watchers); the first response counts."""
     if message.visibility != "public" or not message.text.strip():
         return
     relay_agent_reply(session, desk=desk, ticket=ticket, agent=agent, text=message.text, now=now)
+    notify_agents(
+        session,
+        desk=desk,
+        ticket=ticket,
+        template="notify_reply",
+        agents=watchers(session, ticket=ticket, besides={agent.id}),
+        text=message.text,
+        now=now,
+        extra={"author_name": agent.name or agent.email, "author_email": agent.email},
+    )
     if ticket.first_response_at is None:
         ticket.first_response_at = now
         record_event(session, ticket=ticket, actor=actor, type="first-response", data={}, now=now)

@@ -416,6 +416,44 @@ def test_escalate_moves_to_the_next_level_and_notifies_its_agents(desk: Desk) ->
     )
 
 
+def test_a_watcher_hears_of_an_escalation_but_not_the_agent_who_escalated(desk: Desk) -> None:
+    with unit_of_work(desk.app.engine) as session:
+        add_agent(
+            session,
+            email="dana@example.com",
+            name="Dana",
+            role="agent",
+            level=2,
+            queues=["general"],
+            known_queues=desk.app.settings.queue_names(),
+        )
+    ref, notices = customer_writes(desk)
+    agent_replies(desk, notices["alice@example.com"], "#watch")
+    agent_replies(desk, notices["bob@example.com"], "#watch", sender=BOB)
+    desk.sent()
+
+    agent_replies(desk, notices["bob@example.com"], "#escalate", sender=BOB)
+
+    sent = desk.sent()
+    assert sorted(to_of(m)[0] for m in sent) == ["alice@example.com", "dana@example.com"]
+    assert all(f"[{ref}]" in str(m["Subject"]) for m in sent)
+
+
+def test_a_watcher_reads_a_colleagues_public_reply_but_not_a_note(desk: Desk) -> None:
+    ref, notices = customer_writes(desk)
+    agent_replies(desk, notices["bob@example.com"], "#watch", sender=BOB)
+    desk.sent()
+
+    agent_replies(desk, notices["alice@example.com"], "We are on our way.")
+    agent_replies(desk, notices["alice@example.com"], "#note\n\nBring a fire extinguisher.")
+
+    sent = desk.sent()
+    copy = one_to(sent, "bob@example.com")
+    assert f"[{ref}]" in str(copy["Subject"]) and "We are on our way." in body_of(copy)
+    assert "fire extinguisher" not in body_of(copy)
+    assert mails_to(sent, "alice@example.com") == []  # the author gets no copy
+
+
 def test_cc_adds_a_participant_who_gets_the_public_replies_until_uncc(desk: Desk) -> None:
     ref, notices = customer_writes(desk)
     notice = notices["alice@example.com"]
