@@ -27,9 +27,21 @@ def first_line(error: object) -> str:
     return lines[0] if lines else type(error).__name__
 
 
+# PostgreSQL SQLSTATEs worth retrying: connection (08), rollback by serialization or deadlock
+# (40), resources (53), shutdown (57P), system (58), lock not available (55P03).
+_TRANSIENT_SQLSTATE = ("08", "40", "53", "57P", "58", "55P03")
+
+
 def unreachable(exc: DBAPIError) -> bool:
-    """The server is down or refuses us, or the file is locked or cannot be opened: retry later."""
-    return isinstance(exc, (OperationalError, InterfaceError))
+    """The server is down or refuses us, or the file is locked or cannot be opened: retry later.
+
+    psycopg files some permanent errors under OperationalError too (an index row over its
+    limit is class 54): those would be retried forever, so a SQLSTATE must say transient.
+    """
+    if not isinstance(exc, (OperationalError, InterfaceError)):
+        return False
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    return sqlstate is None or str(sqlstate).startswith(_TRANSIENT_SQLSTATE)
 
 
 def unusable(exc: DBAPIError) -> bool:

@@ -51,7 +51,7 @@ def raw_message_id(raw: bytes) -> str | None:
     if not match:
         return None
     ids = message_ids(match.group(1).decode("utf-8", "replace"))
-    return ids[0][:998] if ids else None
+    return ids[0] if ids else None
 
 
 @dataclass(frozen=True)

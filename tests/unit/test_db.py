@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from maildesk.db import make_engine, require_current_schema, unit_of_work, upgrade
 from maildesk.errors import ConfigError, TransientError
@@ -63,6 +63,20 @@ def test_a_unit_of_work_lets_an_error_of_the_work_through(tmp_path: Path) -> Non
 
     with pytest.raises(IntegrityError), unit_of_work(engine) as session:
         session.connection().execute(text("INSERT INTO seen VALUES ('a'), ('a')"))
+
+
+def test_a_row_over_a_postgresql_limit_fails_the_work_and_is_never_called_transient(
+    postgres_url: str,
+) -> None:
+    engine = make_engine(postgres_url)
+    wide = "(SELECT string_agg(md5(g::text), '') FROM generate_series(1, 400) AS g)"
+    with pytest.raises(OperationalError) as error, unit_of_work(engine) as session:
+        session.connection().execute(text("CREATE TEMP TABLE wide (v text)"))
+        session.connection().execute(text("CREATE INDEX ix_wide ON wide (v)"))
+        session.connection().execute(text(f"INSERT INTO wide VALUES ({wide})"))
+
+    assert error.value.orig is not None and error.value.orig.sqlstate == "54000"
+    engine.dispose()
 
 
 def test_a_connect_timeout_in_the_url_wins_over_the_default(silent_port: int) -> None:

@@ -108,6 +108,21 @@ def test_a_message_id_with_a_nul_byte_is_accepted_on_every_database(app: App) ->
     assert item(app, stored.item_id).message_id is None
 
 
+def test_a_message_id_too_long_for_an_index_is_accepted_and_processed_on_every_database(
+    app: App,
+) -> None:
+    long_id = "票" * 990 + "@acme.test"  # 990 characters, 2980 bytes: over PostgreSQL's index row
+    raw = mail(subject="Printer on fire").replace(
+        b"Message-ID: <", f"Message-ID: <{long_id}>\r\nX-Was: <".encode(), 1
+    )
+
+    stored = accept_raw(app, raw, PIPE)
+    outcome = process_one(app.engine, app.desk, item_id=stored.item_id)
+
+    assert item(app, stored.item_id).message_id is None
+    assert outcome is not None and outcome.outcome == "created"
+
+
 # --- requeue -----------------------------------------------------------------------------------
 
 

@@ -223,8 +223,12 @@ def test_an_overlong_address_is_dropped_and_an_overlong_name_cut() -> None:
 
 @pytest.mark.parametrize(
     "header",
-    ["Message-ID: <a\x01b@acme.test>", f"Message-ID: <{'x' * 1000}@acme.test>"],
-    ids=["control-character", "over-998-characters"],
+    [
+        "Message-ID: <a\x01b@acme.test>",
+        f"Message-ID: <{'x' * 1000}@acme.test>",
+        f"Message-ID: <{'票' * 400}@acme.test>",
+    ],
+    ids=["control-character", "over-998-characters", "over-998-bytes"],
 )
 def test_a_message_id_that_cannot_be_stored_is_no_message_id(header: str) -> None:
     assert parse_mail(raw_mail("From: carol@acme.test", header)).message_id is None
