@@ -89,6 +89,9 @@ class Sender:
             except TransientError as exc:
                 log.warning("sender paused: %s", exc)
                 continue
+            except Exception:  # a bug must not silence the outbox for the daemon's life
+                log.exception("sender failed; trying again at the next poll")
+                continue
             for problem in report.problems:
                 log.warning("%s", problem)
             if report.sent == outbound.batch_size:

@@ -213,6 +213,7 @@ class DeliveryReport:
 class _Job:
     item_id: int
     envelope: Envelope
+    leased_until: datetime  # the row is ours until then; another worker may take it after
 
 
 def _composed(item: OutboxItem) -> bytes | None:
@@ -242,16 +243,18 @@ def _claim_some(engine: Engine, now: datetime, limit: int) -> list[_Job]:
                 raw = _composed(item)
                 session.add(item)
                 if raw is not None and item.id is not None:
-                    jobs.append(
-                        _Job(item.id, Envelope(item.envelope_from, tuple(item.recipients), raw))
-                    )
+                    envelope = Envelope(item.envelope_from, tuple(item.recipients), raw)
+                    jobs.append(_Job(item.id, envelope, now + LEASE))
             session.flush()  # rows that failed to compose are no longer due
     return jobs
 
 
 def _release(engine: Engine, jobs: list[_Job], now: datetime) -> None:
-    with unit_of_work(engine) as session:
-        release(session, item_ids=[job.item_id for job in jobs], now=now)
+    """Unsent jobs due again now, those whose lease is still ours (one claim: one lease)."""
+    if jobs:
+        with unit_of_work(engine) as session:
+            ids = [job.item_id for job in jobs]
+            release(session, item_ids=ids, leased_until=jobs[0].leased_until, now=now)
 
 
 def _record(
@@ -273,8 +276,12 @@ def _record(
 
 
 async def _send_one(transport: Transport, envelope: Envelope) -> SendResult:
+    """One mail, within SEND_LIMIT: a relay that stalls ends the batch, not the lease."""
     try:
-        return await transport.send(envelope)
+        return await asyncio.wait_for(transport.send(envelope), SEND_LIMIT.total_seconds())
+    except TimeoutError:
+        answer = f"the relay took longer than {SEND_LIMIT.total_seconds():g} s"
+        return SendResult(Outcome.TEMPORARY, answer, transport_down=True)
     except Exception as exc:  # a transport bug must not stop the queue
         log.exception("transport failed unexpectedly")
         return SendResult(Outcome.TEMPORARY, f"{type(exc).__name__}: {exc}")
@@ -291,7 +298,8 @@ def _tally(report: DeliveryReport, item_id: int, state: str, result: SendResult)
     report.problems.append(f"outbox {item_id}: {result.answer}")
 
 
-CLAIM_CHUNK = 10  # rows claimed per transaction: 10 x a 60 s relay timeout fits the lease
+CLAIM_CHUNK = 10  # rows claimed per transaction
+SEND_LIMIT = LEASE / (CLAIM_CHUNK + 2)  # per mail, so that a whole chunk ends within its lease
 
 
 async def deliver_due(
@@ -330,7 +338,11 @@ async def _send_chunk(
 ) -> bool:
     """Send claimed jobs in turn; False (the rest released) once the relay cannot be reached."""
     for index, job in enumerate(jobs):
-        result = await _send_one(transport, job.envelope)
+        try:
+            result = await _send_one(transport, job.envelope)
+        except asyncio.CancelledError:  # the daemon stops: the rest need not wait out the lease
+            _release(engine, jobs[index:], clock.now())
+            raise
         state = await asyncio.to_thread(_record, engine, job.item_id, result, clock.now(), backoff)
         _tally(report, job.item_id, state, result)
         if result.transport_down:

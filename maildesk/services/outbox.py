@@ -19,6 +19,7 @@ from maildesk.models import OutboxItem
 from maildesk.outbound.bounces import parse_bounce
 from maildesk.outbound.compose import OutboundSpec, compose
 from maildesk.outbound.draft import Draft, compose_draft
+from maildesk.text import clean_text
 
 STATES = ("queued", "sent", "failed")
 _INSERT = insert(OutboxItem.__table__).returning(OutboxItem.__table__.c.id)  # type: ignore[attr-defined]
@@ -201,18 +202,29 @@ def claim_due(session: Session, *, now: datetime, limit: int, lease: timedelta) 
     return items
 
 
-def release(session: Session, *, item_ids: list[int], now: datetime) -> None:
-    """Claimed rows left unsent (the relay went down): due again now, not after the lease."""
+def release(
+    session: Session, *, item_ids: list[int], leased_until: datetime, now: datetime
+) -> None:
+    """Claimed rows left unsent: due again now, unless another worker holds them by now."""
     if item_ids:
-        session.execute(_RELEASE, {"ids": item_ids, "now": now})
+        session.execute(_RELEASE, {"ids": item_ids, "leased_until": leased_until, "now": now})
 
 
 _OUTBOX = OutboxItem.__table__  # type: ignore[attr-defined]
 _RELEASE = (
     update(_OUTBOX)
-    .where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)), _OUTBOX.c.state == "queued")
+    .where(
+        _OUTBOX.c.id.in_(bindparam("ids", expanding=True)),
+        _OUTBOX.c.state == "queued",
+        _OUTBOX.c.next_attempt_at == bindparam("leased_until"),
+    )
     .values(next_attempt_at=bindparam("now"))
 )
+
+
+def _error_text(answer: str) -> str:
+    """A relay's answer as storable text: aiosmtplib keeps undecodable bytes as surrogates."""
+    return clean_text(answer)[:MAX_ERROR_CHARS]
 
 
 def mark_sent(item: OutboxItem, *, now: datetime, note: str | None = None) -> None:
@@ -220,7 +232,7 @@ def mark_sent(item: OutboxItem, *, now: datetime, note: str | None = None) -> No
     item.state = "sent"
     item.sent_at = now
     item.attempts += 1
-    item.last_error = note[:MAX_ERROR_CHARS] if note else None
+    item.last_error = _error_text(note) if note else None
 
 
 def mark_retry(
@@ -231,7 +243,7 @@ def mark_retry(
     if backoff.exhausted(item.attempts):
         mark_failed(item, error=f"gave up after {item.attempts} attempts: {error}")
         return
-    item.last_error = error[:MAX_ERROR_CHARS]
+    item.last_error = _error_text(error)
     item.next_attempt_at = now + backoff.delay(item.attempts)
 
 
@@ -239,7 +251,7 @@ def mark_failed(item: OutboxItem, *, error: str, attempt: bool = False) -> None:
     """A permanent failure (5xx, a bounce, retries spent); `attempt` counts a send just made."""
     item.state = "failed"
     item.attempts += 1 if attempt else 0
-    item.last_error = error[:MAX_ERROR_CHARS]
+    item.last_error = _error_text(error)
 
 
 def list_items(

@@ -18,6 +18,7 @@ from maildesk.clock import FixedClock
 from maildesk.db import unit_of_work
 from maildesk.mail import Address
 from maildesk.models import OutboxItem
+from maildesk.outbound import sender
 from maildesk.outbound.compose import DeskIdentity, OutboundSpec
 from maildesk.outbound.render import Rendered
 from maildesk.outbound.sender import CLAIM_CHUNK, MaildirTransport, SmtpTransport, deliver_due
@@ -26,6 +27,7 @@ from maildesk.services.outbox import (
     auto_reply_allowed,
     enqueue_spec,
     match_bounce,
+    release,
     retry,
 )
 
@@ -52,6 +54,7 @@ class Relay:
     received: list[Received] = field(default_factory=list)
     answers: list[str] = field(default_factory=list)  # replies to the next DATA commands
     hang_up_after_each_mail: bool = False
+    stall_seconds: float = 0.0  # wait this long before answering DATA
 
     def answer_next(self, reply: str, times: int = 1) -> None:
         self.answers.extend([reply] * times)
@@ -61,6 +64,7 @@ class Relay:
         return SMTP(self, hostname="relay.test")
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        await asyncio.sleep(self.stall_seconds)
         if self.answers:
             return self.answers.pop(0)
         content = envelope.original_content or b""
@@ -136,6 +140,57 @@ async def test_a_batch_claims_rows_in_chunks_and_leaves_the_rest_due(
     assert (report.sent, relay.connections) == (CLAIM_CHUNK + 1, 1)
     unsent = [r for r in rows(app) if r.state == "queued"]
     assert [(r.attempts, r.next_attempt_at) for r in unsent] == [(0, clock.now())] * 2
+
+
+async def test_a_stalling_relay_ends_the_batch_before_the_lease_ends(
+    app: App, clock: FixedClock, relay: Relay, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sender, "SEND_LIMIT", timedelta(seconds=0.3))
+    relay.stall_seconds = 2
+    queue_mails(app, clock, "a@acme.test", "b@acme.test", "c@acme.test")
+
+    report = await deliver_due(app.engine, smtp(relay), clock)
+
+    first, *rest = rows(app)
+    assert (report.sent, report.retrying) == (0, 1)
+    assert "the relay took longer than 0.3 s" in (first.last_error or "")
+    assert [(r.attempts, r.next_attempt_at) for r in rest] == [(0, clock.now())] * 2
+
+
+class GarbledRelay:
+    """A relay whose answer holds a byte that is not UTF-8 (aiosmtplib keeps it as a surrogate)."""
+
+    async def send(self, envelope: sender.Envelope) -> sender.SendResult:
+        return sender.SendResult(sender.Outcome.TEMPORARY, "451 4.3.0 busy \udcff try later")
+
+    async def close(self) -> None:
+        return None
+
+
+async def test_a_garbled_relay_answer_is_stored_readably_on_every_database(
+    app: App, clock: FixedClock
+) -> None:
+    queue_mails(app, clock, "a@acme.test")
+
+    report = await deliver_due(app.engine, GarbledRelay(), clock)
+
+    assert report.retrying == 1
+    assert rows(app)[0].last_error == "451 4.3.0 busy \ufffd try later"
+
+
+def test_released_rows_another_worker_holds_by_now_stay_his(app: App, clock: FixedClock) -> None:
+    [(item_id, _)] = queue_mails(app, clock, "a@acme.test")
+    ours = clock.now() + timedelta(minutes=15)
+    theirs = ours + timedelta(minutes=15)  # our lease ran out and another worker claimed it
+    with unit_of_work(app.engine) as session:
+        row = session.get(OutboxItem, item_id)
+        assert row is not None
+        row.next_attempt_at = theirs
+
+    with unit_of_work(app.engine) as session:
+        release(session, item_ids=[item_id], leased_until=ours, now=clock.now())
+
+    assert rows(app)[0].next_attempt_at == theirs
 
 
 async def test_a_relay_hanging_up_mid_batch_is_reconnected(
