@@ -104,7 +104,16 @@ def plan_commands(
             0, BadLine("(all)", f"you may not act on {ticket.ref} (queue {ticket.queue})")
         )
     actions: list[Action] = []
+    seen: set[str] = set()
     for command in parsed.commands:
+        if command.name in _ONCE and command.name in seen:
+            errors.append(BadLine(command.line, f"#{command.name} may be given once per message"))
+            continue
+        seen.add(command.name)
         resolved = _resolve(session, desk, ticket, agent, command, now)
         (actions if isinstance(resolved, Action) else errors).append(resolved)  # type: ignore[arg-type]
     return actions, errors
+
+
+# Each is checked against the ticket as it was, so a second one would be checked wrongly.
+_ONCE = frozenset({"status", "assign", "priority", "queue", "snooze", "merge", "escalate", "to"})

@@ -171,6 +171,7 @@ def test_a_note_reaches_no_customer_and_is_shown_to_agents(desk: Desk) -> None:
         ("#merge TKT-99", "no other ticket"),
         ("#frobnicate", "unknown command #frobnicate"),
         ("#snooze soon", "not a future duration or date"),
+        ("#status closed", "#status may be given once per message"),
     ],
 )
 def test_a_bad_command_changes_nothing_and_the_agent_hears_why(
