@@ -11,7 +11,9 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import event, make_url
+from sqlalchemy import Column, Table, event, make_url
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DatabaseError, DBAPIError, InterfaceError, OperationalError
 from sqlmodel import Session, create_engine
@@ -119,6 +121,22 @@ def _postgres_connect_args(url: str) -> dict[str, Any]:
     if "connect_timeout" in make_url(url).query:
         return {}
     return {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+
+
+def insert_unless_taken(session: Session, table: Table, returning: Column[Any]) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING `returning`, built once per dialect.
+
+    No row comes back when a unique key is taken already (also by another process meanwhile).
+    """
+    dialect = session.get_bind().dialect.name
+    key = (dialect, table.name, returning.name)
+    if key not in _INSERTS:
+        insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
+        _INSERTS[key] = insert_(table).on_conflict_do_nothing().returning(returning)
+    return _INSERTS[key]
+
+
+_INSERTS: dict[tuple[str, str, str], Any] = {}
 
 
 class UnitSession(Session):

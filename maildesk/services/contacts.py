@@ -7,11 +7,10 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import bindparam
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, select
 
+from maildesk.db import insert_unless_taken
 from maildesk.models import Agent, Contact, Organisation
 
 T = TypeVar("T", Organisation, Contact)
@@ -28,26 +27,14 @@ _ORGANISATION = select(Organisation).where(Organisation.domain == bindparam("key
 _ACTIVE_AGENTS = select(Agent).where(Agent.active == True).order_by(Agent.email)  # noqa: E712
 
 
-def _insert_unless_taken(session: Session, table: Any) -> Any:
-    """INSERT … ON CONFLICT DO NOTHING RETURNING id, built once per dialect and table."""
-    dialect = session.get_bind().dialect.name
-    key = (dialect, table.name)
-    if key not in _INSERTS:
-        insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
-        _INSERTS[key] = insert_(table).on_conflict_do_nothing().returning(table.c.id)
-    return _INSERTS[key]
-
-
-_INSERTS: dict[tuple[str, str], Any] = {}
-
-
 def _insert_or_find(session: Session, lookup: Any, key: str, row: T) -> T:
     """Insert `row`, which the caller did not find; a concurrent insert by another process wins.
 
     One statement instead of a savepoint and a flush; the new row joins the session as if
     it had been loaded.
     """
-    statement = _insert_unless_taken(session, type(row).__table__)  # type: ignore[attr-defined]
+    table = type(row).__table__  # type: ignore[attr-defined]
+    statement = insert_unless_taken(session, table, table.c.id)
     new_id = session.execute(statement, row.model_dump(exclude={"id"})).scalar()
     if new_id is None:  # taken meanwhile
         found = session.exec(lookup, params={"key": key}).first()

@@ -9,11 +9,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
+from maildesk.db import insert_unless_taken
 from maildesk.errors import InvalidInput, NotFound
 from maildesk.ingest.origin import Origin
 from maildesk.mail import message_ids
@@ -74,11 +73,6 @@ def _existing(session: Session, digest: str, origin: Origin) -> InboxItem | None
 
 
 _INBOX = InboxItem.__table__  # type: ignore[attr-defined]
-#: One statement per dialect, built once: insert unless the digest or the IMAP key is taken.
-_INSERT = {
-    name: insert_(_INBOX).on_conflict_do_nothing().returning(_INBOX.c.id)
-    for name, insert_ in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
-}
 
 
 def _row(raw: bytes, digest: str, origin: Origin, now: datetime) -> dict[str, Any]:
@@ -107,7 +101,7 @@ def store_raw(session: Session, *, raw: bytes, origin: Origin, now: datetime) ->
     IMAP key (mailbox, uidvalidity, uid) means these bytes are stored already.
     """
     digest = digest_of(raw)
-    statement = _INSERT[session.get_bind().dialect.name]
+    statement = insert_unless_taken(session, _INBOX, _INBOX.c.id)  # digest or IMAP key taken
     new_id = session.execute(statement, _row(raw, digest, origin, now)).scalar()
     if new_id is not None:
         return Stored(new_id, duplicate=False)

@@ -8,11 +8,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import CompoundSelect, bindparam, insert, literal, union_all, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
+from maildesk.db import insert_unless_taken
 from maildesk.errors import NotFound
 from maildesk.models import (
     Agent,
@@ -27,7 +26,7 @@ from maildesk.models import (
 
 # Append-only rows go in with pre-built Core statements: no ORM unit of work to flush.
 _INSERT_EVENT = insert(Event.__table__)  # type: ignore[attr-defined]
-_INSERT_PARTICIPANT: dict[str, Any] = {}  # per dialect, built on first use
+_PARTICIPANT = Participant.__table__  # type: ignore[attr-defined]
 _TICKET = Ticket.__table__  # type: ignore[attr-defined]
 _INSERT_TICKET = insert(_TICKET).returning(_TICKET.c.id)
 _SET_REF = (
@@ -114,15 +113,9 @@ def add_participant(
 
 def _insert_participant(session: Session, ticket_id: int, contact_id: int, role: str) -> bool:
     """INSERT … ON CONFLICT DO NOTHING, autoflushed (a pending #uncc is written first)."""
-    dialect = session.get_bind().dialect.name
-    if dialect not in _INSERT_PARTICIPANT:
-        insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
-        table = Participant.__table__  # type: ignore[attr-defined]
-        _INSERT_PARTICIPANT[dialect] = (
-            insert_(table).on_conflict_do_nothing().returning(table.c.ticket_id)
-        )
+    statement = insert_unless_taken(session, _PARTICIPANT, _PARTICIPANT.c.ticket_id)
     values = {"ticket_id": ticket_id, "contact_id": contact_id, "role": role}
-    return session.execute(_INSERT_PARTICIPANT[dialect], values).first() is not None
+    return session.execute(statement, values).first() is not None
 
 
 def participant_emails(session: Session, *, ticket_id: int) -> list[str]:
