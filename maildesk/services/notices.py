@@ -48,7 +48,7 @@ _PUBLIC_IDS = (
 Thread = tuple[str | None, tuple[str, ...]]
 
 
-def thread_ids(session: Session, ticket: Ticket) -> Thread:
+def _thread_ids(session: Session, ticket: Ticket) -> Thread:
     """In-Reply-To (the latest public message) and References (all public ones, oldest first)."""
     ids = [m for m in session.exec(_PUBLIC_IDS, params={"ticket_id": ticket.id}) if m]
     return (ids[-1] if ids else None), tuple(ids)
@@ -69,7 +69,7 @@ def _queue(
     thread: Thread | None = None,
 ) -> OutboxItem:
     assert ticket.ref is not None
-    in_reply_to, references = thread or thread_ids(session, ticket)
+    in_reply_to, references = thread or _thread_ids(session, ticket)
     draft = Draft(
         template=template,
         context=context,
@@ -149,7 +149,7 @@ def notify_agents(
         return 0
     requester = session.get(Contact, ticket.requester_id)
     assert requester is not None
-    thread = thread or thread_ids(session, ticket)
+    thread = thread or _thread_ids(session, ticket)
     sent = 0
     for agent in agents:
         context = _base_context(desk, ticket, requester) | {
@@ -246,9 +246,8 @@ def relay_agent_reply(
     to = customer_recipients(session, ticket=ticket)
     if not to:
         return None
-    history = public_history(session, desk=desk, ticket=ticket)[
-        1:
-    ]  # the reply itself is the newest
+    # the reply itself is the newest public message: the history is what came before it
+    history = public_history(session, desk=desk, ticket=ticket)[1:]
     context = _base_context(desk, ticket, requester) | {
         "agent_name": agent.name or agent.email,
         "text": text,
