@@ -388,7 +388,8 @@ def test_time_spent_is_logged(desk: Desk) -> None:
     assert mails_to(desk.sent(), CAROL) == []  # no text, nothing relayed
 
 
-def test_escalate_moves_to_the_next_level_and_notifies_its_agents(desk: Desk) -> None:
+def dana_works_level_two(desk: Desk) -> None:
+    """A second-level agent in the general queue, for escalations to reach."""
     with unit_of_work(desk.app.engine) as session:
         add_agent(
             session,
@@ -399,6 +400,10 @@ def test_escalate_moves_to_the_next_level_and_notifies_its_agents(desk: Desk) ->
             queues=["general"],
             known_queues=desk.app.settings.queue_names(),
         )
+
+
+def test_escalate_moves_to_the_next_level_and_notifies_its_agents(desk: Desk) -> None:
+    dana_works_level_two(desk)
     ref, notices = customer_writes(desk)
 
     agent_replies(desk, notices["bob@example.com"], "#escalate", sender=BOB)
@@ -418,16 +423,7 @@ def test_escalate_moves_to_the_next_level_and_notifies_its_agents(desk: Desk) ->
 
 
 def test_a_watcher_hears_of_an_escalation_but_not_the_agent_who_escalated(desk: Desk) -> None:
-    with unit_of_work(desk.app.engine) as session:
-        add_agent(
-            session,
-            email="dana@example.com",
-            name="Dana",
-            role="agent",
-            level=2,
-            queues=["general"],
-            known_queues=desk.app.settings.queue_names(),
-        )
+    dana_works_level_two(desk)
     ref, notices = customer_writes(desk)
     agent_replies(desk, notices["alice@example.com"], "#watch")
     agent_replies(desk, notices["bob@example.com"], "#watch", sender=BOB)
