@@ -18,6 +18,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+import hypothesis
 import pytest
 from sqlalchemy import text
 from sqlmodel import SQLModel
@@ -31,7 +32,15 @@ from maildesk.pipeline.runner import Outcome, process_one
 from maildesk.services.tickets import get_ticket
 from maildesk.services.views import ticket_detail
 from maildesk.timed import send_outbox
-from tests.services import missing_service
+from tests.services import missing_service, services_required
+
+# Hypothesis: no deadline anywhere (a shared machine's timing says nothing about the code); in CI
+# the examples are derandomized, so a red run is the same on every rerun, and the blob is printed.
+hypothesis.settings.register_profile("dev", deadline=None)
+hypothesis.settings.register_profile(
+    "ci", hypothesis.settings.get_profile("ci"), max_examples=200, print_blob=True
+)
+hypothesis.settings.load_profile("ci" if os.environ.get("CI") or services_required() else "dev")
 
 PG_ENV = "MAILDESK_TEST_DATABASE_URL"
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

@@ -248,7 +248,7 @@ def text_and_html(message: Message) -> tuple[str, str]:
     return as_lines(plain.get_content()), as_lines(html.get_content())
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(subject=JUNK, name=JUNK, body=JUNK)
 def test_message_content_survives_literally_and_never_becomes_a_header(
     subject: str, name: str, body: str
