@@ -1,0 +1,37 @@
+"""Attachment files are stored once per content, under their sha256, never under a mail's name."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from maildesk.services.attachments import AttachmentStore
+
+
+def test_an_attachment_is_stored_under_its_hash_and_read_back(tmp_path: Path) -> None:
+    store = AttachmentStore(tmp_path / "files")
+
+    sha = store.put(b"%PDF-1.4 report")
+
+    assert sha == hashlib.sha256(b"%PDF-1.4 report").hexdigest()
+    assert store.path_for(sha) == tmp_path / "files" / sha[:2] / sha
+    assert store.get(sha) == b"%PDF-1.4 report"
+
+
+def test_the_same_content_twice_is_one_file(tmp_path: Path) -> None:
+    store = AttachmentStore(tmp_path)
+
+    first, second = store.put(b"same"), store.put(b"same")
+
+    assert first == second
+    assert [p.name for p in tmp_path.rglob("*") if p.is_file()] == [first]
+
+
+def test_no_temporary_file_is_left_behind(tmp_path: Path) -> None:
+    store = AttachmentStore(tmp_path)
+
+    store.put(b"one")
+    store.put(b"two")
+
+    assert not [p for p in tmp_path.rglob(".tmp-*")]
+    assert len([p for p in tmp_path.rglob("*") if p.is_file()]) == 2
