@@ -12,7 +12,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 from maildesk.quotes import split_signature, strip_quoted
@@ -271,9 +271,39 @@ def test_line_endings_are_normalised_and_trailing_whitespace_removed() -> None:
 
 # --- properties ----------------------------------------------------------------------------
 
-PLAIN = st.characters(codec="utf-8", exclude_characters=">-:_=*\r\n")
-PLAIN_TEXT = st.lists(st.text(PLAIN, max_size=40), max_size=20).map("\n".join)
-MOBILE_HINT = re.compile(r"sent from|get outlook|von meinem|envoy|enviado|отправлено", re.I)
+# Prose as people write it: colons in labels, times, URLs and reply prefixes; ">" inside a
+# line; attribution-like openings ("On Monday at 10:00 we meet:") without a "wrote".
+LABELS = st.sampled_from(["Note:", "PS:", "TODO:", "Hinweis:", "Примечание:", "Q:", "Step 2:"])
+PREFIXES = st.sampled_from(["Re:", "RE:", "AW:", "Fwd:", "Ответ:"])
+URLS = st.sampled_from(["https://x.example/a:b", "http://[::1]:8080/", "mailto:c@acme.test"])
+SIGNS = st.sampled_from(["C:\\Temp", ":-)", "3:1", "a > b", "->", "x = y", "*bold*", "_it_"])
+TIMES = st.builds("{}:{:02d}".format, st.integers(0, 23), st.integers(0, 59))
+OPENINGS = st.sampled_from(["On", "Am", "Le", "El", "Op", "3 Jun 2024,", "10.06.2024", "um"])
+COMMON_WORDS = st.sampled_from(["we", "meet", "the", "printer", "is", "on", "fire", "Alice"])
+RANDOM_WORDS = st.text(st.characters(categories=["L", "N", "P"]), min_size=1, max_size=8)
+WORD = st.one_of(
+    LABELS,
+    PREFIXES,
+    URLS,
+    SIGNS,
+    TIMES,
+    OPENINGS,
+    COMMON_WORDS,
+    RANDOM_WORDS.filter(lambda w: w[0] != ">"),
+)
+PROSE_LINE = st.builds(
+    "{}{}{}".format,
+    st.sampled_from(["", "", "  "]),
+    st.lists(WORD, min_size=1, max_size=12).map(" ".join),
+    st.sampled_from(["", "", ":", " ", "\t"]),
+)
+PROSE = st.lists(st.one_of(PROSE_LINE, st.just("")), min_size=1, max_size=15).map("\n".join)
+# What prose never holds, by definition: a reply verb or a mail client's signature footer.
+NOT_PROSE = re.compile(
+    r"wrote|schrieb|schreef|écrit|escribió|пишет|написал"
+    r"|sent from|get outlook|von meinem|envoy|enviado|отправлено",
+    re.I,
+)
 TRICKY = st.sampled_from(
     [
         "> quoted",
@@ -309,20 +339,33 @@ def _is_subsequence(needles: list[str], haystack: list[str]) -> bool:
     return all(any(needle == line for line in rest) for needle in needles)
 
 
-@given(PLAIN_TEXT)
-def test_text_without_quotes_or_signature_is_unchanged(text: str) -> None:
-    assume(not MOBILE_HINT.search(text))
-    lines = text.split("\n")
+def as_kept(prose: str) -> str:
+    """Prose as strip_quoted returns it: without leading blank lines and trailing whitespace."""
+    lines = prose.split("\n")
     while lines and not lines[0].strip():
         lines.pop(0)
+    return "\n".join(lines).rstrip()
 
-    assert strip_quoted(text) == "\n".join(lines).rstrip()
+
+@given(PROSE)
+@example("Note: the printer is on fire.\nOn Monday at 10:00 we meet:\nRe: https://x.example/a:b")
+@example("Am 10.06.2024 um 10:00:\nAlice")
+def test_prose_with_colons_times_and_urls_is_kept_intact(text: str) -> None:
+    assume(not NOT_PROSE.search(text))
+
+    assert strip_quoted(text) == as_kept(text)
 
 
-@given(ANY_TEXT)
-def test_the_output_lines_are_a_subsequence_of_the_input_lines(text: str) -> None:
-    output = [line for line in _lines(strip_quoted(text)) if line.strip()]
+@given(prose=PROSE, rest=ANY_TEXT)
+def test_what_follows_never_eats_the_prose_above_it_and_nothing_is_invented(
+    prose: str, rest: str
+) -> None:
+    assume(not NOT_PROSE.search(prose))
+    text = f"{prose}\n\n{rest}"
+    stripped = strip_quoted(text)
 
+    assert stripped.startswith(as_kept(prose))
+    output = [line for line in _lines(stripped) if line.strip()]
     assert _is_subsequence(output, _lines(text))
 
 
