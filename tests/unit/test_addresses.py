@@ -1,0 +1,136 @@
+"""Signed reply addresses: what the desk signed verifies, and nothing it did not sign does."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from maildesk.addresses import (
+    SIG_CHARS,
+    SignedAddress,
+    agent_role,
+    parse_signed,
+    signed_address,
+    verify,
+)
+
+BASE32 = "abcdefghijklmnopqrstuvwxyz234567"
+LOCALS = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,15}", fullmatch=True)
+DOMAINS = st.from_regex(r"[a-z0-9][a-z0-9-]{0,9}(\.[a-z0-9-]{1,10}){1,2}", fullmatch=True)
+DESK_ADDRESSES = st.builds("{}@{}".format, LOCALS, DOMAINS)
+# Refs as the desk makes them (ticket_prefix is [A-Z][A-Z0-9]{0,9}), in either case.
+REFS = st.builds(
+    "{}-{}".format,
+    st.from_regex(r"[A-Za-z][A-Za-z0-9]{0,9}", fullmatch=True),
+    st.integers(0, 10**12),
+)
+ROLES = st.just("customer") | st.emails().map(agent_role)
+SECRETS = st.text(min_size=1, max_size=40)
+
+
+def signed(desk: str, ref: str, secret: str, role: str) -> SignedAddress:
+    parsed = parse_signed(signed_address(desk_address=desk, ref=ref, secret=secret, role=role))
+    assert parsed is not None
+    return parsed
+
+
+def verifies(address: str, secrets_: tuple[str, ...], role: str) -> bool:
+    parsed = parse_signed(address)
+    return parsed is not None and verify(parsed, secrets_=secrets_, role=role)
+
+
+def spelled(parsed: SignedAddress) -> str:
+    return f"{parsed.local}+{parsed.ref}.{parsed.sig}@{parsed.domain}"
+
+
+@given(desk=DESK_ADDRESSES, ref=REFS, secret=SECRETS, role=ROLES, upper=st.booleans())
+def test_a_signed_address_reads_back_and_verifies_in_any_letter_case(
+    desk: str, ref: str, secret: str, role: str, upper: bool
+) -> None:
+    address = signed_address(desk_address=desk, ref=ref, secret=secret, role=role)
+    parsed = parse_signed(address.upper() if upper else address.lower())
+
+    assert parsed is not None
+    local, _, domain = desk.partition("@")
+    assert (parsed.local, parsed.ref, parsed.domain) == (local.lower(), ref.upper(), domain)
+    assert len(parsed.sig) == SIG_CHARS
+    assert verify(parsed, secrets_=(secret,), role=role)
+
+
+@given(
+    desk=DESK_ADDRESSES,
+    refs=st.lists(REFS, min_size=2, max_size=2, unique_by=str.upper),
+    secret=SECRETS,
+    role=ROLES,
+)
+def test_the_signature_of_one_ticket_does_not_verify_for_another(
+    desk: str, refs: list[str], secret: str, role: str
+) -> None:
+    ref, other = refs
+    moved = replace(signed(desk, ref, secret, role), ref=other)
+
+    assert not verifies(spelled(moved), (secret,), role)
+
+
+@given(
+    desk=DESK_ADDRESSES,
+    ref=REFS,
+    secret=SECRETS,
+    roles=st.lists(ROLES, min_size=2, max_size=2, unique_by=str.lower),
+)
+def test_the_signature_for_one_role_does_not_verify_for_another(
+    desk: str, ref: str, secret: str, roles: list[str]
+) -> None:
+    role, other = roles
+    parsed = signed(desk, ref, secret, role)
+
+    assert not verify(parsed, secrets_=(secret,), role=other)
+
+
+@given(
+    desk=DESK_ADDRESSES,
+    ref=REFS,
+    secret=SECRETS,
+    role=ROLES,
+    position=st.integers(0, SIG_CHARS - 1),
+    replacement=st.sampled_from(BASE32) | st.characters(exclude_characters="@+"),
+)
+def test_changing_any_character_of_the_signature_fails(
+    desk: str, ref: str, secret: str, role: str, position: int, replacement: str
+) -> None:
+    parsed = signed(desk, ref, secret, role)
+    sig = parsed.sig
+    assume(replacement.lower() != sig[position])  # letter case is no change: sigs are lower-cased
+    forged = replace(parsed, sig=sig[:position] + replacement + sig[position + 1 :])
+
+    assert not verifies(spelled(forged), (secret,), role)
+
+
+@given(desk=DESK_ADDRESSES, ref=REFS, secret=SECRETS, role=ROLES, cut=st.integers(1, SIG_CHARS))
+def test_a_shortened_or_lengthened_signature_fails(
+    desk: str, ref: str, secret: str, role: str, cut: int
+) -> None:
+    parsed = signed(desk, ref, secret, role)
+    shortened = replace(parsed, sig=parsed.sig[:-cut])
+    lengthened = replace(parsed, sig=parsed.sig + "a" * cut)
+
+    assert not verifies(spelled(shortened), (secret,), role)
+    assert not verifies(spelled(lengthened), (secret,), role)
+
+
+@given(
+    desk=DESK_ADDRESSES,
+    ref=REFS,
+    secrets_=st.lists(SECRETS, min_size=2, max_size=2, unique=True),
+    role=ROLES,
+)
+def test_an_old_secret_still_verifies_and_a_wrong_one_does_not(
+    desk: str, ref: str, secrets_: list[str], role: str
+) -> None:
+    old, new = secrets_
+    parsed = signed(desk, ref, old, role)
+
+    assert verify(parsed, secrets_=(new, old), role=role)
+    assert not verify(parsed, secrets_=(new,), role=role)
