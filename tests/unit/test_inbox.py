@@ -9,6 +9,8 @@ from collections.abc import Callable
 from email import message_from_bytes
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlmodel import col, select
 
 from maildesk.app import App, accept_raw
@@ -20,7 +22,7 @@ from maildesk.pipeline import runner
 from maildesk.pipeline.disposition import CONTINUE
 from maildesk.pipeline.runner import drain, process_one
 from maildesk.pipeline.work import StageEnv, Step, Work
-from maildesk.services.inbox import requeue
+from maildesk.services.inbox import digest_of, requeue
 from tests.mails import mail, sample
 
 PIPE = Origin(transport="pipe")
@@ -73,6 +75,54 @@ def test_a_redelivery_with_new_trace_headers_on_top_is_a_duplicate(app: App, tra
     again = accept_raw(app, trace + raw, PIPE)
 
     assert again.duplicate and again.item_id == first.item_id
+
+
+# What an MTA puts on top of a mail on each delivery: trace fields, any case, maybe folded.
+TRACE_NAMES = ("Received", "Return-Path", "Delivered-To", "X-Original-To", "X-Delivered-To")
+FIELD_TEXT = st.text(st.characters(codec="ascii", exclude_characters="\r\n"), max_size=30)
+
+
+@st.composite
+def trace_fields(draw: st.DrawFn) -> bytes:
+    name = draw(st.sampled_from((*TRACE_NAMES, "Envelope-To")))
+    name = draw(st.sampled_from([name, name.upper(), name.lower()]))
+    end = draw(st.sampled_from(["\r\n", "\n"]))
+    field = f"{name}{draw(st.sampled_from(['', ' ']))}: {draw(FIELD_TEXT)}{end}"
+    for folded in draw(st.lists(FIELD_TEXT, max_size=2)):
+        field += f"{draw(st.sampled_from([' ', chr(9)]))}{folded}{end}"
+    return field.encode()
+
+
+TRACES = st.lists(trace_fields(), max_size=5)
+# A mail as it arrives: its own header fields first (never a trace field), then a body.
+MAILS = st.builds(
+    lambda subject, body: b"From: carol@acme.test\r\nSubject: " + subject + b"\r\n\r\n" + body,
+    st.binary(max_size=30).filter(lambda v: b"\r" not in v and b"\n" not in v),
+    st.binary(max_size=200),
+)
+
+
+@given(raw=MAILS, on_top=TRACES, data=st.data())
+def test_adding_removing_or_reordering_trace_fields_on_top_never_changes_the_dedupe_key(
+    raw: bytes, on_top: list[bytes], data: st.DataObject
+) -> None:
+    reordered = data.draw(st.permutations(on_top))
+    fewer = data.draw(st.lists(st.sampled_from(on_top), max_size=len(on_top))) if on_top else []
+    more = data.draw(st.lists(trace_fields(), max_size=3))
+
+    keys = {digest_of(b"".join(fields) + raw) for fields in (on_top, reordered, fewer, more)}
+    assert keys == {digest_of(raw)}
+
+
+@given(raw=MAILS, on_top=TRACES, data=st.data())
+def test_changing_any_byte_of_the_mail_itself_changes_the_dedupe_key(
+    raw: bytes, on_top: list[bytes], data: st.DataObject
+) -> None:
+    position = data.draw(st.integers(0, len(raw) - 1))
+    byte = data.draw(st.integers(0, 255).filter(lambda b: b != raw[position]))
+    changed = raw[:position] + bytes([byte]) + raw[position + 1 :]
+
+    assert digest_of(b"".join(on_top) + changed) != digest_of(b"".join(on_top) + raw)
 
 
 def test_the_same_message_id_with_other_content_is_a_second_item(app: App) -> None:
