@@ -15,6 +15,7 @@ from typing import TypeVar
 
 import aioimaplib
 
+from maildesk.errors import TransientError
 from maildesk.ingest.imap_parts import (
     ImapCursor,
     ImapError,
@@ -111,7 +112,8 @@ class ImapPoller:
         log.warning(
             "imap %s: %s: %s; reconnecting in %.2fs",
             settings.name, type(exc).__name__, exc, delay,
-            exc_info=not isinstance(exc, ImapError | OSError | TimeoutError),  # accept's own
+            # a traceback only for the unexpected: not the server, the network or an outage
+            exc_info=not isinstance(exc, ImapError | OSError | TimeoutError | TransientError),
         )  # fmt: skip
         return delay
 

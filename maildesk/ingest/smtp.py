@@ -14,6 +14,7 @@ from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session, syntax
 
+from maildesk.errors import TransientError
 from maildesk.ingest.origin import Accepted, AcceptFn, Origin
 
 log = logging.getLogger(__name__)
@@ -161,6 +162,9 @@ class _DeskHandler:
                 envelope_to=tuple(envelope.rcpt_tos),
             )
             accepted = await self._accept(raw, origin)
+        except TransientError as exc:  # an outage, already one line: no traceback per mail
+            log.warning("%s: %s; answering 451", _format_peer(session.peer), exc)
+            return Reply.TRY_AGAIN
         except Exception:
             log.exception("%s: accepting a mail failed; answering 451", _format_peer(session.peer))
             return Reply.TRY_AGAIN
