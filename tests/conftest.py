@@ -42,6 +42,9 @@ hypothesis.settings.register_profile(
 )
 hypothesis.settings.load_profile("ci" if os.environ.get("CI") or services_required() else "dev")
 
+# any skip, xfail or deselection fails a run with MAILDESK_REQUIRE_SERVICES=1
+pytest_plugins = ["tests.skip_guard"]
+
 PG_ENV = "MAILDESK_TEST_DATABASE_URL"
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -201,12 +204,8 @@ def desk(app: App, clock: FixedClock) -> Desk:
     return Desk(app, clock)
 
 
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """In CI (MAILDESK_REQUIRE_SERVICES=1) a skipped test is a failed run."""
-    from tests.services import services_required
+def pytest_configure(config: pytest.Config) -> None:
+    """In CI (MAILDESK_REQUIRE_SERVICES=1) the skip guard of tests/skip_guard.py must be on."""
+    from tests.skip_guard import require_skip_guard  # imported here: pytest_plugins loads it
 
-    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-    skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
-    if services_required() and skipped and exitstatus == 0:
-        print(f"\n{skipped} test(s) skipped although MAILDESK_REQUIRE_SERVICES=1: failing the run")
-        session.exitstatus = 1
+    require_skip_guard(config)
