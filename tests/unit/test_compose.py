@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import email
 import email.policy
+import re
 from datetime import UTC, datetime
 from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
@@ -74,6 +75,25 @@ def subject_of(subject: str) -> str:
 )
 def test_subject_carries_the_ticket_tag_exactly_once(subject: str, expected: str) -> None:
     assert subject_of(subject) == expected
+
+
+PREFIX_CHAINS = st.lists(st.sampled_from(["Re:", "RE:", "AW:", "Fwd:", "FW:", "Ответ:"]))
+DESK_TAG = re.compile(r"\[TKT-\d+\]", re.IGNORECASE)
+
+
+@given(
+    chain=PREFIX_CHAINS.map(" ".join),
+    text=st.text(max_size=80),
+    tags=st.lists(st.tuples(st.integers(0, 200), st.sampled_from(["[TKT-42]", "[tkt-7]"]))),
+)
+def test_the_composed_subject_carries_the_tag_once_wherever_tags_were(
+    chain: str, text: str, tags: list[tuple[int, str]]
+) -> None:
+    subject = f"{chain} {text}"
+    for position, tag in tags:  # anywhere, even inside a prefix or a word
+        subject = subject[:position] + tag + subject[position:]
+
+    assert DESK_TAG.findall(subject_of(subject)) == ["[TKT-42]"]
 
 
 def test_a_long_non_ascii_subject_is_folded_in_whole_encoded_words() -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from maildesk.outbound.subjects import strip_subject, tagged_subject
 
@@ -35,3 +37,34 @@ def test_strip_subject_says_whether_the_subject_was_a_reply() -> None:
     assert strip_subject("Sv: Fw: Hello") == ("Hello", True)
     assert strip_subject("Fwd: Hello") == ("Hello", False)
     assert strip_subject("Rendezvous: Hello") == ("Rendezvous: Hello", False)
+
+
+# --- properties ----------------------------------------------------------------------------
+
+REPLY_PREFIXES = ["Re:", "RE:", "re:", "AW:", "Aw:", "Ответ:", "отв:", "Re[2]:", "Re^3:", "SV:"]
+FORWARD_PREFIXES = ["Fwd:", "FWD:", "FW:", "Fw:", "WG:"]
+TAGS = st.sampled_from(["[TKT-42]", "[tkt-42]", "[TKT-7]", "[Tkt-420]"])
+CORES = st.builds(
+    "{} {}".format,
+    st.sampled_from(["Printer on fire", "Invoice 10:00", "Принтер горит", "Rendezvous: at 9"]),
+    st.text(st.characters(exclude_characters="["), max_size=20),
+)
+
+
+@given(
+    chain=st.lists(st.sampled_from(REPLY_PREFIXES + FORWARD_PREFIXES), max_size=6),
+    core=CORES,
+    tags=st.lists(st.tuples(st.integers(0, 7), TAGS), max_size=4),
+    space=st.sampled_from([" ", "", "  "]),
+)
+def test_after_any_chain_of_prefixes_the_tag_is_there_once_and_re_only_for_a_reply(
+    chain: list[str], core: str, tags: list[tuple[int, str]], space: str
+) -> None:
+    words = [*chain, core]
+    for position, tag in tags:  # tags of this desk anywhere: between prefixes, after the text
+        words.insert(min(position, len(words)), tag)
+    subject = space.join(words)
+    reply = any(prefix in REPLY_PREFIXES for prefix in chain)
+
+    expected = " ".join(f"{'Re: ' if reply else ''}[TKT-42] {core}".split())
+    assert tagged_subject(subject, ref="TKT-42") == expected
