@@ -1,0 +1,251 @@
+"""Who gets which mail when a ticket changes: acks, agent notices, relayed replies, status mail."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlmodel import Session, select
+
+from maildesk.addresses import agent_role, parse_signed, verify
+from maildesk.app import App, open_app
+from maildesk.clock import FixedClock
+from maildesk.commands import BadLine
+from maildesk.db import unit_of_work
+from maildesk.models import Agent, OutboxItem, Ticket, Watcher
+from maildesk.services.contacts import find_agent, get_or_create_contact
+from maildesk.services.notices import (
+    acknowledge,
+    customer_recipients,
+    notify_agents,
+    notify_status,
+    public_history,
+    queue_agents,
+    relay_agent_reply,
+    reply_recipients,
+    tell_agent,
+)
+from maildesk.services.tickets import Actor, add_message, add_participant, create_ticket
+from tests.conftest import BASE_CONFIG, START, make_settings
+
+
+def open_ticket(
+    session: Session, *, email: str = "carol@acme.test", queue: str = "general"
+) -> Ticket:
+    """A ticket with the requester's first mail <m1@acme.test> and Dan on Cc."""
+    requester = get_or_create_contact(session, email=email, name="Carol", free_mail=(), now=START)
+    ticket = create_ticket(
+        session,
+        prefix="TKT",
+        requester=requester,
+        subject="Printer on fire",
+        queue=queue,
+        actor=Actor(email, "test"),
+        now=START,
+    )
+    dan = get_or_create_contact(session, email="dan@acme.test", name="Dan", free_mail=(), now=START)
+    add_participant(session, ticket=ticket, contact=dan, role="cc")
+    write(session, ticket, "Help, it burns.", message_id="m1@acme.test")
+    return ticket
+
+
+def write(session: Session, ticket: Ticket, text: str, **fields: Any) -> None:
+    fields = {"direction": "in", "role": "customer", "author": "carol@acme.test"} | fields
+    add_message(session, ticket=ticket, now=START, text=text, **fields)
+
+
+def agent(session: Session, email: str) -> Agent:
+    found = find_agent(session, email=email)
+    assert found is not None
+    return found
+
+
+def to(item: OutboxItem | None) -> list[str]:
+    assert item is not None
+    return item.recipients
+
+
+# --- the acknowledgement -----------------------------------------------------------------------
+
+
+def test_a_new_tickets_ack_goes_to_the_requester_alone_threaded_on_their_mail(app: App) -> None:
+    with unit_of_work(app.engine) as session:
+        ticket = open_ticket(session)
+
+        assert acknowledge(session, desk=app.desk, ticket=ticket, now=START) is None
+
+        [ack] = [i for i in session.exec(select(OutboxItem)) if i.kind == "ack"]
+    assert (ack.recipients, ack.automatic, ack.ticket_id) == (["carol@acme.test"], True, ticket.id)
+    assert ack.spec["in_reply_to"] == "m1@acme.test"
+    assert ack.spec["context"]["requester_name"] == "Carol"
+
+
+def test_no_ack_to_the_desks_own_address(app: App) -> None:
+    with unit_of_work(app.engine) as session:
+        ticket = open_ticket(session, email="billing+x@example.com")
+
+        why = acknowledge(session, desk=app.desk, ticket=ticket, now=START)
+
+    assert why == "the requester is one of the desk's own addresses"
+
+
+def test_no_ack_from_a_queue_that_sends_none(app: App, tmp_path: Any, database_url: str) -> None:
+    quiet = [{**BASE_CONFIG["queues"][0], "acknowledge": False}, BASE_CONFIG["queues"][1]]
+    desk = open_app(make_settings(tmp_path, database_url, queues=quiet), clock=FixedClock(START))
+    with unit_of_work(desk.engine) as session:
+        ticket = open_ticket(session)
+
+        assert acknowledge(session, desk=desk.desk, ticket=ticket, now=START) == (
+            "queue general sends no acknowledgements"
+        )
+        assert (
+            acknowledge(
+                session, desk=desk.desk, ticket=open_ticket(session, queue="billing"), now=START
+            )
+            is None
+        )
+    desk.engine.dispose()
+
+
+def test_acks_to_one_address_stop_at_the_hourly_limit(app: App) -> None:
+    limit = app.settings.outbound.ack_limit
+    with unit_of_work(app.engine) as session:
+        answers = [
+            acknowledge(session, desk=app.desk, ticket=open_ticket(session), now=START)
+            for _ in range(limit + 1)
+        ]
+        later = START + timedelta(hours=1, seconds=1)
+        after_an_hour = acknowledge(session, desk=app.desk, ticket=open_ticket(session), now=later)
+
+    assert answers == [None] * limit + [
+        f"carol@acme.test already had {limit} automatic mails this hour"
+    ]
+    assert after_an_hour is None
+
+
+# --- agents ------------------------------------------------------------------------------------
+
+
+def test_away_agents_hear_nothing_and_a_queueless_supervisor_hears_every_queue(app: App) -> None:
+    with unit_of_work(app.engine) as session:
+        agent(session, "bob@example.com").away = True
+        agent(session, "alice@example.com").queues = []
+
+        assert [a.email for a in queue_agents(session, queue="general")] == ["alice@example.com"]
+        assert [a.email for a in queue_agents(session, queue="anything")] == ["alice@example.com"]
+
+
+def test_each_agent_gets_their_own_notice_with_a_reply_to_signed_for_them(app: App) -> None:
+    with unit_of_work(app.engine) as session:
+        ticket = open_ticket(session)
+        agents = queue_agents(session, queue="general")
+
+        count = notify_agents(
+            session,
+            desk=app.desk,
+            ticket=ticket,
+            template="notify_new",
+            agents=agents,
+            text="Help, it burns.",
+            now=START,
+        )
+
+        notices = list(session.exec(select(OutboxItem)))
+    assert count == 2
+    for notice in notices:
+        [email] = notice.recipients
+        signed = parse_signed(notice.spec["reply_to"])
+        assert signed is not None and signed.ref == ticket.ref
+        assert verify(signed, secrets_=app.desk.secrets, role=agent_role(email))
+        assert notice.spec["context"]["text"] == "Help, it burns."
+
+
+def test_news_goes_to_the_assignee_alone_and_to_watchers_besides(app: App) -> None:
+    with unit_of_work(app.engine) as session:
+        ticket = open_ticket(session)
+        assert [a.email for a in reply_recipients(session, ticket=ticket)] == [
+            "alice@example.com",
+            "bob@example.com",
+        ]
+        ticket.assignee_id = agent(session, "bob@example.com").id
+        session.add(Watcher(ticket_id=ticket.id, agent_id=agent(session, "alice@example.com").id))
+        session.add(Watcher(ticket_id=ticket.id, agent_id=ticket.assignee_id))
+
+        recipients = [a.email for a in reply_recipients(session, ticket=ticket)]
+
+    assert recipients == ["bob@example.com", "alice@example.com"]
+
+
+def test_a_command_error_outside_any_ticket_goes_to_that_agent(app: App) -> None:
+    with unit_of_work(app.engine) as session:
+        item = tell_agent(
+            session,
+            desk=app.desk,
+            agent=agent(session, "bob@example.com"),
+            errors=[BadLine("#to nobody", "not an address")],
+            subject="New one",
+            now=START,
+        )
+
+    assert (item.recipients, item.ticket_id, item.spec["template"]) == (
+        ["bob@example.com"],
+        None,
+        "command_error",
+    )
+    assert item.spec["context"]["errors"] == [{"line": "#to nobody", "reason": "not an address"}]
+
+
+# --- customers ---------------------------------------------------------------------------------
+
+
+def test_public_history_is_newest_first_and_never_holds_internal_notes(app: App) -> None:
+    with unit_of_work(app.engine) as session:
+        ticket = open_ticket(session)
+        write(session, ticket, "Only for agents.", visibility="internal", role="agent")
+        write(session, ticket, "Still burning.", author_name="Carol C")
+
+        history = public_history(session, desk=app.desk, ticket=ticket)
+
+    assert [h["text"] for h in history] == ["Still burning.", "Help, it burns."]
+    assert history[0] == {
+        "author_name": "Carol C",
+        "date": "2026-11-23 09:00 UTC",
+        "text": "Still burning.",
+    }
+    assert history[1]["author_name"] == "carol@acme.test"
+
+
+def test_an_agents_reply_goes_to_the_requester_and_cc_quoting_what_came_before(app: App) -> None:
+    with unit_of_work(app.engine) as session:
+        ticket = open_ticket(session)
+        write(session, ticket, "We sent someone.", direction="out", role="agent")
+
+        item = relay_agent_reply(
+            session,
+            desk=app.desk,
+            ticket=ticket,
+            agent=agent(session, "bob@example.com"),
+            text="We sent someone.",
+            now=START,
+        )
+
+    assert to(item) == ["carol@acme.test", "dan@acme.test"]
+    assert item is not None and not item.automatic and item.kind == "agent-reply"
+    assert [h["text"] for h in item.spec["context"]["history"]] == ["Help, it burns."]
+    assert item.spec["context"]["agent_name"] == "Bob"
+
+
+def test_a_status_mail_goes_to_every_customer_on_the_ticket(app: App) -> None:
+    with unit_of_work(app.engine) as session:
+        ticket = open_ticket(session)
+        ticket.status = "resolved"
+
+        item = notify_status(session, desk=app.desk, ticket=ticket, now=START)
+        customers = customer_recipients(session, ticket=ticket)
+
+    assert [c.email for c in customers] == ["carol@acme.test", "dan@acme.test"]
+    assert (to(item), item.kind, item.spec["context"]["status"]) == (
+        ["carol@acme.test", "dan@acme.test"],
+        "status",
+        "resolved",
+    )
