@@ -331,17 +331,21 @@ async def test_a_mail_too_big_without_announcing_it_is_refused_after_data(
 # --- failures are temporary -------------------------------------------------------------------
 
 
-async def test_a_failing_store_answers_451_and_logs_why(
+# A database that is down or locked: tests/integration/test_outages.py, with the real accept.
+
+
+async def test_an_unexpected_error_in_accept_answers_451_and_logs_its_traceback(
     listener: SmtpListener, inbox: FakeInbox, caplog: pytest.LogCaptureFixture
 ) -> None:
-    inbox.failure = RuntimeError("database is down")
+    inbox.failure = RuntimeError("a bug in accept")
 
     with pytest.raises(smtplib.SMTPDataError) as refused:
         await send(listener.port, CUSTOMER, [SUPPORT], MAIL)
 
     assert refused.value.smtp_code == 451
     assert as_text(refused.value.smtp_error).startswith("4.3.0")
-    assert "database is down" in caplog.text
+    [error] = [record.exc_info[1] for record in caplog.records if record.exc_info]
+    assert str(error) == "a bug in accept"
     assert inbox.stored_signals == 0
 
 
