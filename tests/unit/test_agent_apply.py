@@ -1,0 +1,186 @@
+"""Agent mail carried out: commands and replies on a ticket, `#to` tickets, unproven claims held."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from sqlmodel import Session, col, select
+
+from maildesk.app import App
+from maildesk.db import unit_of_work
+from maildesk.ingest.origin import Origin
+from maildesk.mail import parse_mail
+from maildesk.models import Event, Message, OutboxItem, Ticket
+from maildesk.pipeline.agent_apply import (
+    NOT_WARNED,
+    SPOOF_WARNING,
+    WARNED,
+    Done,
+    agent_new_ticket,
+    agent_on_ticket,
+    hold_unproven,
+)
+from maildesk.pipeline.work import AgentNew, Append, HoldUnproven, StageEnv, ThreadMatch, Work
+from maildesk.services.contacts import get_or_create_contact
+from maildesk.services.inbox import store_raw
+from maildesk.services.tickets import Actor, add_message, create_ticket
+from tests.conftest import START
+from tests.mails import mail
+
+EVIDENCE = "signed address support+TKT-1.<sig>@example.com"
+
+
+@dataclass
+class Scene:
+    app: App
+    session: Session
+    ticket: Ticket  # Carol's TKT-1 in general
+
+    @property
+    def env(self) -> StageEnv:
+        return StageEnv(self.session, self.app.desk, START)
+
+    def work(self, body: str, *, sender: str = "bob@example.com") -> Work:
+        raw = mail(sender=sender, subject="Re: [TKT-1] Printer on fire", body=body)
+        stored = store_raw(self.session, raw=raw, origin=Origin(transport="pipe"), now=START)
+        thread = ThreadMatch(self.ticket.id or 0, EVIDENCE, "agent", agent_proof=True)
+        return Work(stored.item_id, raw, mail=parse_mail(raw), thread=thread)
+
+    def store(self, ticket: Ticket, visibility: str, text: str) -> Message:
+        return add_message(
+            self.session,
+            ticket=ticket,
+            now=START,
+            direction="out",
+            visibility=visibility,
+            role="agent",
+            text=text,
+        )
+
+    def outbox(self) -> list[tuple[str, str]]:
+        rows = self.session.exec(select(OutboxItem).order_by(col(OutboxItem.id)))
+        return [(r.recipients[0], r.kind) for r in rows]
+
+    def tickets(self) -> list[str | None]:
+        return [t.ref for t in self.session.exec(select(Ticket).order_by(col(Ticket.id)))]
+
+
+@pytest.fixture
+def scene(app: App) -> Iterator[Scene]:
+    with unit_of_work(app.engine) as session:
+        carol = get_or_create_contact(
+            session, email="carol@acme.test", name="Carol", free_mail=(), now=START
+        )
+        ticket = create_ticket(
+            session,
+            prefix="TKT",
+            requester=carol,
+            subject="Printer on fire",
+            queue="general",
+            actor=Actor("carol@acme.test", "test"),
+            now=START,
+        )
+        yield Scene(app, session, ticket)
+
+
+# --- on a ticket -------------------------------------------------------------------------------
+
+
+def test_an_agents_reply_runs_its_commands_and_reaches_the_customer(scene: Scene) -> None:
+    plan = Append(scene.ticket.id or 0, "agent", "public")
+
+    done = agent_on_ticket(
+        scene.env, scene.work("#priority high\n\nOn its way."), plan, scene.store
+    )
+
+    assert done == Done(scene.ticket, "appended", EVIDENCE)
+    assert scene.ticket.priority == "high"
+    [message] = scene.session.exec(select(Message)).all()
+    assert (message.text, message.visibility) == ("On its way.", "public")
+    assert scene.outbox() == [("carol@acme.test", "agent-reply")]
+
+
+def test_a_reply_with_a_bad_line_is_rejected_and_nothing_is_stored(scene: Scene) -> None:
+    plan = Append(scene.ticket.id or 0, "agent", "public")
+
+    done = agent_on_ticket(
+        scene.env, scene.work("#priority high\n#snooze never\n\nOk"), plan, scene.store
+    )
+
+    assert (done.outcome, done.reason) == (
+        "rejected",
+        "agent commands rejected: #snooze never: not a future duration or date: 'never'",
+    )
+    assert scene.ticket.priority == "normal"
+    assert scene.session.exec(select(Message)).all() == []
+    assert scene.outbox() == [("bob@example.com", "notify")]  # the command error
+
+
+# --- #to: a ticket started by an agent ---------------------------------------------------------
+
+
+def start(scene: Scene, body: str) -> Done:
+    work = scene.work(body, sender="alice@example.com")
+    return agent_new_ticket(scene.env, work, AgentNew("alice@example.com", "general"), scene.store)
+
+
+def test_to_opens_a_ticket_for_the_customer_and_sends_them_the_message(scene: Scene) -> None:
+    done = start(scene, "#to Dan@Acme.test\n#priority high\n\nYour toner is due.")
+
+    assert done.ticket is not None and done.ticket.ref == "TKT-2"
+    assert (done.outcome, done.reason) == (
+        "created",
+        "started by agent alice@example.com for dan@acme.test",
+    )
+    assert (done.ticket.priority, done.ticket.status) == ("high", "open")
+    assert scene.outbox() == [("dan@acme.test", "agent-reply")]
+
+
+@pytest.mark.parametrize(
+    ("body", "line", "reason"),
+    [
+        ("Hello", "(none)", "start a ticket with exactly one #to address"),
+        ("#to a@acme.test\n#to b@acme.test\n\nHi", "(none)", "exactly one #to address"),
+        ("#to billing@example.com\n\nHi", "#to billing@example.com", "the desk's own addresses"),
+        ("#to dan@acme.test\n#priority extreme\n\nHi", "#priority extreme", "unknown priority"),
+    ],
+)
+def test_a_to_that_cannot_be_carried_out_creates_nothing_and_the_agent_hears_why(
+    scene: Scene, body: str, line: str, reason: str
+) -> None:
+    done = start(scene, body)
+
+    assert (done.ticket, done.outcome) == (None, "rejected")
+    assert done.reason is not None and done.reason.startswith(f"agent commands rejected: {line}: ")
+    assert reason in done.reason
+    assert scene.tickets() == ["TKT-1"]  # the new ticket's savepoint rolled back
+    assert scene.outbox() == [("alice@example.com", "notify")]
+
+
+# --- a mail in an agent's name without proof ---------------------------------------------------
+
+
+def hold(scene: Scene, ticket_id: int | None) -> Done:
+    plan = HoldUnproven("bob@example.com", ticket_id, "agent address without proof")
+    return hold_unproven(scene.env, scene.work("#assign me\n#close"), plan)
+
+
+def test_an_unproven_mail_is_held_and_the_real_agent_warned_once_an_hour(scene: Scene) -> None:
+    first, second = hold(scene, None), hold(scene, None)
+
+    assert (first.outcome, first.reason) == ("held", f"agent address without proof; {WARNED}")
+    assert (second.outcome, second.reason) == ("held", f"agent address without proof; {NOT_WARNED}")
+    assert scene.outbox() == [("bob@example.com", SPOOF_WARNING)]
+    assert scene.ticket.status == "new"
+
+
+def test_an_unproven_mail_on_a_ticket_leaves_a_trace_there(scene: Scene) -> None:
+    done = hold(scene, scene.ticket.id)
+
+    assert (done.ticket, done.outcome) == (scene.ticket, "held")
+    [event] = scene.session.exec(select(Event).where(Event.type == "commands-rejected")).all()
+    assert event.ticket_id == scene.ticket.id
+    assert "sent in your name without proof" in event.data["errors"][0]["reason"]
+    assert scene.outbox() == [("bob@example.com", SPOOF_WARNING)]
