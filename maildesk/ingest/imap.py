@@ -299,12 +299,14 @@ class ImapPoller:
         if self._client.has_capability("IDLE"):
             await self._idle(min(self.settings.poll_seconds, IDLE_RENEW_SECONDS))
         else:
+            log.debug("imap %s: next poll in %ss", self.settings.name, self.settings.poll_seconds)
             await self._sleep(self.settings.poll_seconds)
 
     async def _idle(self, seconds: float) -> None:
         client = self._client
         assert client is not None
         idle = await self._io(client.idle_start(timeout=seconds))  # also ends a lost IDLE
+        log.debug("imap %s: idling (the server accepted IDLE)", self.settings.name)
         try:
             await self._until_exists(seconds)
         except BaseException:
