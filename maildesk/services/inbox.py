@@ -199,6 +199,7 @@ def requeue(session: Session, *, item_id: int) -> InboxItem:
 
 
 def discard(session: Session, *, item_id: int, now: datetime, reason: str) -> InboxItem:
+    """Give up on a held or failed item: kept as dropped, a failure's traceback kept with it."""
     item = get_item(session, item_id=item_id)
     if item.state not in REVIEW_STATES:
         raise InvalidInput(
@@ -212,5 +213,6 @@ def discard(session: Session, *, item_id: int, now: datetime, reason: str) -> In
         reason=reason,
         ticket_id=item.ticket_id,
         now=now,
+        error=item.error,
     )
     return item
