@@ -22,6 +22,8 @@ from pathlib import Path
 DOVECOT_MISSING = "dovecot not installed: apt-get install dovecot-imapd"
 HOST = "127.0.0.1"
 MAIL_USER = "nobody"  # any non-root account; owns the mail home
+PORT_ATTEMPTS = 5  # first starts that may find a port taken before Dovecot binds it
+_PORT_TAKEN = "Address already in use"
 
 _CONFIG = """\
 base_dir = {root}/run
@@ -75,7 +77,8 @@ def dovecot_version(binary: str) -> str:
     return result.stdout.split()[0]
 
 
-def free_port() -> int:
+def _port_from_kernel() -> int:
+    """A port the kernel just picked, free until someone else binds it (Dovecot cannot bind 0)."""
     with socket.socket() as sock:
         sock.bind((HOST, 0))
         return int(sock.getsockname()[1])
@@ -100,14 +103,18 @@ class DovecotServer:
     def __init__(self, binary: str, *, imap_capability: str | None = None, tls: bool = False):
         self.binary = binary
         self.tls = tls
+        self.imap_capability = imap_capability
         self.root = Path(tempfile.mkdtemp(prefix="maildesk-dovecot-"))
-        self.port = free_port()
-        self.tls_port = free_port()
         self.cert_file = self.root / "cert.pem"
+        self.port = self.tls_port = 0
+        self._ports_in_use = False  # once a client may know them, restarts keep the ports
         self._process: subprocess.Popen[bytes] | None = None
-        self._write_config(imap_capability)
+        self._make_account()
+        if self.tls:
+            self._make_certificate()
+        self._pick_ports()
 
-    def _write_config(self, imap_capability: str | None) -> None:
+    def _make_account(self) -> None:
         self.root.chmod(0o755)  # login and mail processes run as other users
         account = pwd.getpwnam(MAIL_USER)
         home = self.root / "home"
@@ -117,15 +124,16 @@ class DovecotServer:
             f"{self.username}:{{PLAIN}}{self.password}:{account.pw_uid}:{account.pw_gid}"
             f"::{home}::\n"
         )
+
+    def _pick_ports(self) -> None:
+        """New ports from the kernel, written into a fresh dovecot.conf."""
+        self.port = _port_from_kernel()
+        self.tls_port = _port_from_kernel() if self.tls else 0  # 0: no imaps listener
         fields = {"root": self.root, "host": HOST, "port": self.port}
-        config = _CONFIG.format(**fields, tls_port=self.tls_port if self.tls else 0)
-        if self.tls:
-            self._make_certificate()
-            config += _TLS.format(**fields)
-        else:
-            config += "ssl = no\n"
-        if imap_capability is not None:
-            config += f"protocol imap {{\n  imap_capability = {imap_capability}\n}}\n"
+        config = _CONFIG.format(**fields, tls_port=self.tls_port)
+        config += _TLS.format(**fields) if self.tls else "ssl = no\n"
+        if self.imap_capability is not None:
+            config += f"protocol imap {{\n  imap_capability = {self.imap_capability}\n}}\n"
         (self.root / "dovecot.conf").write_text(config)
 
     def _make_certificate(self) -> None:
@@ -140,18 +148,38 @@ class DovecotServer:
         return self._process is not None and self._process.poll() is None
 
     def start(self, timeout: float = 10.0) -> None:
-        """Run Dovecot in the foreground as our child and wait for its IMAP greeting."""
+        """Run Dovecot in the foreground as our child and wait for its IMAP greeting.
+
+        Dovecot cannot be told to listen on port 0, so the kernel picks the ports and Dovecot
+        binds them a moment later; should another process take one in between, the first start
+        tries new ports. Later starts keep the ports, which clients already know.
+        """
+        attempts = 1 if self._ports_in_use else PORT_ATTEMPTS
+        for _ in range(attempts):
+            taken = self._log_text().count(_PORT_TAKEN)
+            if self._run(timeout):
+                self._ports_in_use = True
+                return
+            if self._log_text().count(_PORT_TAKEN) == taken:
+                break  # it failed for another reason
+            self._pick_ports()
+        raise RuntimeError(f"dovecot did not start:\n{self.log_tail()}")
+
+    def _run(self, timeout: float) -> bool:
+        """Start Dovecot; True once it logged its start (so the ports are its own) and greets."""
+        started = self._log_text().count(" starting up ")
         command = [self.binary, "-F", "-c", str(self.root / "dovecot.conf")]
         with (self.root / "stderr.log").open("ab") as stderr:
             self._process = subprocess.Popen(
                 command, stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True
             )
         deadline = time.monotonic() + timeout
-        while not self._greets():
+        while self._log_text().count(" starting up ") == started or not self._greets():
             if self._process.poll() is not None or time.monotonic() > deadline:
                 self.stop()
-                raise RuntimeError(f"dovecot did not start:\n{self.log_tail()}")
-            time.sleep(0.05)
+                return False
+            time.sleep(0.05)  # polling Dovecot's log and port, within the deadline
+        return True
 
     def _greets(self) -> bool:
         try:
@@ -189,9 +217,11 @@ class DovecotServer:
         shutil.rmtree(self.root, ignore_errors=True)
 
     def log_tail(self, lines: int = 30) -> str:
+        return "\n".join(self._log_text().splitlines()[-lines:])
+
+    def _log_text(self) -> str:
         logs = [self.root / "stderr.log", self.root / "dovecot.log"]
-        text = "".join(log.read_text(errors="replace") for log in logs if log.exists())
-        return "\n".join(text.splitlines()[-lines:])
+        return "".join(log.read_text(errors="replace") for log in logs if log.exists())
 
     # --- test-side IMAP helpers (stdlib imaplib, one short session each) ---
 
