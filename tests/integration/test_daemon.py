@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import smtplib
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import pytest
 
-from tests.integration.dovecot import DovecotServer, free_port
+from tests.integration.dovecot import DovecotServer
 from tests.mails import mail
 
 pytestmark = pytest.mark.integration
@@ -39,11 +42,26 @@ def _until(check, seconds: float = 20.0):  # type: ignore[no-untyped-def]
     raise AssertionError("gave up waiting")
 
 
+class Output:
+    """What a process writes, read line by line in a thread so the test can wait for a line."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.lines: list[str] = []
+        self.reader = threading.Thread(target=self._read, args=(stream,), daemon=True)
+        self.reader.start()
+
+    def _read(self, stream: IO[str]) -> None:
+        for line in stream:
+            self.lines.append(line)
+
+    def text(self) -> str:
+        return "".join(self.lines)
+
+
 @pytest.fixture
 def daemon(
     tmp_path: Path, dovecot_server: DovecotServer
-) -> Iterator[tuple[Path, int, subprocess.Popen[str]]]:
-    port = free_port()
+) -> Iterator[tuple[Path, int, subprocess.Popen[str], Output]]:
     config = tmp_path / "maildesk.toml"
     config.write_text(f"""
 [desk]
@@ -52,7 +70,7 @@ secret = "daemon-test"
 [database]
 url = "sqlite:///var/maildesk.db"
 [smtp]
-port = {port}
+port = 0
 [worker]
 idle_seconds = 0.5
 [[imap]]
@@ -72,19 +90,18 @@ timeout_seconds = 10
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
-    _until(lambda: _smtp_up(port))
-    yield config, port, process
+    assert process.stdout is not None
+    output = Output(process.stdout)
+
+    def bound_port() -> int | None:
+        assert process.poll() is None, output.text()
+        found = re.search(r"SMTP listening on [\d.]+:(\d+)", output.text())
+        return int(found.group(1)) if found else None
+
+    yield config, _until(bound_port), process, output
     if process.poll() is None:
         process.kill()
         process.wait()
-
-
-def _smtp_up(port: int) -> bool:
-    try:
-        with smtplib.SMTP("127.0.0.1", port, timeout=2) as client:
-            return client.noop()[0] == 250
-    except OSError:
-        return False
 
 
 def _tickets(config: Path) -> list[dict[str, object]]:
@@ -93,9 +110,9 @@ def _tickets(config: Path) -> list[dict[str, object]]:
 
 
 def test_mail_over_smtp_and_imap_becomes_tickets_and_sigterm_stops_cleanly(
-    daemon: tuple[Path, int, subprocess.Popen[str]], dovecot_server: DovecotServer
+    daemon: tuple[Path, int, subprocess.Popen[str], Output], dovecot_server: DovecotServer
 ) -> None:
-    config, port, process = daemon
+    config, port, process, output = daemon
     with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
         client.sendmail(
             "carol@acme.test",
@@ -111,5 +128,5 @@ def test_mail_over_smtp_and_imap_becomes_tickets_and_sigterm_stops_cleanly(
     _until(lambda: list((config.parent / "var" / "sent" / "new").glob("*")))  # acks delivered
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=30) == 0
-    output = process.stdout.read() if process.stdout else ""
-    assert "maildesk stopping" in output and "Traceback" not in output
+    output.reader.join(timeout=30)
+    assert "maildesk stopping" in output.text() and "Traceback" not in output.text()
