@@ -20,7 +20,6 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from maildesk.addresses import parse_signed, verify
-from tests.conftest import free_port
 from tests.integration.test_cli import Run, maildesk
 from tests.mails import mail
 
@@ -47,14 +46,26 @@ class RecordingRelay:
         return [(sender, m) for sender, rcpts, m in self.mails if address in rcpts]
 
 
+class PortZeroController(Controller):
+    """aiosmtpd's Controller on a port the kernel picks: `port` is the bound one once started.
+
+    aiosmtpd 1.4 connects to `port` to check the server started, so port=0 fails there; this
+    reads the bound port first (aio-libs/aiosmtpd#388; PR #381 would do the same upstream).
+    """
+
+    def _trigger_server(self) -> None:
+        assert self.server is not None
+        self.port = self.server.sockets[0].getsockname()[1]
+        super()._trigger_server()
+
+
 @pytest.fixture
 def relay() -> Iterator[tuple[RecordingRelay, int]]:
     handler = RecordingRelay()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller = PortZeroController(handler, hostname="127.0.0.1", port=0)
     controller.start()
     try:
-        yield handler, port
+        yield handler, controller.port
     finally:
         controller.stop()
 
