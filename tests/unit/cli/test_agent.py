@@ -1,0 +1,71 @@
+"""`maildesk agent list|add|set|remove`: agents beside the config file, and their own address."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from maildesk.addresses import agent_role, parse_signed, verify
+from maildesk.cli import agent
+from maildesk.errors import InvalidInput
+from tests.unit.cli.conftest import Shell
+
+
+def agents(shell: Shell) -> dict[str, dict[str, Any]]:
+    result = shell.run(agent, "agent", "list", "--json")
+    assert result.exit_code == 0, result.output
+    return {row["email"]: row for row in json.loads(result.stdout)}
+
+
+def test_each_agents_compose_address_is_signed_for_them_with_ref_zero(shell: Shell) -> None:
+    listed = agents(shell)
+
+    assert sorted(listed) == ["alice@example.com", "bob@example.com"]
+    for email, row in listed.items():
+        signed = parse_signed(row["compose_address"])
+        assert signed is not None and signed.ref == "TKT-0"
+        assert verify(signed, secrets_=("s3cret",), role=agent_role(email))
+        assert not verify(signed, secrets_=("s3cret",), role="customer")
+
+
+def test_an_added_agent_can_be_changed_and_removed(shell: Shell) -> None:
+    added = shell.run(agent, "agent", "add", "Dora@Example.com", "--name", "Dora", "--level", "2")
+    changed = shell.run(agent, "agent", "set", "dora@example.com", "--queue", "billing", "--away")
+
+    assert (added.stdout, changed.stdout) == (
+        "added agent dora@example.com\n",
+        "updated agent dora@example.com\n",
+    )
+    dora = agents(shell)["dora@example.com"]
+    assert (dora["name"], dora["level"], dora["queues"], dora["away"]) == (
+        "Dora",
+        2,
+        ["billing"],
+        True,
+    )
+
+    removed = shell.run(agent, "agent", "remove", "dora@example.com")
+
+    assert removed.stdout == "removed agent dora@example.com\n"
+    assert agents(shell)["dora@example.com"]["active"] is False
+
+
+def test_a_configured_agent_is_changed_in_the_config_but_may_go_away(shell: Shell) -> None:
+    refused = shell.run(agent, "agent", "set", "bob@example.com", "--level", "3")
+    away = shell.run(agent, "agent", "set", "bob@example.com", "--away")
+
+    assert isinstance(refused.exception, InvalidInput)
+    assert "is configured in the config file ([[agents]]); change it there" in str(
+        refused.exception
+    )
+    assert away.exit_code == 0
+    assert (
+        agents(shell)["bob@example.com"]["level"],
+        agents(shell)["bob@example.com"]["away"],
+    ) == (
+        1,
+        True,
+    )
+    assert isinstance(
+        shell.run(agent, "agent", "remove", "BOB@example.com").exception, InvalidInput
+    )

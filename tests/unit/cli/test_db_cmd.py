@@ -1,0 +1,27 @@
+"""`maildesk db upgrade`: every pending migration applied, and running it again is harmless."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from maildesk.cli import db_cmd
+from maildesk.config import load_settings
+from maildesk.db import current_revision, head_revision, make_engine
+from tests.unit.cli.conftest import CONFIG, Shell
+
+
+def test_upgrade_brings_a_new_database_to_the_head_revision_and_may_run_again(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "maildesk.toml"
+    path.write_text(CONFIG)
+    shell = Shell(path)
+
+    first, second = shell.run(db_cmd, "db", "upgrade"), shell.run(db_cmd, "db", "upgrade")
+
+    expected = f"database at revision {head_revision()}\n"
+    assert (first.exit_code, first.stdout) == (0, expected)
+    assert (second.exit_code, second.stdout) == (0, expected)
+    engine = make_engine(load_settings(path).database_url())
+    assert current_revision(engine) == head_revision()
+    engine.dispose()

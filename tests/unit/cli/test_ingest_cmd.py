@@ -1,0 +1,78 @@
+"""`maildesk ingest [FILE…]`: what an MTA pipe sees — one JSON line per mail, exit 0, 75 or 1."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from maildesk.cli import ingest_cmd
+from maildesk.cli.ingest_cmd import EX_TEMPFAIL
+from tests.mails import mail
+from tests.unit.cli.conftest import CONFIG, Shell
+
+
+def lines(stdout: str) -> list[dict[str, object]]:
+    return [json.loads(line) for line in stdout.splitlines()]
+
+
+def test_a_mail_on_stdin_is_processed_and_the_same_mail_again_is_a_duplicate(
+    shell: Shell,
+) -> None:
+    raw = mail(message_id="m1@acme.test")
+
+    first = shell.run(ingest_cmd, "ingest", "--json", input=raw)
+    again = shell.run(ingest_cmd, "ingest", "--json", input=raw)
+
+    assert (first.exit_code, again.exit_code) == (0, 0)
+    assert lines(first.stdout) == [
+        {"outcome": "created", "ticket": "TKT-1", "reason": None, "message_id": "m1@acme.test"}
+    ]
+    assert lines(again.stdout) == [
+        {
+            "outcome": "duplicate",
+            "ticket": "TKT-1",
+            "reason": "same mail as inbox item 1 (processed)",
+            "message_id": "m1@acme.test",
+        }
+    ]
+
+
+def test_each_file_is_one_mail_and_one_line_in_order(shell: Shell, tmp_path: Path) -> None:
+    files = [tmp_path / "a.eml", tmp_path / "b.eml"]
+    files[0].write_bytes(mail(message_id="a@acme.test"))
+    files[1].write_bytes(mail(message_id="b@acme.test", in_reply_to="a@acme.test"))
+
+    result = shell.run(ingest_cmd, "ingest", "--json", *files)
+
+    assert [(o["outcome"], o["message_id"]) for o in lines(result.stdout)] == [
+        ("created", "a@acme.test"),
+        ("appended", "b@acme.test"),
+    ]
+
+
+def test_without_json_ingest_prints_nothing(shell: Shell) -> None:
+    result = shell.run(ingest_cmd, "ingest", input=mail())
+
+    assert (result.exit_code, result.stdout) == (0, "")
+
+
+def test_a_file_that_cannot_be_read_is_exit_1_in_one_line(shell: Shell, tmp_path: Path) -> None:
+    missing = tmp_path / "missing.eml"
+
+    result = shell.run(ingest_cmd, "ingest", missing)
+
+    assert result.exit_code == 1
+    assert result.stderr == f"maildesk: cannot read {missing}: No such file or directory\n"
+
+
+def test_a_database_that_cannot_be_reached_is_tempfail_so_the_mta_retries(
+    tmp_path: Path, closed_port: int
+) -> None:
+    path = tmp_path / "maildesk.toml"
+    url = f"postgresql+psycopg://maildesk@127.0.0.1:{closed_port}/maildesk"
+    path.write_text(CONFIG.replace("sqlite:///var/maildesk.db", url))
+
+    result = Shell(path).run(ingest_cmd, "ingest", input=mail())
+
+    assert result.exit_code == EX_TEMPFAIL == 75
+    assert result.stderr.startswith("maildesk: ") and result.stderr.count("\n") == 1

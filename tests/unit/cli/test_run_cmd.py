@@ -1,0 +1,51 @@
+"""`maildesk tick [--at TIME]`: the timed work that is due, once, for cron or without a daemon."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from maildesk.cli import run_cmd
+from maildesk.db import unit_of_work
+from maildesk.errors import InvalidInput
+from maildesk.services.tickets import get_ticket
+from tests.mails import mail
+from tests.unit.cli.conftest import Shell
+
+
+def test_with_nothing_due_tick_says_so_job_by_job(shell: Shell) -> None:
+    result = shell.run(run_cmd, "tick")
+
+    assert (result.exit_code, result.stdout) == (0, "inbox: 0, snoozes: 0, outbox: 0\n")
+
+
+def test_tick_processes_waiting_mail_and_delivers_what_it_caused(shell: Shell) -> None:
+    shell.accepts(mail())
+
+    result = shell.run(run_cmd, "tick")
+
+    assert result.stdout == "inbox: 1, snoozes: 0, outbox: 3\n"  # the ack and two notices
+    sent = shell.config.parent / "var" / "sent" / "new"
+    assert len(list(sent.iterdir())) == 3
+
+
+def test_tick_at_a_later_time_wakes_the_tickets_snoozed_until_then(shell: Shell) -> None:
+    shell.receives(mail())
+    until = datetime.now(UTC) + timedelta(days=2)
+    app = shell.app()
+    with unit_of_work(app.engine) as session:
+        ticket = get_ticket(session, ref="TKT-1")
+        ticket.status, ticket.snoozed_until = "pending", until
+    app.engine.dispose()
+
+    early = shell.run(run_cmd, "tick", "--at", (until - timedelta(minutes=1)).isoformat())
+    due = shell.run(run_cmd, "tick", "--at", until.isoformat())
+
+    assert "snoozes: 0" in early.stdout
+    assert "snoozes: 1" in due.stdout
+
+
+def test_an_at_that_is_no_time_is_a_user_error(shell: Shell) -> None:
+    result = shell.run(run_cmd, "tick", "--at", "tomorrow")
+
+    assert isinstance(result.exception, InvalidInput)
+    assert str(result.exception) == "--at: not an ISO 8601 time: 'tomorrow'"

@@ -1,0 +1,115 @@
+"""`maildesk ticket list|show|search|do`: tickets as operators and scripts see them."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from maildesk.cli import ticket
+from maildesk.errors import InvalidInput
+from tests.mails import mail
+from tests.unit.cli.conftest import Shell
+
+
+@pytest.fixture
+def refs(shell: Shell) -> list[str]:
+    """TKT-1 Carol's printer (general), TKT-2 Dan's invoice (billing)."""
+    first = shell.receives(mail(message_id="m1@acme.test"))
+    second = shell.receives(
+        mail(sender="dan@acme.test", to="billing@example.com", subject="Invoice", body="Wrong sum")
+    )
+    return [first.ticket or "", second.ticket or ""]
+
+
+def listed(shell: Shell, *options: str) -> list[str]:
+    result = shell.run(ticket, "ticket", "list", "--json", *options)
+    assert result.exit_code == 0, result.output
+    return [row["ref"] for row in json.loads(result.stdout)]
+
+
+def shown(shell: Shell, ref: str) -> dict[str, Any]:
+    return json.loads(shell.run(ticket, "ticket", "show", ref, "--json").stdout)
+
+
+def test_list_is_newest_first_and_filters_by_status_queue_and_assignee(
+    shell: Shell, refs: list[str]
+) -> None:
+    shell.run(
+        ticket, "ticket", "do", "TKT-2", "#assign bob", "#pending", "--as", "alice@example.com"
+    )
+
+    assert listed(shell) == ["TKT-2", "TKT-1"]
+    assert listed(shell, "--status", "new") == ["TKT-1"]
+    assert listed(shell, "--queue", "billing") == ["TKT-2"]
+    assert listed(shell, "--assignee", "bob@example.com") == ["TKT-2"]
+    assert listed(shell, "--assignee", "none") == ["TKT-1"]
+
+
+def test_show_prints_the_facts_each_message_and_the_audit_trail(
+    shell: Shell, refs: list[str]
+) -> None:
+    result = shell.run(ticket, "ticket", "show", "TKT-1")
+
+    lines = result.stdout.splitlines()
+    assert lines[0] == "TKT-1  Printer on fire"
+    assert "  status: new" in lines and "  requester: carol@acme.test" in lines
+    assert "Help, it burns." in lines
+    assert any(" created " in line for line in lines[lines.index("events:") :])
+
+
+def test_search_finds_tickets_by_the_words_of_their_messages(shell: Shell, refs: list[str]) -> None:
+    result = shell.run(ticket, "ticket", "search", "wrong SUM", "--json")
+
+    assert [row["ref"] for row in json.loads(result.stdout)] == ["TKT-2"]
+
+
+def test_do_runs_the_commands_as_the_agent_and_relays_the_message(
+    shell: Shell, refs: list[str]
+) -> None:
+    result = shell.run(
+        ticket,
+        "ticket",
+        "do",
+        "TKT-1",
+        "priority high",
+        "--as",
+        "bob@example.com",
+        "--message",
+        "A technician is on the way.",
+    )
+
+    assert (result.exit_code, result.stdout) == (
+        0,
+        "TKT-1: 1 command(s) applied, message relayed\n",
+    )
+    detail = shown(shell, "TKT-1")
+    assert (detail["priority"], detail["messages"][-1]["text"]) == (
+        "high",
+        "A technician is on the way.",
+    )
+
+
+def test_do_with_a_bad_line_names_it_and_changes_nothing(shell: Shell, refs: list[str]) -> None:
+    result = shell.run(
+        ticket,
+        "ticket",
+        "do",
+        "TKT-1",
+        "#priority high",
+        "#queue nowhere",
+        "--as",
+        "bob@example.com",
+    )
+
+    assert result.exit_code == 1
+    assert result.stderr == "maildesk: #queue nowhere: no such queue: 'nowhere'\n"
+    assert shown(shell, "TKT-1")["priority"] == "normal"
+
+
+def test_an_unknown_status_is_a_user_error(shell: Shell) -> None:
+    result = shell.run(ticket, "ticket", "list", "--status", "done")
+
+    assert isinstance(result.exception, InvalidInput)
+    assert str(result.exception).startswith("unknown status 'done'")
