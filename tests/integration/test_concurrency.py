@@ -1,21 +1,18 @@
-"""Several maildesk processes on one database, for real: three `maildesk tick`s share one
-PostgreSQL inbox and outbox, and `maildesk ingest` answers `queued` while another connection
-holds SQLite's write lock (ingest is held between its two transactions by `paused_ingest`).
+"""Several maildesk processes on one PostgreSQL, for real: three `maildesk tick`s, released
+together, share the inbox, the snoozed tickets and the outbox; each thing is done exactly once.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import select
-import sqlite3
 import subprocess
 import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from email.parser import BytesHeaderParser
 from pathlib import Path
 from typing import Any
@@ -33,14 +30,16 @@ from maildesk.app import accept_raw, open_app
 from maildesk.config import load_settings
 from maildesk.db import make_engine, unit_of_work
 from maildesk.ingest.origin import Origin
-from maildesk.models import InboxItem, Message, OutboxItem, Ticket
+from maildesk.models import Event, InboxItem, Message, OutboxItem, Ticket
+from maildesk.pipeline.runner import process_one
+from maildesk.services.agent_work import do_commands
 from tests.mails import mail
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[2]
 MAILS = 1000
 WORKERS = 3
+SNOOZED = 60
 DEADLINE_SECONDS = 60.0  # for a process to reach a point we wait for, on a busy machine
 CONFIG = """\
 [desk]
@@ -161,8 +160,8 @@ def wait_until_each_waits(
         time.sleep(0.05)  # polling a condition with a deadline, not ordering by time
 
 
-def start_tick(config: Path) -> subprocess.Popen[str]:
-    argv = [sys.executable, "-m", "maildesk", "--config", str(config), "tick"]
+def start_tick(config: Path, *options: str) -> subprocess.Popen[str]:
+    argv = [sys.executable, "-m", "maildesk", "--config", str(config), "tick", *options]
     return subprocess.Popen(
         argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment()
     )
@@ -216,6 +215,21 @@ def stored(database_url: str) -> Stored:
         engine.dispose()
 
 
+def to_relay(port: int) -> str:
+    """The `[outbound]` keys for the relay; one tick sends every due mail, not one batch."""
+    return f'transport = "smtp"\nport = {port}\nbatch_size = 100000\ntimeout_seconds = 30'
+
+
+def assert_each_mail_sent_once(
+    db: Stored, ticks: list[dict[str, int]], relay: MessageIdCounter
+) -> None:
+    """Every outbox row sent in one attempt, and its Message-ID arrived exactly once."""
+    sent = sum(tick["outbox"] for tick in ticks)
+    assert Counter((state, tries) for _, state, tries in db.outbox) == {("sent", 1): sent}
+    assert relay.arrived == Counter(message_id for message_id, _, _ in db.outbox)
+    assert set(relay.arrived.values()) == {1}
+
+
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_three_processes_drain_a_thousand_mails_and_their_outbox_each_exactly_once(
     database_url: str,
@@ -224,8 +238,7 @@ def test_three_processes_drain_a_thousand_mails_and_their_outbox_each_exactly_on
     processes: list[subprocess.Popen[Any]],
 ) -> None:
     counter, port = relay
-    outbound = f'transport = "smtp"\nport = {port}\nbatch_size = 100000\ntimeout_seconds = 30'
-    config = write_config(tmp_path, database_url, outbound)
+    config = write_config(tmp_path, database_url, to_relay(port))
     accept_unprocessed(config, generate(MAILS))
 
     with gate(database_url, "inboxitem") as held:
@@ -241,95 +254,66 @@ def test_three_processes_drain_a_thousand_mails_and_their_outbox_each_exactly_on
     assert Counter(tries for *_, tries in db.items) == {1: MAILS}
     assert db.messages_per_item == {item[0]: 1 for item in db.items}
     assert db.tickets == sum(1 for item in db.items if item[2] == "created")
-    assert Counter((state, tries) for _, state, tries in db.outbox) == {
-        ("sent", 1): sum(d["outbox"] for d in done)
-    }
-    assert counter.arrived == Counter(message_id for message_id, _, _ in db.outbox)
-    assert set(counter.arrived.values()) == {1}
+    assert_each_mail_sent_once(db, done, counter)
 
 
-# --- SQLite: ingest while another connection holds the write lock ---------------------------
-
-
-@dataclass
-class PausedIngest:
-    """`maildesk ingest --json FILE` in its own process, paused after its accept commit."""
-
-    process: subprocess.Popen[bytes]
-    ready: int  # read end of the pipe that says "accepted ID"
-
-    @classmethod
-    def start(cls, config: Path, source: Path) -> PausedIngest:
-        ready, ready_w = os.pipe()
-        argv = [sys.executable, "-m", "tests.integration.paused_ingest", str(ready_w)]
-        argv += ["--config", str(config), "ingest", "--json", str(source)]
-        process = subprocess.Popen(
-            argv,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            cwd=ROOT,
-            env=environment(),
-            pass_fds=(ready_w,),
-        )
-        os.close(ready_w)  # the pipe reads EOF if ingest ends without accepting
-        return cls(process, ready)
-
-    def accepted(self) -> int:
-        """The committed item's id, once ingest stands between its accept and processing."""
-        readable, _, _ = select.select([self.ready], [], [], DEADLINE_SECONDS)
-        line = os.read(self.ready, 100).decode() if readable else ""
-        os.close(self.ready)
-        if not line.startswith("accepted "):
-            self.process.kill()
-            raise AssertionError(f"ingest never accepted: {self.process.communicate()}")
-        return int(line.split()[1])
-
-    def go_on(self) -> tuple[int, list[dict[str, Any]], str]:
-        """Let ingest process the mail; (exit code, JSON lines, stderr) once it has ended."""
-        out, err = self.process.communicate(b"go\n", timeout=DEADLINE_SECONDS)
-        lines = [json.loads(line) for line in out.decode().splitlines()]
-        return self.process.returncode, lines, err.decode()
-
-
-def item_state(connection: sqlite3.Connection, item_id: int) -> tuple[str, str | None]:
-    query = "SELECT state, outcome FROM inboxitem WHERE id = ?"
-    state, outcome = connection.execute(query, (item_id,)).fetchone()
-    return state, outcome
-
-
-@contextmanager
-def write_lock(path: str) -> Iterator[sqlite3.Connection]:
-    """Another connection holding SQLite's write lock, as a busy maildesk process does."""
-    holder = sqlite3.connect(path, isolation_level=None)
+def snoozed_tickets(config: Path, count: int) -> datetime:
+    """`count` new tickets, each snoozed for an hour by Alice; returns when they are due."""
+    app = open_app(load_settings(config))
+    origin = Origin(transport="pipe", envelope_to=("support@example.com",))
     try:
-        holder.execute("BEGIN IMMEDIATE")
-        yield holder
+        for n in range(count):
+            raw = mail(subject=f"Case {n}", message_id=f"snooze-{n}@acme.test")
+            stored_item = accept_raw(app, raw, origin)
+            outcome = process_one(app.engine, app.desk, item_id=stored_item.item_id)
+            assert outcome is not None and outcome.ticket is not None
+            with unit_of_work(app.engine) as session:
+                done = do_commands(
+                    session,
+                    desk=app.desk,
+                    ref=outcome.ticket,
+                    agent_email="alice@example.com",
+                    lines=["#snooze 1h"],
+                    text="",
+                    now=app.desk.clock.now(),
+                )
+                assert not done.errors
+        return app.desk.clock.now() + timedelta(hours=1, minutes=1)
     finally:
-        if holder.in_transaction:
-            holder.execute("ROLLBACK")
-        holder.close()
+        app.engine.dispose()
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_ingest_answers_queued_while_another_connection_holds_the_write_lock_and_tick_processes_it(
-    database_url: str, tmp_path: Path, processes: list[subprocess.Popen[Any]]
+def wake_events(database_url: str) -> tuple[Counter[int | None], set[int | None]]:
+    """`snooze-ended` events per ticket, and every ticket's id."""
+    engine = make_engine(database_url)
+    try:
+        with unit_of_work(engine) as session:
+            query = select_rows(Event.ticket_id).where(Event.type == "snooze-ended")
+            tickets = set(session.exec(select_rows(Ticket.id)))
+            return Counter(session.exec(query)), tickets
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_three_processes_wake_each_snoozed_ticket_exactly_once(
+    database_url: str,
+    tmp_path: Path,
+    relay: tuple[MessageIdCounter, int],
+    processes: list[subprocess.Popen[Any]],
 ) -> None:
-    config = write_config(tmp_path, database_url)
-    source = tmp_path / "incoming.eml"
-    source.write_bytes(mail(message_id="locked@acme.test"))
-    ingest = PausedIngest.start(config, source)
-    processes.append(ingest.process)
-    item_id = ingest.accepted()  # committed: from here on the mail is the desk's
+    counter, port = relay
+    config = write_config(tmp_path, database_url, to_relay(port))
+    due = snoozed_tickets(config, SNOOZED)
 
-    path = database_url.removeprefix("sqlite:///")
-    with write_lock(path) as holder:
-        code, outcomes, err = ingest.go_on()  # processing waits out the 10 s busy timeout
-        assert code == 0, err
-        assert [(o["outcome"], o["ticket"]) for o in outcomes] == [("queued", None)]
-        assert "database is locked" in str(outcomes[0]["reason"])
-        assert item_state(holder, item_id) == ("received", None)
+    with gate(database_url, "ticket") as held:
+        ticks = [start_tick(config, "--at", due.isoformat()) for _ in range(WORKERS)]
+        processes.extend(ticks)
+        wait_until_each_waits(held, "ticket", ticks)
+    done = [tick_counts(tick) for tick in ticks]
+    assert sum(d["snoozes"] for d in done) == SNOOZED  # a row one tick locked, others skip
 
-    assert tick_counts(start_tick(config))["inbox"] == 1
-    with closing(sqlite3.connect(path)) as reader:
-        assert item_state(reader, item_id) == ("processed", "created")
+    woken, tickets = wake_events(database_url)
+    assert len(tickets) == SNOOZED
+    assert woken == {ticket_id: 1 for ticket_id in tickets}
+    assert_each_mail_sent_once(stored(database_url), done, counter)
