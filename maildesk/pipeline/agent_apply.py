@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 
 from maildesk.addresses import local_part_matches
 from maildesk.commands import BadLine, Command, parse_line, split_block
 from maildesk.models import Agent, Message, Ticket
+from maildesk.notices import NoticeEvent, notify
 from maildesk.pipeline.work import AgentNew, Append, HoldUnproven, StageEnv, Work
-from maildesk.services.agent_work import publish, report_errors, run_commands
+from maildesk.services.agent_work import publish, run_commands
 from maildesk.services.contacts import find_agent, get_or_create_contact
-from maildesk.services.notices import tell_agent
-from maildesk.services.outbox import sent_recently
 from maildesk.services.tickets import Actor, create_ticket, record_event
 
 StoreFn = Callable[[Ticket, str, str], Message]  # (ticket, visibility, text) → stored message
@@ -82,14 +80,20 @@ def agent_on_ticket(env: StageEnv, work: Work, plan: Append, store: StoreFn) -> 
     return Done(run.ticket, "appended", work.thread.evidence)
 
 
+def _listed(errors: list[BadLine]) -> list[dict[str, str]]:
+    return [{"line": e.line, "reason": e.reason} for e in errors]
+
+
 def _refuse(env: StageEnv, work: Work, agent: Agent, errors: list[BadLine]) -> Done:
-    tell_agent(
+    """A mail that started no ticket: the agent hears why (a command error outside any ticket)."""
+    notify(
         env.session,
         desk=env.desk,
-        agent=agent,
-        errors=errors,
-        subject=work.parsed().subject,
+        event=NoticeEvent.COMMAND_ERROR,
+        ticket=None,
         now=env.now,
+        actor_agent=agent,
+        facts={"errors": _listed(errors), "subject": work.parsed().subject},
     )
     return Done(None, "rejected", _rejected(errors))
 
@@ -171,22 +175,9 @@ WARNED = "the agent was warned"
 NOT_WARNED = "the agent was already warned within the hour"
 
 
-SPOOF_WARNING = "spoof-warning"  # the outbox kind of these warnings, counted to rate-limit them
-
-
-def _may_warn(env: StageEnv, plan: HoldUnproven) -> bool:
-    """At most one warning per agent an hour: a spoofer must not mail-bomb them through us."""
-    since = env.now - timedelta(hours=1)
-    return (
-        sent_recently(env.session, kind=SPOOF_WARNING, recipient=plan.agent_email, since=since) == 0
-    )
-
-
 def hold_unproven(env: StageEnv, work: Work, plan: HoldUnproven) -> Done:
     """Nothing runs; the real agent hears that someone wrote in their name (once an hour)."""
     ticket = env.session.get(Ticket, plan.ticket_id) if plan.ticket_id else None
-    if not _may_warn(env, plan):
-        return Done(ticket, "held", f"{plan.reason}; {NOT_WARNED}")
     agent = _agent(env, plan.agent_email)
     subject = work.parsed().subject
     errors = [
@@ -196,25 +187,24 @@ def hold_unproven(env: StageEnv, work: Work, plan: HoldUnproven) -> Done:
             "(not a reply to a notification maildesk sent you)",
         )
     ]
+    done = notify(
+        env.session,
+        desk=env.desk,
+        event=NoticeEvent.SPOOF_WARNING,
+        ticket=ticket,
+        now=env.now,
+        actor_agent=agent,
+        facts={"errors": _listed(errors)} | ({} if ticket else {"subject": subject}),
+    )
+    if not done.queued:
+        return Done(ticket, "held", f"{plan.reason}; {NOT_WARNED}")
     if ticket is not None:
-        report_errors(
+        record_event(
             env.session,
-            desk=env.desk,
             ticket=ticket,
-            agent=agent,
-            now=env.now,
             actor=Actor("maildesk", f"mail:{work.item_id}"),
-            errors=errors,
-            kind=SPOOF_WARNING,
-        )
-    else:
-        tell_agent(
-            env.session,
-            desk=env.desk,
-            agent=agent,
-            errors=errors,
-            subject=subject,
+            type="commands-rejected",
             now=env.now,
-            kind=SPOOF_WARNING,
+            data={"errors": _listed(errors)},
         )
     return Done(ticket, "held", f"{plan.reason}; {WARNED}")

@@ -1,0 +1,64 @@
+"""What a notice's template is rendered with: the ticket, the event's facts, the reader.
+
+`SAMPLE_CONTEXTS` in `maildesk.outbound.render` lists every key each template may use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import col, select
+
+from maildesk.models import Contact, Message
+from maildesk.notices.occasion import Occasion
+
+
+def ticket_context(occasion: Occasion) -> dict[str, Any]:
+    """The keys every notice has; for mail outside any ticket `ref` is None."""
+    desk, ticket = occasion.desk, occasion.ticket
+    base: dict[str, Any] = {"desk_name": desk.settings.desk.name, "ref": None, "subject": ""}
+    if ticket is None:
+        return base | {"text": ""}
+    requester = occasion.session.get(Contact, ticket.requester_id)
+    assert requester is not None
+    return base | {
+        "ref": ticket.ref,
+        "subject": ticket.subject,
+        "requester_name": requester.name or requester.email,
+        "requester_email": requester.email,
+        "priority": ticket.priority,
+        "queue": ticket.queue,
+        "status": ticket.status,
+        "text": "",
+    }
+
+
+def public_history(occasion: Occasion, *, limit: int = 10) -> list[dict[str, str]]:
+    """The latest public messages, newest first: internal notes never leave the desk."""
+    assert occasion.ticket is not None
+    rows = occasion.session.exec(
+        select(Message)
+        .where(Message.ticket_id == occasion.ticket.id, Message.visibility == "public")
+        .order_by(col(Message.id).desc())
+        .limit(limit)
+    )
+    return [
+        {
+            "author_name": m.author_name or m.author,
+            "date": occasion.desk.local_time(m.created_at),
+            "text": m.text,
+        }
+        for m in rows
+    ]
+
+
+def reply_history(occasion: Occasion) -> dict[str, Any]:
+    """An agent's reply quotes what came before it (the reply is the newest public message)."""
+    return {"history": public_history(occasion)[1:]}
+
+
+def agent_author(occasion: Occasion) -> dict[str, Any]:
+    """The agent who wrote: for colleagues' copies of a public reply."""
+    agent = occasion.actor_agent
+    assert agent is not None
+    return {"author_name": agent.name or agent.email, "author_email": agent.email}
