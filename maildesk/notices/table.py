@@ -48,7 +48,7 @@ NOTICES: tuple[Row, ...] = (
     Row(E.CUSTOMER_REPLY, A, recipients.handlers, "notify_reply"),
     Row(E.ASSIGNED, A, recipients.new_assignee, "notify_assigned", extra=TO_YOU),
     Row(E.ASSIGNED, A, recipients.watchers, "notify_assigned", extra=TO_OTHERS),
-    Row(E.ESCALATED, A, recipients.next_level, "sla_breach"),
+    Row(E.ESCALATED, A, recipients.next_level, "escalated"),
     Row(E.STATUS_CHANGED, C, recipients.customers, "status_changed", "status", automatic=False),
     Row(
         E.AGENT_REPLY,

@@ -71,6 +71,13 @@ SAMPLE_CONTEXTS: dict[str, dict[str, Any]] = {
     },
     "sla_warning": _SLA | {"remaining": "48 minutes"},
     "sla_breach": _SLA | {"overdue": "5 minutes", "level": 2},
+    "escalated": _AGENT
+    | {
+        "escalated_by": "Bob",
+        "from_level": 1,
+        "to_level": 2,
+        "reason": "The printer is a leased model: level 2 has the contract.",
+    },
     "snooze_wakeup": _AGENT | {"snoozed_until": "2026-11-24 09:00 UTC"},
     "auto_close": _CUSTOMER | {"waited": "7 days"},
 }
@@ -135,6 +142,9 @@ class Renderer:
                        target ("first response" | "resolution"), due, remaining
     sla_breach         agent_name, requester_name, requester_email, priority, target,
                        due, overdue, level (the support level now responsible)
+    escalated          agent_name, requester_name, requester_email, priority,
+                       escalated_by, from_level, to_level, reason (the escalating
+                       agent's text; "" when they wrote none)
     snooze_wakeup      agent_name, requester_name, requester_email, priority,
                        snoozed_until
     auto_close         requester_name, waited (e.g. "7 days")

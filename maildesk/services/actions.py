@@ -55,6 +55,7 @@ class Run:
     actor: Actor
     now: datetime
     effects: Effects
+    text: str  # the agent's own text after the command lines
 
     def notify(self, event: NoticeEvent, facts: dict[str, Any]) -> None:
         """Mail whoever the notice table names for this event on the ticket."""
@@ -175,10 +176,16 @@ def _macro(run: Run, action: Action) -> None:
 
 
 def _escalate(run: Run, action: Action) -> None:
+    """One level up; its agents (and the watchers) hear who did it and why, if they said."""
     ticket = run.ticket
     ticket.level += 1
     run.event("escalate", {"level": ticket.level})
-    facts = {"target": "escalation", "due": "now", "overdue": "-", "level": ticket.level}
+    facts = {
+        "escalated_by": run.agent.name or run.agent.email,
+        "from_level": ticket.level - 1,
+        "to_level": ticket.level,
+        "reason": run.text,
+    }
     run.notify(NoticeEvent.ESCALATED, facts)
 
 
@@ -263,7 +270,7 @@ def apply_actions(
     that reply tells them the ticket is resolved or closed, otherwise a status mail does
     (a #note tells the customer nothing).
     """
-    run = Run(session, desk, ticket, agent, actor, now, Effects())
+    run = Run(session, desk, ticket, agent, actor, now, Effects(), text)
     for action in sorted(actions, key=lambda a: a.name == "merge"):
         run.event("command", {"line": action.line})
         HANDLERS[action.name](run, action)

@@ -412,7 +412,10 @@ def test_escalate_moves_to_the_next_level_and_notifies_its_agents(desk: Desk) ->
     assert events_of(desk.ticket(ref), "escalate")[0]["data"] == {"level": 2}
     sent = desk.sent()
     assert [to_of(m) for m in sent] == [["dana@example.com"]]
-    assert "escalated to support level 2" in body_of(sent[0])
+    assert str(sent[0]["Subject"]) == f"[{ref}] Escalated to level 2: Printer on fire"
+    text = body_of(sent[0])
+    assert f"Bob escalated ticket {ref} from support level 1 to support level 2." in text
+    assert "due at" not in text and "overdue" not in text and "Why" not in text
     dana = reply_to_of(sent[0])
     assert dana == signed_address(
         desk_address="support@example.com",
@@ -420,6 +423,24 @@ def test_escalate_moves_to_the_next_level_and_notifies_its_agents(desk: Desk) ->
         secret=desk.app.desk.secret,
         role=agent_role("dana@example.com"),
     )
+
+
+def test_an_escalation_says_why_in_the_agents_words(desk: Desk) -> None:
+    dana_works_level_two(desk)
+    _, notices = customer_writes(desk)
+
+    agent_replies(
+        desk,
+        notices["bob@example.com"],
+        "#escalate\n#note\n\nThe printer is leased: level 2 has the contract.",
+        sender=BOB,
+    )
+
+    notice = one_to(desk.sent(), "dana@example.com")
+    text = body_of(notice).replace("\r\n", "\n")
+    assert "Why, as Bob wrote it:\n\nThe printer is leased: level 2 has the contract." in text
+    html = notice.get_body(preferencelist=("html",))
+    assert html is not None and "level 2 has the contract." in str(html.get_content())
 
 
 def test_a_watcher_hears_of_an_escalation_but_not_the_agent_who_escalated(desk: Desk) -> None:
