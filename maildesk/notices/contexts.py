@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import col, select
 
 from maildesk.models import Contact, Message
@@ -55,6 +56,18 @@ def public_history(occasion: Occasion, *, limit: int = 10) -> list[dict[str, str
 def reply_history(occasion: Occasion) -> dict[str, Any]:
     """An agent's reply quotes what came before it (the reply is the newest public message)."""
     return {"history": public_history(occasion)[1:]}
+
+
+_CONTACT_NAME = select(Contact.name).where(Contact.email == bindparam("email"))
+
+
+def customer_author(occasion: Occasion) -> dict[str, Any]:
+    """The customer who wrote, by the name their mail gave, else the name the desk knows."""
+    email = str(occasion.facts["author_email"])
+    name = str(occasion.facts.get("author_name") or "")
+    if not name:
+        name = occasion.session.exec(_CONTACT_NAME, params={"email": email.lower()}).first() or ""
+    return {"author_name": name, "author_email": email}
 
 
 def agent_author(occasion: Occasion) -> dict[str, Any]:

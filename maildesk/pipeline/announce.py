@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from maildesk.mail import Address
 from maildesk.models import OutboxItem, Ticket
 from maildesk.notices import NoticeEvent, Thread, notify
 from maildesk.pipeline.work import MatchBounce, StageEnv, Work
@@ -31,14 +32,16 @@ def new_ticket(env: StageEnv, work: Work, ticket: Ticket, text: str) -> None:
         )
 
 
-def customer_reply(env: StageEnv, ticket: Ticket, text: str, author: str) -> None:
+def customer_reply(env: StageEnv, ticket: Ticket, text: str, author: Address | None) -> None:
+    """The customer's reply goes to whoever handles the ticket, with the author's name."""
+    who = {"author_name": author.name, "author_email": author.email} if author else {}
     notify(
         env.session,
         desk=env.desk,
         event=NoticeEvent.CUSTOMER_REPLY,
         ticket=ticket,
         now=env.now,
-        facts={"text": text, "author_name": author, "author_email": author},
+        facts={"text": text, "author_name": "", "author_email": ""} | who,
     )
 
 

@@ -270,6 +270,25 @@ def test_a_ticket_assigned_when_it_is_created_is_announced_to_its_assignee_only(
     assert "Help, it burns." in _body(_one_to(sent, "bob@example.com"))
 
 
+@pytest.mark.parametrize(
+    ("sender", "named"),
+    [
+        ("carol@acme.test", "Carol Customer <carol@acme.test>"),  # her name from the first mail
+        ("Carol C. <carol@acme.test>", "Carol C. <carol@acme.test>"),  # as this mail says
+        ("Dave Example <dave@acme.test>", "Dave Example <dave@acme.test>"),  # a Cc'd colleague
+        ("dave@acme.test", "dave@acme.test"),  # no name known: the address, once
+    ],
+)
+def test_a_customer_reply_notice_names_the_customer(desk: Desk, sender: str, named: str) -> None:
+    created = desk.receives(mail(message_id="m1@acme.test", cc="dave@acme.test"))
+    desk.sent()
+
+    desk.receives(mail(sender=sender, subject=f"Re: [{created.ticket}] Printer on fire"))
+
+    text = _body(_one_to(desk.sent(), "alice@example.com"))
+    assert f"\n{named} replied on ticket {created.ticket}" in text
+
+
 @pytest.fixture
 def quiet_billing(tmp_path: Path, database_url: str, clock: FixedClock) -> Iterator[Desk]:
     """A desk whose billing queue sends no acknowledgements."""
