@@ -12,6 +12,7 @@ from sqlmodel import col, select
 
 from maildesk.models import Contact, Message
 from maildesk.notices.occasion import Occasion
+from maildesk.quotes import signs_off
 
 
 def ticket_context(occasion: Occasion) -> dict[str, Any]:
@@ -53,9 +54,16 @@ def public_history(occasion: Occasion, *, limit: int = 10) -> list[dict[str, str
     ]
 
 
-def reply_history(occasion: Occasion) -> dict[str, Any]:
-    """An agent's reply quotes what came before it (the reply is the newest public message)."""
-    return {"history": public_history(occasion)[1:]}
+def agent_reply(occasion: Occasion) -> dict[str, Any]:
+    """What the customer reads around an agent's reply: the history before it, and whether
+    the agent signed off themselves (then the desk does not sign with their name again)."""
+    agent = occasion.actor_agent
+    assert agent is not None
+    text = str(occasion.facts.get("text", ""))
+    return {
+        "history": public_history(occasion)[1:],  # the reply is the newest public message
+        "signed_off": signs_off(text, agent.name),
+    }
 
 
 _CONTACT_NAME = select(Contact.name).where(Contact.email == bindparam("email"))

@@ -57,7 +57,7 @@ NOTICES: tuple[Row, ...] = (
         "agent_reply",
         "agent-reply",
         automatic=False,
-        context=contexts.reply_history,
+        context=contexts.agent_reply,
     ),
     Row(E.AGENT_REPLY, A, recipients.watchers, "notify_reply", context=contexts.agent_author),
     Row(E.COMMAND_ERROR, A, recipients.acting_agent, "command_error", spare_actor=False),

@@ -48,6 +48,7 @@ SAMPLE_CONTEXTS: dict[str, dict[str, Any]] = {
             {"author_name": "Carol Customer", "date": "2026-11-23 09:00 UTC", "text": "Help!"}
         ],
         "status": "resolved",
+        "signed_off": False,
     },
     "notify_new": _AGENT | _TEXT | {"queue": "general"},
     "notify_reply": _AGENT
@@ -128,7 +129,9 @@ class Renderer:
     ack                requester_name
     agent_reply        requester_name, agent_name, text, history: [{author_name, date,
                        text}] — public messages only, newest first; status (the
-                       ticket's status: "resolved"/"closed" when this reply did so)
+                       ticket's status: "resolved"/"closed" when this reply did so);
+                       signed_off (the text ends with the agent's own sign-off: the
+                       template does not sign with their name again)
     notify_new         agent_name, requester_name, requester_email, queue, priority, text
     notify_reply       agent_name, requester_name, requester_email, author_name,
                        author_email, status, text

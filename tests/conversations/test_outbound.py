@@ -106,6 +106,44 @@ def test_an_agent_reply_reaches_the_customer_and_cc_without_internal_notes(desk:
     assert any(e["type"] == "first-response" for e in ticket["events"])
 
 
+def _relay(desk: Desk, body: str) -> str:
+    """Carol writes, Alice answers her notice with `body`: the text Carol reads."""
+    desk.receives(mail(message_id="m1@acme.test"))
+    notice = _one_to(desk.sent(), "alice@example.com")
+    desk.receives(
+        mail(
+            sender="Alice <alice@example.com>",
+            to=getaddresses([str(notice["Reply-To"])])[0][1],
+            subject=f"Re: {notice['Subject']}",
+            in_reply_to=str(notice["Message-ID"]).strip("<>"),
+            body=body,
+        )
+    )
+    return _body(_one_to(desk.sent(), "carol@acme.test")).replace("\r\n", "\n")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "We sent a technician.\n\nThanks,\nAlice",
+        "We sent a technician.\n\nBest regards, Alice",
+        "We sent a technician.\n\nAlice\n\n-- \nAlice\nExample Support, 2nd floor",
+    ],
+)
+def test_an_agent_who_signs_off_is_not_signed_again(desk: Desk, body: str) -> None:
+    text = _relay(desk, body)
+
+    own = text.split("\nOn ")[0]  # what comes before the quoted history
+    assert own.count("Alice") == 1, own
+    assert own.rstrip().endswith("Alice\n\nExample Support, ticket TKT-1")
+
+
+def test_an_agent_reply_without_a_sign_off_is_signed_with_the_agents_name(desk: Desk) -> None:
+    text = _relay(desk, "We sent a technician.")
+
+    assert text.startswith("We sent a technician.\n\nAlice\nExample Support, ticket TKT-1\n")
+
+
 def test_an_unproven_agent_mail_is_held_and_relays_nothing(desk: Desk) -> None:
     created = desk.receives(mail(message_id="m1@acme.test"))
     desk.sent()

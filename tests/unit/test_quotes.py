@@ -15,7 +15,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from maildesk.quotes import split_signature, strip_quoted
+from maildesk.quotes import signs_off, split_signature, strip_quoted
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -348,3 +348,38 @@ def test_a_megabyte_of_pathological_text_is_handled_quickly(text: str) -> None:
     strip_quoted(text)
 
     assert time.perf_counter() - started < 2.0
+
+
+# --- sign-offs ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Done.\n\nAlice",
+        "Done.\n\nThanks,\nAlice",
+        "Done.\n\nThanks, Alice",
+        "Done.\n\nKind regards, Alice Example",
+        "Done.\n\n— Alice",
+        "Done.\n\nCheers - alice!",
+        "Done.\n\nAlice Example\n",
+    ],
+)
+def test_a_sign_off_with_the_writers_name_is_recognised(text: str) -> None:
+    assert signs_off(text, "Alice Example")
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Done.", "Alice"),
+        ("I asked Alice", "Alice"),
+        ("Please call Alice, she knows.", "Alice"),
+        ("Done.\n\nBob", "Alice"),
+        ("Done.\n\nAlicia", "Alice"),
+        ("Done.\n\nalice@example.com", "alice@example.com"),  # no name known: never a sign-off
+        ("", "Alice"),
+    ],
+)
+def test_text_that_does_not_end_with_the_writers_name_is_no_sign_off(text: str, name: str) -> None:
+    assert not signs_off(text, name)
