@@ -42,16 +42,22 @@ def ticket_thread(session: Session, ticket: Ticket) -> Thread:
 
 
 def sender_identity(desk: Desk, ticket: Ticket | None) -> DeskIdentity:
-    """The desk's name and address: From, bounce address and X-Loop of a notice."""
-    return desk.identity
+    """From, bounce address and X-Loop: the ticket's queue's own address, else the desk's."""
+    if ticket is None:
+        return desk.identity
+    address = desk.settings.queue_address(ticket.queue)
+    return DeskIdentity(name=desk.settings.desk.name, address=address)
 
 
 def signed_reply_to(desk: Desk, ticket: Ticket | None, agent: Agent | None) -> str | None:
-    """The signed Reply-To: the agent's own, else the customer's; none outside a ticket."""
+    """The signed Reply-To on the queue's address: the agent's own, else the customer's.
+
+    None outside a ticket.
+    """
     if ticket is None or ticket.ref is None:
         return None
     return reply_address(
-        desk_address=desk.settings.desk.address,
+        desk_address=desk.settings.queue_address(ticket.queue),
         ref=ticket.ref,
         secret=desk.secret,
         agent_email=agent.email if agent else None,

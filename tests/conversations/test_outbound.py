@@ -354,6 +354,68 @@ def test_a_queue_without_acknowledgements_still_notifies_its_agents(quiet_billin
     ]
 
 
+def _address(message: EmailMessage, header: str) -> str:
+    return getaddresses([str(message[header])])[0][1]
+
+
+def test_mail_about_a_ticket_comes_from_its_queues_own_address(desk: Desk) -> None:
+    created = desk.receives(mail(to="billing@example.com", message_id="m1@acme.test"))
+
+    sent = desk.sent()
+    assert sorted(_to(m)[0] for m in sent) == ["alice@example.com", "carol@acme.test"]
+    for message in sent:
+        assert _address(message, "From") == "billing@example.com"
+        assert _address(message, "Reply-To").startswith(f"billing+{created.ticket}.")
+        assert message["X-Loop"] == "billing@example.com"
+
+
+@pytest.fixture
+def billing_elsewhere(tmp_path: Path, database_url: str, clock: FixedClock) -> Iterator[Desk]:
+    """A desk whose billing queue has an address under another domain."""
+    settings = make_settings(
+        tmp_path,
+        database_url,
+        queues=[
+            {"name": "general", "addresses": ["support@example.com"]},
+            {"name": "billing", "addresses": ["invoices@billing.example.org"]},
+        ],
+    )
+    app = open_app(settings, clock=clock)
+    yield Desk(app, clock)
+    app.engine.dispose()
+
+
+def test_signed_addresses_on_a_queues_own_domain_thread_and_prove_agents(
+    billing_elsewhere: Desk,
+) -> None:
+    desk = billing_elsewhere
+    created = desk.receives(mail(to="invoices@billing.example.org", message_id="m1@acme.test"))
+    sent = desk.sent()
+    ack, notice = _one_to(sent, "carol@acme.test"), _one_to(sent, "alice@example.com")
+    assert _address(ack, "From") == _address(notice, "From") == "invoices@billing.example.org"
+    assert str(ack["Message-ID"]).endswith("@billing.example.org>")
+    customer_address = _address(ack, "Reply-To")
+    assert customer_address.endswith("@billing.example.org")
+
+    more = desk.receives(mail(to=customer_address, subject="more", message_id="r1@acme.test"))
+    answer = desk.receives(
+        mail(
+            sender="Alice <alice@example.com>",
+            to=_address(notice, "Reply-To"),
+            subject=f"Re: {notice['Subject']}",
+            body="#priority high\n\nWe are on it.",
+        )
+    )
+
+    evidence = f"signed address {customer_address.lower()}"
+    assert (more.ticket, more.reason) == (created.ticket, evidence)
+    assert (answer.outcome, answer.ticket) == ("appended", created.ticket)
+    assert desk.ticket(created.ticket or "")["priority"] == "high"
+    relayed = _one_to(desk.sent(), "carol@acme.test")
+    assert "We are on it." in _body(relayed)
+    assert _address(relayed, "From") == "invoices@billing.example.org"
+
+
 def test_a_blacklisted_senders_mail_sends_nothing(desk: Desk) -> None:
     outcome = desk.receives(mail(sender="spammer@example.net", message_id="s1@example.net"))
     domain = desk.receives(mail(sender="x@blocked.example", message_id="s2@blocked.example"))
