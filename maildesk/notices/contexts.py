@@ -55,12 +55,14 @@ def public_history(occasion: Occasion, *, limit: int = 10) -> list[dict[str, str
 
 
 def agent_reply(occasion: Occasion) -> dict[str, Any]:
-    """What the customer reads around an agent's reply: the history before it, and whether
-    the agent signed off themselves (then the desk does not sign with their name again)."""
+    """What the customer reads around an agent's reply: whether it answers a mail (the first
+    mail of a ticket an agent started does not), the history before it, and whether the agent
+    signed off themselves (then the desk does not sign with their name again)."""
     agent = occasion.actor_agent
     assert agent is not None
     text = str(occasion.facts.get("text", ""))
     return {
+        "reply": occasion.thread.in_reply_to is not None,
         "history": public_history(occasion)[1:],  # the reply is the newest public message
         "signed_off": signs_off(text, agent.name),
     }

@@ -49,6 +49,7 @@ SAMPLE_CONTEXTS: dict[str, dict[str, Any]] = {
         ],
         "status": "resolved",
         "signed_off": False,
+        "reply": True,
     },
     "notify_new": _AGENT | _TEXT | {"queue": "general"},
     "notify_reply": _AGENT
@@ -131,7 +132,8 @@ class Renderer:
                        text}] — public messages only, newest first; status (the
                        ticket's status: "resolved"/"closed" when this reply did so);
                        signed_off (the text ends with the agent's own sign-off: the
-                       template does not sign with their name again)
+                       template does not sign with their name again); reply (False
+                       for the first mail of a ticket an agent started: no "Re:")
     notify_new         agent_name, requester_name, requester_email, queue, priority, text
     notify_reply       agent_name, requester_name, requester_email, author_name,
                        author_email, status, text

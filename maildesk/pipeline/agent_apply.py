@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from maildesk.addresses import local_part_matches
 from maildesk.commands import BadLine, Command, parse_line, split_block
 from maildesk.models import Agent, Message, Ticket
-from maildesk.notices import NoticeEvent, notify
+from maildesk.notices import NO_THREAD, NoticeEvent, notify
 from maildesk.pipeline.work import AgentNew, Append, HoldUnproven, StageEnv, Work
 from maildesk.services.agent_work import publish, run_commands
 from maildesk.services.contacts import find_agent, get_or_create_contact
@@ -167,6 +167,7 @@ def agent_new_ticket(env: StageEnv, work: Work, plan: AgentNew, store: StoreFn) 
         message=message,
         actor=actor,
         now=env.now,
+        thread=NO_THREAD,  # the customer's first mail of this ticket answers nothing
     )
     return Done(run.ticket, "created", f"started by agent {agent.email} for {customer.email}")
 

@@ -706,6 +706,37 @@ def test_an_agent_starts_a_ticket_for_a_customer(desk: Desk) -> None:
     assert f"[{outcome.ticket}]" in str(started["Subject"])
 
 
+def test_the_first_mail_of_a_ticket_an_agent_started_is_no_reply(desk: Desk) -> None:
+    outcome = desk.receives(
+        mail(
+            sender=ALICE,
+            to=compose_address(desk),
+            subject="Your invoice",
+            message_id="start@example.com",
+            body="#to customer@example.org\n\nYour invoice is attached.",
+        )
+    )
+
+    [started] = mails_to(desk.sent(), "customer@example.org")
+    assert str(started["Subject"]) == f"[{outcome.ticket}] Your invoice"
+    assert started["In-Reply-To"] is None and started["References"] is None
+
+    desk.receives(
+        mail(
+            sender="customer@example.org",
+            to=reply_to_of(started),
+            subject=f"Re: {started['Subject']}",
+            in_reply_to=str(started["Message-ID"]).strip("<>"),
+            body="Thanks, paid.",
+        )
+    )
+    notice = one_to(desk.sent(), "alice@example.com")
+    agent_replies(desk, notice, "Received, thank you.")
+
+    [answer] = mails_to(desk.sent(), "customer@example.org")
+    assert str(answer["Subject"]) == f"Re: [{outcome.ticket}] Your invoice"
+
+
 def test_an_agent_mail_to_the_compose_address_without_to_is_refused(desk: Desk) -> None:
     outcome = desk.receives(
         mail(sender=ALICE, to=compose_address(desk), subject="Hello", body="Hello there.")
