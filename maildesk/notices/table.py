@@ -65,7 +65,7 @@ NOTICES: tuple[Row, ...] = (
         E.SPOOF_WARNING,
         A,
         recipients.acting_agent,
-        "command_error",
+        "spoof_warning",
         gates.SPOOF_WARNING_KIND,
         gate=gates.first_warning_this_hour,
         spare_actor=False,

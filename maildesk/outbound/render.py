@@ -66,6 +66,15 @@ SAMPLE_CONTEXTS: dict[str, dict[str, Any]] = {
         "agent_name": "Alice",
         "errors": [{"line": "#status done", "reason": "unknown status 'done'"}],
     },
+    "spoof_warning": {
+        "desk_name": "Example Support",
+        "ref": "TKT-42",
+        "subject": "Printer on fire",
+        "agent_name": "Alice",
+        "claimed_from": "alice@example.com",
+        "inbox_item": 7,
+        "mail_subject": "Re: [TKT-42] Printer on fire",
+    },
     "rating_request": _CUSTOMER
     | {
         "reply_address": "support+TKT-42.abcdefghijklmnop@example.com",
@@ -142,6 +151,8 @@ class Renderer:
                        requester_email, priority, text
     status_changed     requester_name, status ("resolved" | "closed" | other status)
     command_error      agent_name, errors: [{line, reason}]
+    spoof_warning      agent_name, claimed_from (the agent's address the mail gave),
+                       inbox_item (the held item's id), mail_subject
     rating_request     requester_name, reply_address (the signed address), reply_subject
     sla_warning        agent_name, requester_name, requester_email, priority,
                        target ("first response" | "resolution"), due, remaining

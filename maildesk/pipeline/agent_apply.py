@@ -179,33 +179,24 @@ NOT_WARNED = "the agent was already warned within the hour"
 def hold_unproven(env: StageEnv, work: Work, plan: HoldUnproven) -> Done:
     """Nothing runs; the real agent hears that someone wrote in their name (once an hour)."""
     ticket = env.session.get(Ticket, plan.ticket_id) if plan.ticket_id else None
-    agent = _agent(env, plan.agent_email)
     subject = work.parsed().subject
-    errors = [
-        BadLine(
-            f"mail {subject!r}",
-            "held for review: sent in your name without proof "
-            "(not a reply to a notification maildesk sent you)",
+    if ticket is not None:
+        record_event(
+            env.session,
+            ticket=ticket,
+            actor=Actor("maildesk", f"mail:{work.item_id}"),
+            type="held-unproven",
+            now=env.now,
+            data={"inbox_item": work.item_id, "agent": plan.agent_email},
         )
-    ]
+    facts = {"inbox_item": work.item_id, "mail_subject": subject, "claimed_from": plan.agent_email}
     done = notify(
         env.session,
         desk=env.desk,
         event=NoticeEvent.SPOOF_WARNING,
         ticket=ticket,
         now=env.now,
-        actor_agent=agent,
-        facts={"errors": _listed(errors)} | ({} if ticket else {"subject": subject}),
+        actor_agent=_agent(env, plan.agent_email),
+        facts=facts | ({} if ticket else {"subject": subject}),
     )
-    if not done.queued:
-        return Done(ticket, "held", f"{plan.reason}; {NOT_WARNED}")
-    if ticket is not None:
-        record_event(
-            env.session,
-            ticket=ticket,
-            actor=Actor("maildesk", f"mail:{work.item_id}"),
-            type="commands-rejected",
-            now=env.now,
-            data={"errors": _listed(errors)},
-        )
-    return Done(ticket, "held", f"{plan.reason}; {WARNED}")
+    return Done(ticket, "held", f"{plan.reason}; {WARNED if done.queued else NOT_WARNED}")
