@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from maildesk.addresses import local_part_matches
 from maildesk.commands import BadLine, Command, parse_line, split_block
 from maildesk.models import Agent, Message, Ticket
-from maildesk.notices import NO_THREAD, NoticeEvent, notify
+from maildesk.notices import NO_THREAD, NoticeEvent, Thread, notify
 from maildesk.pipeline.work import AgentNew, Append, HoldUnproven, StageEnv, Work
 from maildesk.services.agent_work import publish, run_commands
 from maildesk.services.contacts import find_agent, get_or_create_contact
@@ -32,6 +32,12 @@ def _agent(env: StageEnv, email: str) -> Agent:
     return agent
 
 
+def _answering(work: Work) -> Thread:
+    """The thread of a reply to the agent's own mail (a receipt for what it asked)."""
+    mail = work.parsed()
+    return Thread.answering(mail.message_id, mail.references or mail.in_reply_to[:1])
+
+
 def _rejected(errors: tuple[BadLine, ...] | list[BadLine]) -> str:
     return "agent commands rejected: " + "; ".join(f"{e.line}: {e.reason}" for e in errors)
 
@@ -50,6 +56,7 @@ def agent_on_ticket(env: StageEnv, work: Work, plan: Append, store: StoreFn) -> 
         text=work.parsed().text,
         actor=actor,
         now=env.now,
+        answering=_answering(work),
     )
     if run.errors:
         return Done(ticket, "rejected", _rejected(run.errors))
@@ -94,6 +101,7 @@ def _refuse(env: StageEnv, work: Work, agent: Agent, errors: list[BadLine]) -> D
         now=env.now,
         actor_agent=agent,
         facts={"errors": _listed(errors), "subject": work.parsed().subject},
+        thread=_answering(work),
     )
     return Done(None, "rejected", _rejected(errors))
 

@@ -46,15 +46,26 @@ def run_commands(
     text: str,
     actor: Actor,
     now: datetime,
+    answering: Thread | None = None,
 ) -> CommandRun:
-    """Check every command line; apply them only if all are fine, else tell the agent why."""
+    """Check every command line; apply them only if all are fine, else tell the agent why.
+
+    `answering` threads the agent's error mail on the mail that carried the commands.
+    """
     parsed = parse_commands(text, now, desk.settings.desk.zone)
     actions, errors = plan_commands(
         session, desk=desk, ticket=ticket, agent=agent, parsed=parsed, now=now
     )
     if errors:
         report_errors(
-            session, desk=desk, ticket=ticket, agent=agent, errors=errors, actor=actor, now=now
+            session,
+            desk=desk,
+            ticket=ticket,
+            agent=agent,
+            errors=errors,
+            actor=actor,
+            now=now,
+            thread=answering,
         )
         return CommandRun(tuple(errors), ticket, "", internal=True)
     own = strip_quoted(parsed.text)

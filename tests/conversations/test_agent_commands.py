@@ -201,6 +201,33 @@ def test_a_bad_command_changes_nothing_and_the_agent_hears_why(
     assert "Refund approved." not in [m["text"] for m in ticket["messages"]]
 
 
+def test_the_error_mail_answers_the_agents_rejected_mail(desk: Desk) -> None:
+    _, notices = customer_writes(desk, message_id="m1@acme.test")
+    notice = notices["alice@example.com"]
+    notice_id = str(notice["Message-ID"]).strip("<>")
+
+    agent_replies(desk, notice, "#priority extreme\n\nHi", message_id="a1@example.com")
+
+    error = one_to(desk.sent(), "alice@example.com")
+    assert error["In-Reply-To"] == "<a1@example.com>"
+    assert str(error["References"]).split() == [f"<{notice_id}>", "<a1@example.com>"]
+
+
+def test_the_error_mail_about_a_ticket_not_started_answers_the_agents_mail(desk: Desk) -> None:
+    desk.receives(
+        mail(
+            sender=ALICE,
+            to=compose_address(desk),
+            subject="Hello",
+            body="Hello there.",
+            message_id="c1@example.com",
+        )
+    )
+
+    error = one_to(desk.sent(), "alice@example.com")
+    assert error["In-Reply-To"] == "<c1@example.com>"
+
+
 def test_every_bad_line_is_named_in_one_error_mail(desk: Desk) -> None:
     ref, notices = customer_writes(desk)
 
