@@ -14,7 +14,10 @@ Gate = Callable[[Occasion, list[Reader]], str | None]
 
 
 def may_acknowledge(occasion: Occasion, readers: list[Reader]) -> str | None:
-    """Per queue `acknowledge`; never to the desk itself; `outbound.ack_limit` an hour."""
+    """Only if the queue acknowledges, never to a desk address, `outbound.ack_limit` an hour.
+
+    The limit counts every automatic mail the recipient got in the last hour.
+    """
     settings, ticket = occasion.desk.settings, occasion.ticket
     assert ticket is not None
     queues = {q.name: q for q in settings.effective_queues()}
@@ -35,7 +38,7 @@ SPOOF_WARNING_KIND = str(NoticeEvent.SPOOF_WARNING)  # the outbox kind these war
 
 
 def first_warning_this_hour(occasion: Occasion, readers: list[Reader]) -> str | None:
-    """At most one spoof warning per agent an hour: a spoofer must not mail-bomb them via us."""
+    """At most one an hour per agent (a spoofer must not mail-bomb them through the desk)."""
     since = occasion.now - timedelta(hours=1)
     for reader in readers:
         email = reader.address.email

@@ -21,7 +21,7 @@ def _ticket(occasion: Occasion) -> Ticket:
 
 
 def requester(occasion: Occasion) -> list[Reader]:
-    """The requester alone (the acknowledgement)."""
+    """The requester alone."""
     contact = occasion.session.get(Contact, _ticket(occasion).requester_id)
     assert contact is not None
     return [Reader(Address(contact.email, contact.name))]
@@ -60,13 +60,13 @@ def _assignee(occasion: Occasion) -> Agent | None:
 
 
 def new_assignee(occasion: Occasion) -> list[Reader]:
-    """Whoever has the ticket now (an assignment just changed it)."""
+    """The new assignee (an assignment just changed the ticket)."""
     agent = _assignee(occasion)
     return [Reader.of_agent(agent)] if agent else []
 
 
 def handlers(occasion: Occasion) -> list[Reader]:
-    """The assignee, else the queue's available agents; then the watchers.
+    """The assignee, else the queue's available agents, then the watchers.
 
     For news nobody at the desk caused: a new ticket, a customer reply, a snooze ending.
     """
@@ -76,13 +76,16 @@ def handlers(occasion: Occasion) -> list[Reader]:
 
 
 def next_level(occasion: Occasion) -> list[Reader]:
-    """The queue's available agents at the ticket's (just raised) level or above; watchers."""
+    """The queue's available agents at the ticket's new level or above, then the watchers.
+
+    The escalation has raised the ticket's level already.
+    """
     ticket = _ticket(occasion)
     agents = queue_agents(occasion.session, queue=ticket.queue)
     return [Reader.of_agent(a) for a in agents if a.level >= ticket.level] + watchers(occasion)
 
 
 def acting_agent(occasion: Occasion) -> list[Reader]:
-    """The agent the event is about: who sent the commands, or in whose name a mail came."""
+    """The agent who sent the commands, or in whose name a mail came."""
     agent = occasion.actor_agent
     return [Reader.of_agent(agent)] if agent else []

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 import maildesk.notices
+from maildesk.notices.describe import markdown
 from maildesk.notices.events import TO_COME, NoticeEvent
 from maildesk.notices.table import NOTICES
 from maildesk.outbound.render import BUILTIN_DIR, PARTS, TEMPLATE_NAMES
@@ -68,3 +69,9 @@ def test_notices_import_only_what_lies_below_them(module: Path) -> None:
     ]
 
     assert not [name for name in imported if name.startswith(FORBIDDEN)]
+
+
+def test_the_readme_shows_the_notice_table_as_it_is() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+
+    assert markdown() in readme
