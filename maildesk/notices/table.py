@@ -1,6 +1,6 @@
 """The notice table: who gets which mail. One row per event and audience.
 
-A row names its readers (a function of `recipients`), the template, the outbox kind, whether
+A row names its readers (a function in `recipients`), the template, the outbox kind, whether
 the mail is automatic, and its rules: a gate that may withhold it, and whether the agent who
 caused the event is spared. Agents get one mail each, with a Reply-To signed for them;
 customers get one mail together, with the ticket's customer Reply-To.
@@ -27,6 +27,8 @@ class Audience(StrEnum):
 
 @dataclass(frozen=True)
 class Row:
+    """One event's mail to one audience."""
+
     event: NoticeEvent
     audience: Audience
     readers: Callable[[Occasion], list[Reader]]
@@ -49,13 +51,15 @@ NOTICES: tuple[Row, ...] = (
     Row(E.ASSIGNED, A, recipients.new_assignee, "notify_assigned", extra=TO_YOU),
     Row(E.ASSIGNED, A, recipients.watchers, "notify_assigned", extra=TO_OTHERS),
     Row(E.ESCALATED, A, recipients.next_level, "escalated"),
-    Row(E.STATUS_CHANGED, C, recipients.customers, "status_changed", "status", automatic=False),
+    Row(
+        E.STATUS_CHANGED, C, recipients.customers, "status_changed", kind="status", automatic=False
+    ),
     Row(
         E.AGENT_REPLY,
         C,
         recipients.customers,
         "agent_reply",
-        "agent-reply",
+        kind="agent-reply",
         automatic=False,
         context=contexts.agent_reply,
     ),
@@ -66,7 +70,7 @@ NOTICES: tuple[Row, ...] = (
         A,
         recipients.acting_agent,
         "spoof_warning",
-        gates.SPOOF_WARNING_KIND,
+        kind=gates.SPOOF_WARNING_KIND,
         gate=gates.first_warning_this_hour,
         spare_actor=False,
     ),
