@@ -61,9 +61,10 @@ def agent_reply(occasion: Occasion) -> dict[str, Any]:
     agent = occasion.actor_agent
     assert agent is not None
     text = str(occasion.facts.get("text", ""))
+    history = public_history(occasion)[1:]  # the reply is the newest public message
     return {
-        "reply": occasion.thread.in_reply_to is not None,
-        "history": public_history(occasion)[1:],  # the reply is the newest public message
+        "reply": bool(history) or occasion.thread.in_reply_to is not None,
+        "history": history,
         "signed_off": signs_off(text, agent.name),
     }
 
