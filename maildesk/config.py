@@ -284,6 +284,17 @@ class Settings(_Section):
             found.update(queue.addresses)
         return frozenset(found)
 
+    def desk_domains(self) -> frozenset[str]:
+        """The domains of the desk's addresses: signed reply addresses may be on any of them."""
+        return frozenset(a.rpartition("@")[2].lower() for a in self.desk_addresses())
+
+    def queue_address(self, name: str) -> str:
+        """The queue's own (first) address, which mail about its tickets comes from."""
+        for queue in self.effective_queues():
+            if queue.name == name and queue.addresses:
+                return queue.addresses[0]
+        return self.desk.address
+
 
 def _location(loc: tuple[Any, ...]) -> str:
     parts: list[str] = []

@@ -11,6 +11,9 @@ _MAX_HEADER_LINE = 300  # attribution and separator lines are short; longer line
 _MIN_ATTRIBUTION = 12  # "On 3 Jun, A wrote:" and shorter lines are cheaply ruled out
 _HEADER_WINDOW = 8  # lines after an Outlook "From:" in which "Sent:"/"To:" must appear
 _SHORT_SIGNATURE = 8  # a bare "--" only counts when at most this many short lines follow
+_GREETING = r"[^\W\d][\w .'\u2019]{0,30}"  # "Thanks", "Kind regards", "Bien à vous"
+_COMMA_OR_DASH = r"[,\u2013\u2014-]"  # between a greeting and the name
+_MAX_SIGN_OFF = 60  # "Kind regards, Alice Example" and the like; a longer last line is text
 
 _I = re.IGNORECASE
 _DIGIT = re.compile(r"\d")
@@ -79,6 +82,21 @@ def split_signature(text: str) -> tuple[str, str]:
     if rest and rest[0].rstrip() == "--":
         rest = rest[1:]
     return _join(body), _join(rest)
+
+
+def signs_off(text: str, name: str) -> bool:
+    """Whether the text ends with the writer's sign-off: "Alice", "Thanks, Alice", "— Alice Smith".
+
+    The last line must be the name (full, or its first word) alone, or after a short
+    greeting and a comma or dash: "I asked Alice" is no sign-off.
+    """
+    words = name.split()
+    last = _normalise(text).rstrip().rpartition("\n")[2].strip()
+    if not words or "@" in name or not last or len(last) > _MAX_SIGN_OFF:
+        return False
+    names = "|".join(re.escape(n) for n in sorted({" ".join(words), words[0]}, key=len)[::-1])
+    lead = rf"(?:{_GREETING}{_COMMA_OR_DASH}\s*|{_COMMA_OR_DASH}+\s*)?"
+    return re.fullmatch(rf"{lead}(?:{names})\s*[.!]?", last, flags=_I) is not None
 
 
 def _join(lines: list[str]) -> str:

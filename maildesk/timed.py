@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from maildesk.app import App, transport_settings
 from maildesk.db import unit_of_work
 from maildesk.errors import TransientError
+from maildesk.notices import NoticeEvent, notify
 from maildesk.outbound.sender import deliver_due_sync, make_transport
 from maildesk.pipeline.runner import drain
 from maildesk.services.snoozes import wake_snoozed
@@ -51,8 +52,20 @@ def send_outbox(app: App) -> int:
 
 def wake_snoozes(app: App) -> int:
     """Snoozed tickets whose time has come reopen, and their agents are told."""
+    desk, now = app.desk, app.desk.clock.now()
     with unit_of_work(app.engine) as session:
-        return wake_snoozed(session, desk=app.desk, now=app.desk.clock.now())
+        woken = wake_snoozed(session, now=now)
+        for ticket, until in woken:
+            facts = {"snoozed_until": desk.local_time(until)}
+            notify(
+                session,
+                desk=desk,
+                event=NoticeEvent.SNOOZE_WOKE,
+                ticket=ticket,
+                now=now,
+                facts=facts,
+            )
+        return len(woken)
 
 
 JOBS = (("inbox", process_inbox), ("snoozes", wake_snoozes), ("outbox", send_outbox))

@@ -48,6 +48,8 @@ SAMPLE_CONTEXTS: dict[str, dict[str, Any]] = {
             {"author_name": "Carol Customer", "date": "2026-11-23 09:00 UTC", "text": "Help!"}
         ],
         "status": "resolved",
+        "signed_off": False,
+        "reply": True,
     },
     "notify_new": _AGENT | _TEXT | {"queue": "general"},
     "notify_reply": _AGENT
@@ -64,6 +66,15 @@ SAMPLE_CONTEXTS: dict[str, dict[str, Any]] = {
         "agent_name": "Alice",
         "errors": [{"line": "#status done", "reason": "unknown status 'done'"}],
     },
+    "spoof_warning": {
+        "desk_name": "Example Support",
+        "ref": "TKT-42",
+        "subject": "Printer on fire",
+        "agent_name": "Alice",
+        "claimed_from": "alice@example.com",
+        "inbox_item": 7,
+        "mail_subject": "Re: [TKT-42] Printer on fire",
+    },
     "rating_request": _CUSTOMER
     | {
         "reply_address": "support+TKT-42.abcdefghijklmnop@example.com",
@@ -71,6 +82,13 @@ SAMPLE_CONTEXTS: dict[str, dict[str, Any]] = {
     },
     "sla_warning": _SLA | {"remaining": "48 minutes"},
     "sla_breach": _SLA | {"overdue": "5 minutes", "level": 2},
+    "escalated": _AGENT
+    | {
+        "escalated_by": "Bob",
+        "from_level": 1,
+        "to_level": 2,
+        "reason": "The printer is a leased model: level 2 has the contract.",
+    },
     "snooze_wakeup": _AGENT | {"snoozed_until": "2026-11-24 09:00 UTC"},
     "auto_close": _CUSTOMER | {"waited": "7 days"},
 }
@@ -121,7 +139,10 @@ class Renderer:
     ack                requester_name
     agent_reply        requester_name, agent_name, text, history: [{author_name, date,
                        text}] — public messages only, newest first; status (the
-                       ticket's status: "resolved"/"closed" when this reply did so)
+                       ticket's status: "resolved"/"closed" when this reply did so);
+                       signed_off (the text ends with the agent's own sign-off: the
+                       template does not sign with their name again); reply (False
+                       for the first mail of a ticket an agent started: no "Re:")
     notify_new         agent_name, requester_name, requester_email, queue, priority, text
     notify_reply       agent_name, requester_name, requester_email, author_name,
                        author_email, status, text
@@ -130,11 +151,16 @@ class Renderer:
                        requester_email, priority, text
     status_changed     requester_name, status ("resolved" | "closed" | other status)
     command_error      agent_name, errors: [{line, reason}]
+    spoof_warning      agent_name, claimed_from (the agent's address the mail gave),
+                       inbox_item (the held item's id), mail_subject
     rating_request     requester_name, reply_address (the signed address), reply_subject
     sla_warning        agent_name, requester_name, requester_email, priority,
                        target ("first response" | "resolution"), due, remaining
     sla_breach         agent_name, requester_name, requester_email, priority, target,
                        due, overdue, level (the support level now responsible)
+    escalated          agent_name, requester_name, requester_email, priority,
+                       escalated_by, from_level, to_level, reason (the escalating
+                       agent's text; "" when they wrote none)
     snooze_wakeup      agent_name, requester_name, requester_email, priority,
                        snoozed_until
     auto_close         requester_name, waited (e.g. "7 days")

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 
 from maildesk.addresses import local_part_matches
 from maildesk.commands import BadLine, Command, parse_line, split_block
 from maildesk.models import Agent, Message, Ticket
+from maildesk.notices import NO_THREAD, NoticeEvent, Thread, notify
 from maildesk.pipeline.work import AgentNew, Append, HoldUnproven, StageEnv, Work
-from maildesk.services.agent_work import publish, report_errors, run_commands
+from maildesk.services.agent_work import publish, run_commands
 from maildesk.services.contacts import find_agent, get_or_create_contact
-from maildesk.services.notices import tell_agent
-from maildesk.services.outbox import sent_recently
 from maildesk.services.tickets import Actor, create_ticket, record_event
 
 StoreFn = Callable[[Ticket, str, str], Message]  # (ticket, visibility, text) → stored message
@@ -34,6 +32,12 @@ def _agent(env: StageEnv, email: str) -> Agent:
     return agent
 
 
+def _answering(work: Work) -> Thread:
+    """The thread of a reply to the agent's own mail (a receipt for what it asked)."""
+    mail = work.parsed()
+    return Thread.answering(mail.message_id, mail.references or mail.in_reply_to[:1])
+
+
 def _rejected(errors: tuple[BadLine, ...] | list[BadLine]) -> str:
     return "agent commands rejected: " + "; ".join(f"{e.line}: {e.reason}" for e in errors)
 
@@ -52,6 +56,7 @@ def agent_on_ticket(env: StageEnv, work: Work, plan: Append, store: StoreFn) -> 
         text=work.parsed().text,
         actor=actor,
         now=env.now,
+        answering=_answering(work),
     )
     if run.errors:
         return Done(ticket, "rejected", _rejected(run.errors))
@@ -82,14 +87,21 @@ def agent_on_ticket(env: StageEnv, work: Work, plan: Append, store: StoreFn) -> 
     return Done(run.ticket, "appended", work.thread.evidence)
 
 
+def _listed(errors: list[BadLine]) -> list[dict[str, str]]:
+    return [{"line": e.line, "reason": e.reason} for e in errors]
+
+
 def _refuse(env: StageEnv, work: Work, agent: Agent, errors: list[BadLine]) -> Done:
-    tell_agent(
+    """A mail that started no ticket: the agent hears why (a command error outside any ticket)."""
+    notify(
         env.session,
         desk=env.desk,
-        agent=agent,
-        errors=errors,
-        subject=work.parsed().subject,
+        event=NoticeEvent.COMMAND_ERROR,
+        ticket=None,
         now=env.now,
+        actor_agent=agent,
+        facts={"errors": _listed(errors), "subject": work.parsed().subject},
+        thread=_answering(work),
     )
     return Done(None, "rejected", _rejected(errors))
 
@@ -163,6 +175,7 @@ def agent_new_ticket(env: StageEnv, work: Work, plan: AgentNew, store: StoreFn) 
         message=message,
         actor=actor,
         now=env.now,
+        thread=NO_THREAD,  # the customer's first mail of this ticket answers nothing
     )
     return Done(run.ticket, "created", f"started by agent {agent.email} for {customer.email}")
 
@@ -171,50 +184,27 @@ WARNED = "the agent was warned"
 NOT_WARNED = "the agent was already warned within the hour"
 
 
-SPOOF_WARNING = "spoof-warning"  # the outbox kind of these warnings, counted to rate-limit them
-
-
-def _may_warn(env: StageEnv, plan: HoldUnproven) -> bool:
-    """At most one warning per agent an hour: a spoofer must not mail-bomb them through us."""
-    since = env.now - timedelta(hours=1)
-    return (
-        sent_recently(env.session, kind=SPOOF_WARNING, recipient=plan.agent_email, since=since) == 0
-    )
-
-
 def hold_unproven(env: StageEnv, work: Work, plan: HoldUnproven) -> Done:
     """Nothing runs; the real agent hears that someone wrote in their name (once an hour)."""
     ticket = env.session.get(Ticket, plan.ticket_id) if plan.ticket_id else None
-    if not _may_warn(env, plan):
-        return Done(ticket, "held", f"{plan.reason}; {NOT_WARNED}")
-    agent = _agent(env, plan.agent_email)
     subject = work.parsed().subject
-    errors = [
-        BadLine(
-            f"mail {subject!r}",
-            "held for review: sent in your name without proof "
-            "(not a reply to a notification maildesk sent you)",
-        )
-    ]
     if ticket is not None:
-        report_errors(
+        record_event(
             env.session,
-            desk=env.desk,
             ticket=ticket,
-            agent=agent,
-            now=env.now,
             actor=Actor("maildesk", f"mail:{work.item_id}"),
-            errors=errors,
-            kind=SPOOF_WARNING,
-        )
-    else:
-        tell_agent(
-            env.session,
-            desk=env.desk,
-            agent=agent,
-            errors=errors,
-            subject=subject,
+            type="held-unproven",
             now=env.now,
-            kind=SPOOF_WARNING,
+            data={"inbox_item": work.item_id, "agent": plan.agent_email},
         )
-    return Done(ticket, "held", f"{plan.reason}; {WARNED}")
+    facts = {"inbox_item": work.item_id, "mail_subject": subject, "claimed_from": plan.agent_email}
+    done = notify(
+        env.session,
+        desk=env.desk,
+        event=NoticeEvent.SPOOF_WARNING,
+        ticket=ticket,
+        now=env.now,
+        actor_agent=_agent(env, plan.agent_email),
+        facts=facts | ({} if ticket else {"subject": subject}),
+    )
+    return Done(ticket, "held", f"{plan.reason}; {WARNED if done.queued else NOT_WARNED}")

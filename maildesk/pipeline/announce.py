@@ -1,51 +1,47 @@
-"""After a mail changed a ticket: acknowledge, notify agents, relay agent replies, note bounces."""
+"""After a mail changed a ticket: name the event to the notice table; note bounces."""
 
 from __future__ import annotations
 
+from maildesk.mail import Address
 from maildesk.models import OutboxItem, Ticket
+from maildesk.notices import NoticeEvent, Thread, notify
 from maildesk.pipeline.work import MatchBounce, StageEnv, Work
-from maildesk.services.notices import acknowledge, notify_agents, reply_recipients
 from maildesk.services.outbox import match_bounce
 from maildesk.services.tickets import Actor, record_event
 
 
 def new_ticket(env: StageEnv, work: Work, ticket: Ticket, text: str) -> None:
-    """Ack the requester (unless a rule says no); tell the assignee, else the queue's agents."""
-    actor = Actor("maildesk", f"mail:{work.item_id}")
-    message_id = work.parsed().message_id  # a new ticket's one public message
-    thread = (message_id, (message_id,)) if message_id else (None, ())
-    skipped = acknowledge(env.session, desk=env.desk, ticket=ticket, now=env.now, thread=thread)
-    if skipped:
+    """The new-ticket notices, threaded on the mail that opened it; a withheld ack is recorded."""
+    done = notify(
+        env.session,
+        desk=env.desk,
+        event=NoticeEvent.NEW_TICKET,
+        ticket=ticket,
+        now=env.now,
+        facts={"text": text},
+        thread=Thread.answering(work.parsed().message_id),  # the ticket's one public message
+    )
+    for withheld in (w for w in done.withheld if w.template == "ack"):
         record_event(
             env.session,
             ticket=ticket,
-            actor=actor,
+            actor=Actor("maildesk", f"mail:{work.item_id}"),
             type="ack-skipped",
-            data={"reason": skipped},
+            data={"reason": withheld.reason},
             now=env.now,
         )
-    notify_agents(
-        env.session,
-        desk=env.desk,
-        ticket=ticket,
-        template="notify_new",
-        agents=reply_recipients(env.session, ticket=ticket),
-        text=text,
-        now=env.now,
-        thread=thread,
-    )
 
 
-def customer_reply(env: StageEnv, ticket: Ticket, text: str, author: str) -> None:
-    notify_agents(
+def customer_reply(env: StageEnv, ticket: Ticket, text: str, author: Address | None) -> None:
+    """The customer's reply goes to whoever handles the ticket, with the author's name."""
+    who = {"author_name": author.name, "author_email": author.email} if author else {}
+    notify(
         env.session,
         desk=env.desk,
+        event=NoticeEvent.CUSTOMER_REPLY,
         ticket=ticket,
-        template="notify_reply",
-        agents=reply_recipients(env.session, ticket=ticket),
-        text=text,
         now=env.now,
-        extra={"author_name": author, "author_email": author},
+        facts={"text": text, "author_name": "", "author_email": ""} | who,
     )
 
 

@@ -232,8 +232,7 @@ def carry_out(env: StageEnv, work: Work) -> Done:
         return Done(ticket, "created", work.thread.evidence if work.thread else None)
     ticket, outcome = append(env, work, plan, text)
     if plan.role == "customer":
-        sender = work.parsed().sender
-        announce.customer_reply(env, ticket, text, sender.email if sender else "")
+        announce.customer_reply(env, ticket, text, work.parsed().sender)
     else:
         announce.system_mail(env, work)
     return Done(ticket, outcome, work.thread.evidence if work.thread else None)

@@ -37,7 +37,7 @@ def signed_agent_address(work: Work, env: StageEnv, *, agent_email: str, ref: st
         signed = parse_signed(address)
         if signed is None or signed.ref != ref.upper():
             continue
-        if signed.domain == env.desk.settings.desk.domain and verify(
+        if signed.domain in env.desk.settings.desk_domains() and verify(
             signed, secrets_=env.desk.secrets, role=agent_role(agent_email)
         ):
             return True

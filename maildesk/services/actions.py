@@ -25,9 +25,9 @@ from maildesk.models import (
     TimeEntry,
     Watcher,
 )
-from maildesk.services.command_plan import Action, escalation_agents
+from maildesk.notices import NoticeEvent, notify
+from maildesk.services.command_plan import Action
 from maildesk.services.contacts import get_or_create_contact
-from maildesk.services.notices import notify_agents, notify_status, watchers
 from maildesk.services.tickets import Actor, add_participant, link_tickets, record_event, set_status
 
 
@@ -55,6 +55,19 @@ class Run:
     actor: Actor
     now: datetime
     effects: Effects
+    text: str  # the agent's own text after the command lines
+
+    def notify(self, event: NoticeEvent, facts: dict[str, Any]) -> None:
+        """Mail whoever the notice table names for this event on the ticket."""
+        notify(
+            self.session,
+            desk=self.desk,
+            event=event,
+            ticket=self.ticket,
+            now=self.now,
+            actor_agent=self.agent,
+            facts=facts,
+        )
 
     def event(self, type: str, data: dict[str, Any], ticket: Ticket | None = None) -> None:
         record_event(
@@ -91,27 +104,12 @@ def _assign(run: Run, action: Action) -> None:
 
 def _tell_of_assignment(run: Run, target: Agent | None) -> None:
     """The new assignee (unless they took it themselves) and the watchers hear who has it."""
-    extra = {
-        "assigned_by": run.agent.name or run.agent.email,
-        "assignee_name": (target.name or target.email) if target else "nobody",
-    }
-    if target is not None and target.id != run.agent.id:
-        _notify(run, "notify_assigned", [target], extra | {"to_you": True})
-    besides = {run.agent.id, target.id if target else None}
-    others = watchers(run.session, ticket=run.ticket, besides=besides)
-    _notify(run, "notify_assigned", others, extra | {"to_you": False})
-
-
-def _notify(run: Run, template: str, agents: list[Agent], extra: dict[str, Any]) -> None:
-    notify_agents(
-        run.session,
-        desk=run.desk,
-        ticket=run.ticket,
-        template=template,
-        agents=agents,
-        text="",
-        now=run.now,
-        extra=extra,
+    run.notify(
+        NoticeEvent.ASSIGNED,
+        {
+            "assigned_by": run.agent.name or run.agent.email,
+            "assignee_name": (target.name or target.email) if target else "nobody",
+        },
     )
 
 
@@ -178,22 +176,17 @@ def _macro(run: Run, action: Action) -> None:
 
 
 def _escalate(run: Run, action: Action) -> None:
+    """One level up; its agents (and the watchers) hear who did it and why, if they said."""
     ticket = run.ticket
-    agents = escalation_agents(run.session, ticket=ticket)  # planning made sure there is one
-    besides = {run.agent.id, *(agent.id for agent in agents)}
-    agents += watchers(run.session, ticket=ticket, besides=besides)
     ticket.level += 1
     run.event("escalate", {"level": ticket.level})
-    notify_agents(
-        run.session,
-        desk=run.desk,
-        ticket=ticket,
-        template="sla_breach",
-        agents=agents,
-        text="",
-        now=run.now,
-        extra={"target": "escalation", "due": "now", "overdue": "-", "level": ticket.level},
-    )
+    facts = {
+        "escalated_by": run.agent.name or run.agent.email,
+        "from_level": ticket.level - 1,
+        "to_level": ticket.level,
+        "reason": run.text,
+    }
+    run.notify(NoticeEvent.ESCALATED, facts)
 
 
 def _merge(run: Run, action: Action) -> None:
@@ -277,11 +270,11 @@ def apply_actions(
     that reply tells them the ticket is resolved or closed, otherwise a status mail does
     (a #note tells the customer nothing).
     """
-    run = Run(session, desk, ticket, agent, actor, now, Effects())
+    run = Run(session, desk, ticket, agent, actor, now, Effects(), text)
     for action in sorted(actions, key=lambda a: a.name == "merge"):
         run.event("command", {"line": action.line})
         HANDLERS[action.name](run, action)
     effects = run.effects
     if effects.notify_status and not effects.note and not effects.body(text):
-        notify_status(session, desk=desk, ticket=ticket, now=now)
+        run.notify(NoticeEvent.STATUS_CHANGED, {})
     return effects

@@ -14,11 +14,11 @@ from maildesk.commands import BadLine, Command, Parsed, parse_commands, parse_li
 from maildesk.desk import Desk
 from maildesk.errors import NotFound
 from maildesk.models import Agent, Message, Ticket
+from maildesk.notices import NoticeEvent, Thread, notify
 from maildesk.quotes import strip_quoted
 from maildesk.services.actions import Effects, apply_actions
 from maildesk.services.command_plan import plan_commands
 from maildesk.services.contacts import find_agent
-from maildesk.services.notices import notify_agents, relay_agent_reply, watchers
 from maildesk.services.tickets import (
     Actor,
     add_message,
@@ -46,15 +46,26 @@ def run_commands(
     text: str,
     actor: Actor,
     now: datetime,
+    answering: Thread | None = None,
 ) -> CommandRun:
-    """Check every command line; apply them only if all are fine, else tell the agent why."""
+    """Check every command line; apply them only if all are fine, else tell the agent why.
+
+    `answering` threads the agent's error mail on the mail that carried the commands.
+    """
     parsed = parse_commands(text, now, desk.settings.desk.zone)
     actions, errors = plan_commands(
         session, desk=desk, ticket=ticket, agent=agent, parsed=parsed, now=now
     )
     if errors:
         report_errors(
-            session, desk=desk, ticket=ticket, agent=agent, errors=errors, actor=actor, now=now
+            session,
+            desk=desk,
+            ticket=ticket,
+            agent=agent,
+            errors=errors,
+            actor=actor,
+            now=now,
+            thread=answering,
         )
         return CommandRun(tuple(errors), ticket, "", internal=True)
     own = strip_quoted(parsed.text)
@@ -81,8 +92,9 @@ def report_errors(
     errors: list[BadLine],
     actor: Actor,
     now: datetime,
-    kind: str = "notify",
+    thread: Thread | None = None,
 ) -> None:
+    """Record the rejected lines on the ticket and tell the agent (the command-error mail)."""
     listed = [{"line": e.line, "reason": e.reason} for e in errors]
     record_event(
         session,
@@ -92,16 +104,15 @@ def report_errors(
         now=now,
         data={"errors": listed},
     )
-    notify_agents(
+    notify(
         session,
         desk=desk,
+        event=NoticeEvent.COMMAND_ERROR,
         ticket=ticket,
-        template="command_error",
-        agents=[agent],
-        text="",
         now=now,
-        extra={"errors": listed},
-        kind=kind,
+        actor_agent=agent,
+        facts={"errors": listed},
+        thread=thread,
     )
 
 
@@ -114,20 +125,24 @@ def publish(
     message: Message,
     actor: Actor,
     now: datetime,
+    thread: Thread | None = None,
 ) -> None:
-    """Relay a public agent message to the customer (and watchers); the first response counts."""
+    """Relay a public agent message to the customer (and watchers); the first response counts.
+
+    The reply carries the ticket's status: a reply that resolves or closes the ticket is
+    the one mail that says so (no separate status mail).
+    """
     if message.visibility != "public" or not message.text.strip():
         return
-    relay_agent_reply(session, desk=desk, ticket=ticket, agent=agent, text=message.text, now=now)
-    notify_agents(
+    notify(
         session,
         desk=desk,
+        event=NoticeEvent.AGENT_REPLY,
         ticket=ticket,
-        template="notify_reply",
-        agents=watchers(session, ticket=ticket, besides={agent.id}),
-        text=message.text,
         now=now,
-        extra={"author_name": agent.name or agent.email, "author_email": agent.email},
+        actor_agent=agent,
+        facts={"text": message.text},
+        thread=thread,
     )
     if ticket.first_response_at is None:
         ticket.first_response_at = now

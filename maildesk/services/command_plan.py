@@ -16,8 +16,7 @@ from maildesk.commands import BadLine, Command, Parsed, snooze_until
 from maildesk.desk import Desk
 from maildesk.durations import parse_duration
 from maildesk.models import Agent, Ticket
-from maildesk.services.contacts import active_agents
-from maildesk.services.notices import queue_agents
+from maildesk.services.contacts import active_agents, queue_agents
 from maildesk.services.tickets import find_ticket, follow_merges
 
 

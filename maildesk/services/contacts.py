@@ -85,6 +85,16 @@ def active_agents(session: Session) -> list[Agent]:
     return agents
 
 
+def queue_agents(session: Session, *, queue: str) -> list[Agent]:
+    """Agents who are not away and work this queue (a supervisor with no queues works all)."""
+    return [
+        agent
+        for agent in active_agents(session)
+        if not agent.away
+        and (queue in agent.queues or (agent.role == "supervisor" and not agent.queues))
+    ]
+
+
 def forget_active_agents(session: Session) -> None:
     """Called by whatever adds or changes agents in a session."""
     session.info.pop("active_agents", None)

@@ -1,4 +1,4 @@
-"""Snoozed tickets whose time has come go back to open, and their agents hear of it."""
+"""Snoozed tickets whose time has come go back to open."""
 
 from __future__ import annotations
 
@@ -6,13 +6,14 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from maildesk.desk import Desk
 from maildesk.models import Ticket
-from maildesk.services.notices import notify_agents, reply_recipients
 from maildesk.services.tickets import Actor, set_status
 
 
-def wake_snoozed(session: Session, *, desk: Desk, now: datetime, limit: int = 500) -> int:
+def wake_snoozed(
+    session: Session, *, now: datetime, limit: int = 500
+) -> list[tuple[Ticket, datetime]]:
+    """Reopen the due snoozed tickets; returns each with the time its snooze ended."""
     due = session.exec(
         select(Ticket)
         .where(
@@ -25,18 +26,10 @@ def wake_snoozed(session: Session, *, desk: Desk, now: datetime, limit: int = 50
         .with_for_update(skip_locked=True)
     ).all()
     actor = Actor("maildesk", "system")
+    woken: list[tuple[Ticket, datetime]] = []
     for ticket in due:
-        until = ticket.snoozed_until
+        assert ticket.snoozed_until is not None
+        woken.append((ticket, ticket.snoozed_until))
         ticket.snoozed_until = None
         set_status(session, ticket=ticket, status="open", actor=actor, now=now, type="snooze-ended")
-        notify_agents(
-            session,
-            desk=desk,
-            ticket=ticket,
-            template="snooze_wakeup",
-            agents=reply_recipients(session, ticket=ticket),
-            text="",
-            now=now,
-            extra={"snoozed_until": desk.local_time(until) if until else ""},
-        )
-    return len(due)
+    return woken

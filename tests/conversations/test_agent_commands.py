@@ -201,6 +201,33 @@ def test_a_bad_command_changes_nothing_and_the_agent_hears_why(
     assert "Refund approved." not in [m["text"] for m in ticket["messages"]]
 
 
+def test_the_error_mail_answers_the_agents_rejected_mail(desk: Desk) -> None:
+    _, notices = customer_writes(desk, message_id="m1@acme.test")
+    notice = notices["alice@example.com"]
+    notice_id = str(notice["Message-ID"]).strip("<>")
+
+    agent_replies(desk, notice, "#priority extreme\n\nHi", message_id="a1@example.com")
+
+    error = one_to(desk.sent(), "alice@example.com")
+    assert error["In-Reply-To"] == "<a1@example.com>"
+    assert str(error["References"]).split() == [f"<{notice_id}>", "<a1@example.com>"]
+
+
+def test_the_error_mail_about_a_ticket_not_started_answers_the_agents_mail(desk: Desk) -> None:
+    desk.receives(
+        mail(
+            sender=ALICE,
+            to=compose_address(desk),
+            subject="Hello",
+            body="Hello there.",
+            message_id="c1@example.com",
+        )
+    )
+
+    error = one_to(desk.sent(), "alice@example.com")
+    assert error["In-Reply-To"] == "<c1@example.com>"
+
+
 def test_every_bad_line_is_named_in_one_error_mail(desk: Desk) -> None:
     ref, notices = customer_writes(desk)
 
@@ -412,7 +439,10 @@ def test_escalate_moves_to_the_next_level_and_notifies_its_agents(desk: Desk) ->
     assert events_of(desk.ticket(ref), "escalate")[0]["data"] == {"level": 2}
     sent = desk.sent()
     assert [to_of(m) for m in sent] == [["dana@example.com"]]
-    assert "escalated to support level 2" in body_of(sent[0])
+    assert str(sent[0]["Subject"]) == f"[{ref}] Escalated to level 2: Printer on fire"
+    text = body_of(sent[0])
+    assert f"Bob escalated ticket {ref} from support level 1 to support level 2." in text
+    assert "due at" not in text and "overdue" not in text and "Why" not in text
     dana = reply_to_of(sent[0])
     assert dana == signed_address(
         desk_address="support@example.com",
@@ -420,6 +450,24 @@ def test_escalate_moves_to_the_next_level_and_notifies_its_agents(desk: Desk) ->
         secret=desk.app.desk.secret,
         role=agent_role("dana@example.com"),
     )
+
+
+def test_an_escalation_says_why_in_the_agents_words(desk: Desk) -> None:
+    dana_works_level_two(desk)
+    _, notices = customer_writes(desk)
+
+    agent_replies(
+        desk,
+        notices["bob@example.com"],
+        "#escalate\n#note\n\nThe printer is leased: level 2 has the contract.",
+        sender=BOB,
+    )
+
+    notice = one_to(desk.sent(), "dana@example.com")
+    text = body_of(notice).replace("\r\n", "\n")
+    assert "Why, as Bob wrote it:\n\nThe printer is leased: level 2 has the contract." in text
+    html = notice.get_body(preferencelist=("html",))
+    assert html is not None and "level 2 has the contract." in str(html.get_content())
 
 
 def test_a_watcher_hears_of_an_escalation_but_not_the_agent_who_escalated(desk: Desk) -> None:
@@ -683,6 +731,37 @@ def test_an_agent_starts_a_ticket_for_a_customer(desk: Desk) -> None:
     assert body_of(started).startswith("Your invoice is attached.")
     assert "#to" not in body_of(started) and "#priority" not in body_of(started)
     assert f"[{outcome.ticket}]" in str(started["Subject"])
+
+
+def test_the_first_mail_of_a_ticket_an_agent_started_is_no_reply(desk: Desk) -> None:
+    outcome = desk.receives(
+        mail(
+            sender=ALICE,
+            to=compose_address(desk),
+            subject="Your invoice",
+            message_id="start@example.com",
+            body="#to customer@example.org\n\nYour invoice is attached.",
+        )
+    )
+
+    [started] = mails_to(desk.sent(), "customer@example.org")
+    assert str(started["Subject"]) == f"[{outcome.ticket}] Your invoice"
+    assert started["In-Reply-To"] is None and started["References"] is None
+
+    desk.receives(
+        mail(
+            sender="customer@example.org",
+            to=reply_to_of(started),
+            subject=f"Re: {started['Subject']}",
+            in_reply_to=str(started["Message-ID"]).strip("<>"),
+            body="Thanks, paid.",
+        )
+    )
+    notice = one_to(desk.sent(), "alice@example.com")
+    agent_replies(desk, notice, "Received, thank you.")
+
+    [answer] = mails_to(desk.sent(), "customer@example.org")
+    assert str(answer["Subject"]) == f"Re: [{outcome.ticket}] Your invoice"
 
 
 def test_an_agent_mail_to_the_compose_address_without_to_is_refused(desk: Desk) -> None:

@@ -124,6 +124,39 @@ def test_an_agents_from_alone_proves_nothing_and_the_agent_is_told(
     assert_untouched(desk, ref, before)
 
 
+def test_the_warning_says_plainly_what_was_held_and_how_to_release_it(
+    desk: Desk, ticket: tuple[str, EmailMessage]
+) -> None:
+    ref, _notice = ticket
+
+    held = desk.receives(
+        mail(sender=ALICE, subject=f"Re: [{ref}] Printer on fire", body="Refund approved.")
+    )
+
+    warning = one_to(desk.sent(), "alice@example.com")
+    assert str(warning["Subject"]).startswith(f"[{ref}] Held for review: a mail in your name")
+    html = warning.get_body(preferencelist=("html",))
+    assert html is not None
+    for text in (body_of(warning), str(html.get_content())):
+        assert "without proof" in text and f"inbox item {held.item_id}" in text
+        assert "Re: [" in text and "Printer on fire" in text  # the held mail's subject
+        assert f"maildesk inbox requeue {held.item_id}" in text
+        assert f"maildesk inbox discard {held.item_id}" in text
+        assert "command lines" not in text and "not applied" not in text.lower()
+    assert [e["data"] for e in desk.ticket(ref)["events"] if e["type"] == "held-unproven"] == [
+        {"inbox_item": held.item_id, "agent": "alice@example.com"}
+    ]
+
+
+def test_a_mail_held_outside_any_ticket_is_named_by_its_subject(desk: Desk) -> None:
+    held = desk.receives(mail(sender=ALICE, subject="Refund for Carol", body="Approved."))
+
+    warning = one_to(desk.sent(), "alice@example.com")
+    assert held.outcome == "held" and held.ticket is None
+    assert str(warning["Subject"]) == "Held for review: a mail in your name (Refund for Carol)"
+    assert f"maildesk inbox discard {held.item_id}" in body_of(warning)
+
+
 def test_a_spoofer_cannot_mail_bomb_the_agent_through_the_desk(
     desk: Desk, ticket: tuple[str, EmailMessage]
 ) -> None:

@@ -106,6 +106,44 @@ def test_an_agent_reply_reaches_the_customer_and_cc_without_internal_notes(desk:
     assert any(e["type"] == "first-response" for e in ticket["events"])
 
 
+def _relay(desk: Desk, body: str) -> str:
+    """Carol writes, Alice answers her notice with `body`: the text Carol reads."""
+    desk.receives(mail(message_id="m1@acme.test"))
+    notice = _one_to(desk.sent(), "alice@example.com")
+    desk.receives(
+        mail(
+            sender="Alice <alice@example.com>",
+            to=getaddresses([str(notice["Reply-To"])])[0][1],
+            subject=f"Re: {notice['Subject']}",
+            in_reply_to=str(notice["Message-ID"]).strip("<>"),
+            body=body,
+        )
+    )
+    return _body(_one_to(desk.sent(), "carol@acme.test")).replace("\r\n", "\n")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "We sent a technician.\n\nThanks,\nAlice",
+        "We sent a technician.\n\nBest regards, Alice",
+        "We sent a technician.\n\nAlice\n\n-- \nAlice\nExample Support, 2nd floor",
+    ],
+)
+def test_an_agent_who_signs_off_is_not_signed_again(desk: Desk, body: str) -> None:
+    text = _relay(desk, body)
+
+    own = text.split("\nOn ")[0]  # what comes before the quoted history
+    assert own.count("Alice") == 1, own
+    assert own.rstrip().endswith("Alice\n\nExample Support, ticket TKT-1")
+
+
+def test_an_agent_reply_without_a_sign_off_is_signed_with_the_agents_name(desk: Desk) -> None:
+    text = _relay(desk, "We sent a technician.")
+
+    assert text.startswith("We sent a technician.\n\nAlice\nExample Support, ticket TKT-1\n")
+
+
 def test_an_unproven_agent_mail_is_held_and_relays_nothing(desk: Desk) -> None:
     created = desk.receives(mail(message_id="m1@acme.test"))
     desk.sent()
@@ -270,6 +308,25 @@ def test_a_ticket_assigned_when_it_is_created_is_announced_to_its_assignee_only(
     assert "Help, it burns." in _body(_one_to(sent, "bob@example.com"))
 
 
+@pytest.mark.parametrize(
+    ("sender", "named"),
+    [
+        ("carol@acme.test", "Carol Customer <carol@acme.test>"),  # her name from the first mail
+        ("Carol C. <carol@acme.test>", "Carol C. <carol@acme.test>"),  # as this mail says
+        ("Dave Example <dave@acme.test>", "Dave Example <dave@acme.test>"),  # a Cc'd colleague
+        ("dave@acme.test", "dave@acme.test"),  # no name known: the address, once
+    ],
+)
+def test_a_customer_reply_notice_names_the_customer(desk: Desk, sender: str, named: str) -> None:
+    created = desk.receives(mail(message_id="m1@acme.test", cc="dave@acme.test"))
+    desk.sent()
+
+    desk.receives(mail(sender=sender, subject=f"Re: [{created.ticket}] Printer on fire"))
+
+    text = _body(_one_to(desk.sent(), "alice@example.com"))
+    assert f"\n{named} replied on ticket {created.ticket}" in text
+
+
 @pytest.fixture
 def quiet_billing(tmp_path: Path, database_url: str, clock: FixedClock) -> Iterator[Desk]:
     """A desk whose billing queue sends no acknowledgements."""
@@ -295,6 +352,68 @@ def test_a_queue_without_acknowledgements_still_notifies_its_agents(quiet_billin
     assert [e["data"] for e in events if e["type"] == "ack-skipped"] == [
         {"reason": "queue billing sends no acknowledgements"}
     ]
+
+
+def _address(message: EmailMessage, header: str) -> str:
+    return getaddresses([str(message[header])])[0][1]
+
+
+def test_mail_about_a_ticket_comes_from_its_queues_own_address(desk: Desk) -> None:
+    created = desk.receives(mail(to="billing@example.com", message_id="m1@acme.test"))
+
+    sent = desk.sent()
+    assert sorted(_to(m)[0] for m in sent) == ["alice@example.com", "carol@acme.test"]
+    for message in sent:
+        assert _address(message, "From") == "billing@example.com"
+        assert _address(message, "Reply-To").startswith(f"billing+{created.ticket}.")
+        assert message["X-Loop"] == "billing@example.com"
+
+
+@pytest.fixture
+def billing_elsewhere(tmp_path: Path, database_url: str, clock: FixedClock) -> Iterator[Desk]:
+    """A desk whose billing queue has an address under another domain."""
+    settings = make_settings(
+        tmp_path,
+        database_url,
+        queues=[
+            {"name": "general", "addresses": ["support@example.com"]},
+            {"name": "billing", "addresses": ["invoices@billing.example.org"]},
+        ],
+    )
+    app = open_app(settings, clock=clock)
+    yield Desk(app, clock)
+    app.engine.dispose()
+
+
+def test_signed_addresses_on_a_queues_own_domain_thread_and_prove_agents(
+    billing_elsewhere: Desk,
+) -> None:
+    desk = billing_elsewhere
+    created = desk.receives(mail(to="invoices@billing.example.org", message_id="m1@acme.test"))
+    sent = desk.sent()
+    ack, notice = _one_to(sent, "carol@acme.test"), _one_to(sent, "alice@example.com")
+    assert _address(ack, "From") == _address(notice, "From") == "invoices@billing.example.org"
+    assert str(ack["Message-ID"]).endswith("@billing.example.org>")
+    customer_address = _address(ack, "Reply-To")
+    assert customer_address.endswith("@billing.example.org")
+
+    more = desk.receives(mail(to=customer_address, subject="more", message_id="r1@acme.test"))
+    answer = desk.receives(
+        mail(
+            sender="Alice <alice@example.com>",
+            to=_address(notice, "Reply-To"),
+            subject=f"Re: {notice['Subject']}",
+            body="#priority high\n\nWe are on it.",
+        )
+    )
+
+    evidence = f"signed address {customer_address.lower()}"
+    assert (more.ticket, more.reason) == (created.ticket, evidence)
+    assert (answer.outcome, answer.ticket) == ("appended", created.ticket)
+    assert desk.ticket(created.ticket or "")["priority"] == "high"
+    relayed = _one_to(desk.sent(), "carol@acme.test")
+    assert "We are on it." in _body(relayed)
+    assert _address(relayed, "From") == "invoices@billing.example.org"
 
 
 def test_a_blacklisted_senders_mail_sends_nothing(desk: Desk) -> None:

@@ -314,7 +314,7 @@ def test_ticket_do_escalate_moves_up_a_level_and_tells_only_that_level(
     ]
     [notice] = notified(config, "dana@example.com")
     raw = maildesk("--config", config, "outbox", "show", str(notice["id"]), "--raw").out
-    assert ref in raw and "escalation" in raw
+    assert ref in raw and "Escalated to level 2:" in raw
     assert {a: len(notified(config, a)) for a in before} == before
     assert to_customer(config) == []
 

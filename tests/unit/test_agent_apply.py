@@ -13,9 +13,9 @@ from maildesk.db import unit_of_work
 from maildesk.ingest.origin import Origin
 from maildesk.mail import parse_mail
 from maildesk.models import Event, Message, OutboxItem, Ticket
+from maildesk.notices.gates import SPOOF_WARNING_KIND as SPOOF_WARNING
 from maildesk.pipeline.agent_apply import (
     NOT_WARNED,
-    SPOOF_WARNING,
     WARNED,
     Done,
     agent_new_ticket,
@@ -180,7 +180,7 @@ def test_an_unproven_mail_on_a_ticket_leaves_a_trace_there(scene: Scene) -> None
     done = hold(scene, scene.ticket.id)
 
     assert (done.ticket, done.outcome) == (scene.ticket, "held")
-    [event] = scene.session.exec(select(Event).where(Event.type == "commands-rejected")).all()
+    [event] = scene.session.exec(select(Event).where(Event.type == "held-unproven")).all()
     assert event.ticket_id == scene.ticket.id
-    assert "sent in your name without proof" in event.data["errors"][0]["reason"]
+    assert event.data["agent"] == "bob@example.com"
     assert scene.outbox() == [("bob@example.com", SPOOF_WARNING)]

@@ -1,4 +1,4 @@
-"""Who gets which mail when a ticket changes: acks, agent notices, relayed replies, status mail."""
+"""Who gets which mail when a ticket changes, through the one entry point `notify`."""
 
 from __future__ import annotations
 
@@ -10,21 +10,16 @@ from sqlmodel import Session, select
 from maildesk.addresses import agent_role, parse_signed, verify
 from maildesk.app import App, open_app
 from maildesk.clock import FixedClock
-from maildesk.commands import BadLine
 from maildesk.db import unit_of_work
+from maildesk.desk import Desk
 from maildesk.models import Agent, OutboxItem, Ticket, Watcher
-from maildesk.services.contacts import find_agent, get_or_create_contact
-from maildesk.services.notices import (
-    acknowledge,
-    customer_recipients,
-    notify_agents,
-    notify_status,
-    public_history,
-    queue_agents,
-    relay_agent_reply,
-    reply_recipients,
-    tell_agent,
-)
+from maildesk.notices.addressing import sender_identity, signed_reply_to, ticket_thread
+from maildesk.notices.contexts import public_history
+from maildesk.notices.events import NoticeEvent
+from maildesk.notices.occasion import Occasion
+from maildesk.notices.recipients import customers, handlers
+from maildesk.notices.send import Notified, notify
+from maildesk.services.contacts import find_agent, get_or_create_contact, queue_agents
 from maildesk.services.tickets import Actor, add_message, add_participant, create_ticket
 from tests.conftest import BASE_CONFIG, START, make_settings
 
@@ -60,9 +55,15 @@ def agent(session: Session, email: str) -> Agent:
     return found
 
 
-def to(item: OutboxItem | None) -> list[str]:
-    assert item is not None
-    return item.recipients
+def acknowledge(session: Session, *, desk: Desk, ticket: Ticket, now: Any) -> str | None:
+    """The new-ticket notice's acknowledgement: None when queued, else why it was withheld."""
+    done = notify(session, desk=desk, event=NoticeEvent.NEW_TICKET, ticket=ticket, now=now)
+    withheld = [w.reason for w in done.withheld if w.template == "ack"]
+    return withheld[0] if withheld else None
+
+
+def kinds(done: Notified, kind: str) -> list[OutboxItem]:
+    return [item for item in done.queued if item.kind == kind]
 
 
 # --- the acknowledgement -----------------------------------------------------------------------
@@ -138,20 +139,18 @@ def test_away_agents_hear_nothing_and_a_queueless_supervisor_hears_every_queue(a
 def test_each_agent_gets_their_own_notice_with_a_reply_to_signed_for_them(app: App) -> None:
     with unit_of_work(app.engine) as session:
         ticket = open_ticket(session)
-        agents = queue_agents(session, queue="general")
 
-        count = notify_agents(
+        done = notify(
             session,
             desk=app.desk,
+            event=NoticeEvent.NEW_TICKET,
             ticket=ticket,
-            template="notify_new",
-            agents=agents,
-            text="Help, it burns.",
             now=START,
+            facts={"text": "Help, it burns."},
         )
 
-        notices = list(session.exec(select(OutboxItem)))
-    assert count == 2
+    notices = kinds(done, "notify")
+    assert sorted(n.recipients[0] for n in notices) == ["alice@example.com", "bob@example.com"]
     for notice in notices:
         [email] = notice.recipients
         signed = parse_signed(notice.spec["reply_to"])
@@ -160,33 +159,48 @@ def test_each_agent_gets_their_own_notice_with_a_reply_to_signed_for_them(app: A
         assert notice.spec["context"]["text"] == "Help, it burns."
 
 
+def reply_readers(session: Session, app: App, ticket: Ticket) -> list[str]:
+    facts = {"author_email": "carol@acme.test", "author_name": "Carol", "text": "Still burning."}
+    done = notify(
+        session,
+        desk=app.desk,
+        event=NoticeEvent.CUSTOMER_REPLY,
+        ticket=ticket,
+        now=START,
+        facts=facts,
+    )
+    return [item.recipients[0] for item in done.queued]
+
+
 def test_news_goes_to_the_assignee_alone_and_to_watchers_besides(app: App) -> None:
     with unit_of_work(app.engine) as session:
         ticket = open_ticket(session)
-        assert [a.email for a in reply_recipients(session, ticket=ticket)] == [
-            "alice@example.com",
-            "bob@example.com",
-        ]
+        assert reply_readers(session, app, ticket) == ["alice@example.com", "bob@example.com"]
         ticket.assignee_id = agent(session, "bob@example.com").id
         session.add(Watcher(ticket_id=ticket.id, agent_id=agent(session, "alice@example.com").id))
         session.add(Watcher(ticket_id=ticket.id, agent_id=ticket.assignee_id))
 
-        recipients = [a.email for a in reply_recipients(session, ticket=ticket)]
+        recipients = reply_readers(session, app, ticket)
 
     assert recipients == ["bob@example.com", "alice@example.com"]
 
 
 def test_a_command_error_outside_any_ticket_goes_to_that_agent(app: App) -> None:
     with unit_of_work(app.engine) as session:
-        item = tell_agent(
+        done = notify(
             session,
             desk=app.desk,
-            agent=agent(session, "bob@example.com"),
-            errors=[BadLine("#to nobody", "not an address")],
-            subject="New one",
+            event=NoticeEvent.COMMAND_ERROR,
+            ticket=None,
             now=START,
+            actor_agent=agent(session, "bob@example.com"),
+            facts={
+                "subject": "New one",
+                "errors": [{"line": "#to nobody", "reason": "not an address"}],
+            },
         )
 
+    [item] = done.queued
     assert (item.recipients, item.ticket_id, item.spec["template"]) == (
         ["bob@example.com"],
         None,
@@ -198,13 +212,28 @@ def test_a_command_error_outside_any_ticket_goes_to_that_agent(app: App) -> None
 # --- customers ---------------------------------------------------------------------------------
 
 
-def test_public_history_is_newest_first_and_never_holds_internal_notes(app: App) -> None:
+def relay(session: Session, app: App, ticket: Ticket, text: str) -> OutboxItem:
+    done = notify(
+        session,
+        desk=app.desk,
+        event=NoticeEvent.AGENT_REPLY,
+        ticket=ticket,
+        now=START,
+        actor_agent=agent(session, "bob@example.com"),
+        facts={"text": text},
+    )
+    [item] = kinds(done, "agent-reply")
+    return item
+
+
+def test_the_quoted_history_is_newest_first_and_never_holds_internal_notes(app: App) -> None:
     with unit_of_work(app.engine) as session:
         ticket = open_ticket(session)
         write(session, ticket, "Only for agents.", visibility="internal", role="agent")
         write(session, ticket, "Still burning.", author_name="Carol C")
+        write(session, ticket, "We sent someone.", direction="out", role="agent")
 
-        history = public_history(session, desk=app.desk, ticket=ticket)
+        history = relay(session, app, ticket, "We sent someone.").spec["context"]["history"]
 
     assert [h["text"] for h in history] == ["Still burning.", "Help, it burns."]
     assert history[0] == {
@@ -220,17 +249,10 @@ def test_an_agents_reply_goes_to_the_requester_and_cc_quoting_what_came_before(a
         ticket = open_ticket(session)
         write(session, ticket, "We sent someone.", direction="out", role="agent")
 
-        item = relay_agent_reply(
-            session,
-            desk=app.desk,
-            ticket=ticket,
-            agent=agent(session, "bob@example.com"),
-            text="We sent someone.",
-            now=START,
-        )
+        item = relay(session, app, ticket, "We sent someone.")
 
-    assert to(item) == ["carol@acme.test", "dan@acme.test"]
-    assert item is not None and not item.automatic and item.kind == "agent-reply"
+    assert item.recipients == ["carol@acme.test", "dan@acme.test"]
+    assert not item.automatic and item.kind == "agent-reply"
     assert [h["text"] for h in item.spec["context"]["history"]] == ["Help, it burns."]
     assert item.spec["context"]["agent_name"] == "Bob"
 
@@ -240,12 +262,49 @@ def test_a_status_mail_goes_to_every_customer_on_the_ticket(app: App) -> None:
         ticket = open_ticket(session)
         ticket.status = "resolved"
 
-        item = notify_status(session, desk=app.desk, ticket=ticket, now=START)
-        customers = customer_recipients(session, ticket=ticket)
+        done = notify(
+            session, desk=app.desk, event=NoticeEvent.STATUS_CHANGED, ticket=ticket, now=START
+        )
 
-    assert [c.email for c in customers] == ["carol@acme.test", "dan@acme.test"]
-    assert (to(item), item.kind, item.spec["context"]["status"]) == (
+    [item] = done.queued
+    assert (item.recipients, item.kind, item.spec["context"]["status"]) == (
         ["carol@acme.test", "dan@acme.test"],
         "status",
         "resolved",
     )
+
+
+# --- the table's parts, one at a time ------------------------------------------------------------
+
+
+def occasion(session: Session, app: App, ticket: Ticket) -> Occasion:
+    return Occasion(session, app.desk, NoticeEvent.CUSTOMER_REPLY, ticket, START, None, {})
+
+
+def test_readers_are_the_handlers_of_the_queue_and_the_customers_of_the_ticket(app: App) -> None:
+    with unit_of_work(app.engine) as session:
+        ticket = open_ticket(session, queue="billing")
+        seen = occasion(session, app, ticket)
+
+        assert [r.address.email for r in handlers(seen)] == ["alice@example.com"]
+        assert [r.address.email for r in customers(seen)] == ["carol@acme.test", "dan@acme.test"]
+
+
+def test_mail_about_a_billing_ticket_is_addressed_from_the_billing_queue(app: App) -> None:
+    with unit_of_work(app.engine) as session:
+        ticket = open_ticket(session, queue="billing")
+
+        assert sender_identity(app.desk, ticket).address == "billing@example.com"
+        reply_to = signed_reply_to(app.desk, ticket, None)
+        assert reply_to is not None and reply_to.startswith(f"billing+{ticket.ref}.")
+        assert ticket_thread(session, ticket) == ("m1@acme.test", ("m1@acme.test",))
+
+
+def test_the_public_history_leaves_internal_notes_out(app: App) -> None:
+    with unit_of_work(app.engine) as session:
+        ticket = open_ticket(session)
+        write(session, ticket, "Only for agents.", visibility="internal", role="agent")
+
+        texts = [h["text"] for h in public_history(occasion(session, app, ticket))]
+
+    assert texts == ["Help, it burns."]

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
-from maildesk.quotes import split_signature, strip_quoted
+from maildesk.quotes import signs_off, split_signature, strip_quoted
 from tests.growth import LINEAR_AT_MOST, growth
 from tests.hostile import QUOTED_REPLY, Hostile
 
@@ -377,3 +377,38 @@ def test_what_follows_never_eats_the_prose_above_it_and_nothing_is_invented(
 def test_pathological_text_takes_time_linear_in_its_size(hostile: Hostile) -> None:
     # n is a sixty-fourth of the megabyte `python -m bench.hostile` times: 16 KB against 128 KB
     assert growth(strip_quoted, hostile.text, hostile.count // 64) < LINEAR_AT_MOST
+
+
+# --- sign-offs ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Done.\n\nAlice",
+        "Done.\n\nThanks,\nAlice",
+        "Done.\n\nThanks, Alice",
+        "Done.\n\nKind regards, Alice Example",
+        "Done.\n\n— Alice",
+        "Done.\n\nCheers - alice!",
+        "Done.\n\nAlice Example\n",
+    ],
+)
+def test_a_sign_off_with_the_writers_name_is_recognised(text: str) -> None:
+    assert signs_off(text, "Alice Example")
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Done.", "Alice"),
+        ("I asked Alice", "Alice"),
+        ("Please call Alice, she knows.", "Alice"),
+        ("Done.\n\nBob", "Alice"),
+        ("Done.\n\nAlicia", "Alice"),
+        ("Done.\n\nalice@example.com", "alice@example.com"),  # no name known: never a sign-off
+        ("", "Alice"),
+    ],
+)
+def test_text_that_does_not_end_with_the_writers_name_is_no_sign_off(text: str, name: str) -> None:
+    assert not signs_off(text, name)

@@ -12,6 +12,7 @@ from maildesk.db import unit_of_work
 from maildesk.models import Event, OutboxItem, Ticket
 from maildesk.services.snoozes import wake_snoozed
 from maildesk.services.tickets import get_ticket
+from maildesk.timed import wake_snoozes
 from tests.conftest import START, Desk
 from tests.mails import mail
 
@@ -29,8 +30,9 @@ def ref(desk: Desk) -> str:
 
 
 def wake(desk: Desk, now: datetime) -> int:
-    with unit_of_work(desk.app.engine) as session:
-        return wake_snoozed(session, desk=desk.app.desk, now=now)
+    """The snooze job at `now`: reopen what is due (`wake_snoozed`), tell its agents."""
+    desk.clock.advance(now - desk.clock.now())
+    return wake_snoozes(desk.app)
 
 
 def wakeups(session: Session) -> list[dict[str, Any]]:
@@ -82,3 +84,14 @@ def test_a_ticket_no_longer_pending_is_left_alone(desk: Desk, ref: str) -> None:
     with unit_of_work(desk.app.engine) as session:
         ticket = session.exec(select(Ticket)).one()
         assert ticket.status == "resolved"
+
+
+def test_the_service_reopens_what_is_due_and_says_when_each_snooze_ended(
+    desk: Desk, ref: str
+) -> None:
+    with unit_of_work(desk.app.engine) as session:
+        woken = wake_snoozed(session, now=UNTIL + timedelta(minutes=5))
+
+        assert [(ticket.ref, ticket.status, until) for ticket, until in woken] == [
+            (ref, "open", UNTIL)
+        ]

@@ -127,3 +127,10 @@ def test_a_known_or_unknown_envelope_sender_does_not_make_a_mail_automatic(
     app: App, envelope_from: str | None
 ) -> None:
     assert automatic_reason(app, mail(), envelope_from=envelope_from) is None
+
+
+def test_our_own_x_loop_is_recognised_on_every_desk_address(app: App) -> None:
+    """Mail about a billing ticket carries the billing queue's address in its X-Loop."""
+    raw = mail(headers={"X-Loop": "Billing@Example.com"})
+
+    assert automatic_reason(app, raw) == "our own X-Loop header"

@@ -17,7 +17,7 @@ _SYSTEM_LOCALS = ("mailer-daemon", "postmaster")
 
 
 def automatic_reason(
-    mail: InboundMail, desk_address: str, *, envelope_from: str | None = None
+    mail: InboundMail, desk_addresses: frozenset[str], *, envelope_from: str | None = None
 ) -> str | None:
     """Why a mail is automatic (the first sign found), or None for mail a person wrote.
 
@@ -29,8 +29,8 @@ def automatic_reason(
     sender = mail.sender.email if mail.sender else ""
     checks = (
         (
-            desk_address in [v.strip().lower() for v in mail.header_all("x-loop")],
-            "our own X-Loop header",
+            any(v.strip().lower() in desk_addresses for v in mail.header_all("x-loop")),
+            "our own X-Loop header",  # mail about a queue's tickets carries its address
         ),
         (
             bool(auto_submitted) and auto_submitted != "no",
@@ -50,6 +50,6 @@ def automatic_reason(
 
 def run(work: Work, env: StageEnv) -> Step:
     reason = automatic_reason(
-        work.parsed(), env.desk.settings.desk.address, envelope_from=work.envelope_from
+        work.parsed(), env.desk.settings.desk_addresses(), envelope_from=work.envelope_from
     )
     return CONTINUE, replace(work, automatic=reason)

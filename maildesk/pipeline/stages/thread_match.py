@@ -35,7 +35,7 @@ def _by_signed_address(work: Work, env: StageEnv) -> tuple[Ticket, str, bool] | 
     addresses = [a.email for a in mail.recipients()] + [a.lower() for a in work.envelope_to]
     for address in addresses:
         signed = parse_signed(address)
-        if signed is None or signed.domain != desk.settings.desk.domain:
+        if signed is None or signed.domain not in desk.settings.desk_domains():
             continue
         as_agent = bool(sender) and verify(signed, secrets_=desk.secrets, role=agent_role(sender))
         if not as_agent and not verify(signed, secrets_=desk.secrets, role="customer"):

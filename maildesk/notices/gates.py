@@ -1,0 +1,48 @@
+"""Rules that may withhold a notice row: each returns why not, or None to send it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from maildesk.addresses import local_part_matches
+from maildesk.notices.events import NoticeEvent
+from maildesk.notices.occasion import Occasion, Reader
+from maildesk.services.outbox import auto_reply_allowed, sent_recently
+
+Gate = Callable[[Occasion, list[Reader]], str | None]
+
+
+def may_acknowledge(occasion: Occasion, readers: list[Reader]) -> str | None:
+    """Only if the queue acknowledges, never to a desk address, `outbound.ack_limit` an hour.
+
+    The limit counts every automatic mail the recipient got in the last hour.
+    """
+    settings, ticket = occasion.desk.settings, occasion.ticket
+    assert ticket is not None
+    queues = {q.name: q for q in settings.effective_queues()}
+    if ticket.queue in queues and not queues[ticket.queue].acknowledge:
+        return f"queue {ticket.queue} sends no acknowledgements"
+    for reader in readers:
+        email = reader.address.email
+        if local_part_matches(email, settings.desk_addresses()):
+            return "the requester is one of the desk's own addresses"
+        limit = settings.outbound.ack_limit
+        session, now = occasion.session, occasion.now
+        if not auto_reply_allowed(session, recipient=email, now=now, limit_per_hour=limit):
+            return f"{email} already had {limit} automatic mails this hour"
+    return None
+
+
+SPOOF_WARNING_KIND = str(NoticeEvent.SPOOF_WARNING)  # the outbox kind these warnings carry
+
+
+def first_warning_this_hour(occasion: Occasion, readers: list[Reader]) -> str | None:
+    """At most one an hour per agent (a spoofer must not mail-bomb them through the desk)."""
+    since = occasion.now - timedelta(hours=1)
+    for reader in readers:
+        email = reader.address.email
+        kind = SPOOF_WARNING_KIND
+        if sent_recently(occasion.session, kind=kind, recipient=email, since=since):
+            return f"{email} was already warned within the hour"
+    return None

@@ -1,0 +1,91 @@
+"""Who reads a notice: one small function per audience of the notice table.
+
+Each takes the `Occasion` and returns readers; the table's rules (never the agent who caused
+it, one mail per person and event) are applied by `send.notify`, not here.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import bindparam
+from sqlmodel import col, select
+
+from maildesk.mail import Address
+from maildesk.models import Agent, Contact, Participant, Ticket, Watcher
+from maildesk.notices.occasion import Occasion, Reader
+from maildesk.services.contacts import active_agents, queue_agents
+
+
+def _ticket(occasion: Occasion) -> Ticket:
+    assert occasion.ticket is not None, f"{occasion.event} is about a ticket"
+    return occasion.ticket
+
+
+def requester(occasion: Occasion) -> list[Reader]:
+    """The requester alone."""
+    contact = occasion.session.get(Contact, _ticket(occasion).requester_id)
+    assert contact is not None
+    return [Reader(Address(contact.email, contact.name))]
+
+
+def customers(occasion: Occasion) -> list[Reader]:
+    """The requester, then every Cc'd participant."""
+    rows = occasion.session.exec(
+        select(Contact, Participant.role)
+        .join(Participant, col(Participant.contact_id) == col(Contact.id))
+        .where(Participant.ticket_id == _ticket(occasion).id)
+        .order_by(col(Participant.role).desc(), col(Contact.email))
+    )
+    return [Reader(Address(contact.email, contact.name)) for contact, _role in rows]
+
+
+_WATCHER_IDS = select(Watcher.agent_id).where(Watcher.ticket_id == bindparam("ticket_id"))
+
+
+def watchers(occasion: Occasion) -> list[Reader]:
+    """The ticket's active watchers (`#watch`)."""
+    ticket = _ticket(occasion)
+    if ticket.id is None:
+        return []
+    session = occasion.session
+    ids = set(session.execute(_WATCHER_IDS, {"ticket_id": ticket.id}).scalars())  # autoflushed
+    return [Reader.of_agent(agent) for agent in active_agents(session) if agent.id in ids]
+
+
+def _assignee(occasion: Occasion) -> Agent | None:
+    ticket = _ticket(occasion)
+    if ticket.assignee_id is None:
+        return None
+    agent = occasion.session.get(Agent, ticket.assignee_id)
+    return agent if agent is not None and agent.active else None
+
+
+def new_assignee(occasion: Occasion) -> list[Reader]:
+    """The new assignee (an assignment just changed the ticket)."""
+    agent = _assignee(occasion)
+    return [Reader.of_agent(agent)] if agent else []
+
+
+def handlers(occasion: Occasion) -> list[Reader]:
+    """The assignee, else the queue's available agents, then the watchers.
+
+    For news nobody at the desk caused: a new ticket, a customer reply, a snooze ending.
+    """
+    agent = _assignee(occasion)
+    agents = [agent] if agent else queue_agents(occasion.session, queue=_ticket(occasion).queue)
+    return [Reader.of_agent(a) for a in agents] + watchers(occasion)
+
+
+def next_level(occasion: Occasion) -> list[Reader]:
+    """The queue's available agents at the ticket's new level or above, then the watchers.
+
+    The escalation has raised the ticket's level already.
+    """
+    ticket = _ticket(occasion)
+    agents = queue_agents(occasion.session, queue=ticket.queue)
+    return [Reader.of_agent(a) for a in agents if a.level >= ticket.level] + watchers(occasion)
+
+
+def acting_agent(occasion: Occasion) -> list[Reader]:
+    """The agent who sent the commands, or in whose name a mail came."""
+    agent = occasion.actor_agent
+    return [Reader.of_agent(agent)] if agent else []

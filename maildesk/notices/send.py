@@ -1,0 +1,134 @@
+"""The one entry point for mail the desk sends: look up the event's rows, queue their drafts.
+
+Drafts are queued in the caller's transaction (never committed here); the sender renders and
+composes them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from maildesk.desk import Desk
+from maildesk.models import Agent, OutboxItem, Ticket
+from maildesk.notices.addressing import Thread, sender_identity, signed_reply_to
+from maildesk.notices.contexts import ticket_context
+from maildesk.notices.events import NoticeEvent
+from maildesk.notices.occasion import Occasion, Reader
+from maildesk.notices.table import Audience, Row, rows_for
+from maildesk.outbound.draft import Draft
+from maildesk.services.outbox import enqueue_draft
+
+
+@dataclass(frozen=True)
+class Withheld:
+    """A row a gate stopped, and why."""
+
+    template: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Notified:
+    """What `notify` did: the mails queued, and the rows withheld with their reasons."""
+
+    queued: list[OutboxItem] = field(default_factory=list)
+    withheld: list[Withheld] = field(default_factory=list)
+
+
+def notify(
+    session: Session,
+    *,
+    desk: Desk,
+    event: NoticeEvent,
+    ticket: Ticket | None,
+    now: datetime,
+    actor_agent: Agent | None = None,
+    facts: Mapping[str, Any] | None = None,
+    thread: Thread | None = None,
+) -> Notified:
+    """Queue the mail of `event`: for each of its rows, readers → gate → drafts.
+
+    `facts` are the event's own template keys (the text, the errors, …); `thread` defaults
+    to the ticket's public thread (none outside a ticket).
+    """
+    occasion = Occasion(session, desk, event, ticket, now, actor_agent, facts or {}, thread)
+    done = Notified()
+    mailed: set[str] = set()
+    base: dict[str, Any] | None = None
+    for row in rows_for(event):
+        readers = _readers(occasion, row, mailed)
+        if not readers:
+            continue
+        why = row.gate(occasion, readers) if row.gate else None
+        if why:
+            done.withheld.append(Withheld(row.template, why))
+            continue
+        base = base if base is not None else ticket_context(occasion) | dict(occasion.facts)
+        context = base | dict(row.extra) | (row.context(occasion) if row.context else {})
+        done.queued.extend(_queue_row(occasion, row, readers, context))
+        mailed.update(reader.address.email for reader in readers)
+    return done
+
+
+def _readers(occasion: Occasion, row: Row, mailed: set[str]) -> list[Reader]:
+    """The row's readers, once each, without those already mailed (or the actor, if spared)."""
+    actor = occasion.actor_agent
+    spared = actor.email if actor is not None and row.spare_actor else None
+    found: list[Reader] = []
+    seen = set(mailed)
+    for reader in row.readers(occasion):
+        email = reader.address.email
+        if email not in seen and email != spared:
+            seen.add(email)
+            found.append(reader)
+    return found
+
+
+def _queue_row(
+    occasion: Occasion, row: Row, readers: list[Reader], context: dict[str, Any]
+) -> list[OutboxItem]:
+    if row.audience is Audience.CUSTOMERS:
+        actor = occasion.actor_agent
+        named = {"agent_name": actor.name or actor.email} if actor else {}
+        return [_queue(occasion, row, readers, context | named, signed_for=None)]
+    return [
+        _queue(occasion, row, [reader], context | _agent_name(reader), signed_for=reader.agent)
+        for reader in readers
+    ]
+
+
+def _agent_name(reader: Reader) -> dict[str, str]:
+    return {"agent_name": reader.address.name or reader.address.email}
+
+
+def _queue(
+    occasion: Occasion,
+    row: Row,
+    readers: list[Reader],
+    context: dict[str, Any],
+    *,
+    signed_for: Agent | None,
+) -> OutboxItem:
+    desk, ticket = occasion.desk, occasion.ticket
+    override = desk.renderer.override_dir
+    draft = Draft(
+        template=row.template,
+        context=context,
+        templates_dir=str(override) if override is not None else None,
+        desk=sender_identity(desk, ticket),
+        kind=row.kind,
+        ticket_ref=ticket.ref if ticket is not None else None,
+        recipients=tuple(reader.address for reader in readers),
+        date=occasion.now,
+        in_reply_to=occasion.thread.in_reply_to,
+        references=occasion.thread.references,
+        reply_to=signed_reply_to(desk, ticket, signed_for),
+        automatic=row.automatic,
+    )
+    ticket_id = ticket.id if ticket is not None else None
+    return enqueue_draft(occasion.session, draft=draft, ticket_id=ticket_id, now=occasion.now)
