@@ -8,6 +8,7 @@ import hmac
 import re
 import secrets
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 SIG_CHARS = 16  # base32 characters: 80 bits of HMAC-SHA256
@@ -61,6 +62,32 @@ def verify(signed: SignedAddress, *, secrets_: tuple[str, ...], role: str) -> bo
     for secret in secrets_:
         ok |= hmac.compare_digest(signature(secret, signed.ref, role), signed.sig)
     return ok
+
+
+@dataclass(frozen=True)
+class VerifiedSigned:
+    """A signed address whose signature holds: for which ticket, and for whom it was signed."""
+
+    address: str  # as the mail names it
+    ref: str  # upper-case, e.g. TKT-42
+    agent: str | None  # the sender, when signed for them as an agent; None: for the customer
+
+
+def verified_signed(
+    addresses: Iterable[str], *, domain: str, secrets_: tuple[str, ...], sender: str | None
+) -> list[VerifiedSigned]:
+    """Every address signed under the desk's `domain` for `sender` as an agent or for the
+    customer, in the order given; anything else (unsigned, forged, foreign) is no evidence."""
+    found = []
+    for address in addresses:
+        signed = parse_signed(address)
+        if signed is None or signed.domain != domain:
+            continue
+        if sender and verify(signed, secrets_=secrets_, role=agent_role(sender)):
+            found.append(VerifiedSigned(address, signed.ref, sender.lower()))
+        elif verify(signed, secrets_=secrets_, role="customer"):
+            found.append(VerifiedSigned(address, signed.ref, None))
+    return found
 
 
 def new_message_id(domain: str) -> str:

@@ -10,9 +10,11 @@ from hypothesis import strategies as st
 from maildesk.addresses import (
     SIG_CHARS,
     SignedAddress,
+    VerifiedSigned,
     agent_role,
     parse_signed,
     signed_address,
+    verified_signed,
     verify,
 )
 
@@ -134,3 +136,30 @@ def test_an_old_secret_still_verifies_and_a_wrong_one_does_not(
 
     assert verify(parsed, secrets_=(new, old), role=role)
     assert not verify(parsed, secrets_=(new,), role=role)
+
+
+def test_verified_signed_lists_each_holding_signature_in_order_and_whom_it_is_for() -> None:
+    def address(ref: str, role: str = "customer", domain: str = "example.com") -> str:
+        return signed_address(desk_address=f"support@{domain}", ref=ref, secret="s", role=role)
+
+    alice, bob = agent_role("alice@example.com"), agent_role("bob@example.com")
+    addresses = [
+        "support@example.com",  # not signed
+        address("TKT-2", alice),
+        address("TKT-3", bob),  # signed for another agent: no evidence for Alice
+        address("TKT-4", domain="elsewhere.example"),  # not the desk's domain
+        address("TKT-5").replace(".", "x", 1),  # forged signature
+        address("TKT-1"),
+    ]
+
+    found = verified_signed(
+        addresses, domain="example.com", secrets_=("s",), sender="Alice@example.com"
+    )
+
+    assert found == [
+        VerifiedSigned(addresses[1], "TKT-2", "alice@example.com"),
+        VerifiedSigned(addresses[5], "TKT-1", None),
+    ]
+    assert verified_signed(addresses, domain="example.com", secrets_=("s",), sender=None) == [
+        VerifiedSigned(addresses[5], "TKT-1", None)
+    ]
