@@ -16,7 +16,7 @@ from sqlmodel import Session, col, func, select
 from maildesk.addresses import new_message_id
 from maildesk.errors import InvalidInput, NotFound
 from maildesk.models import OutboxItem
-from maildesk.outbound.bounces import parse_bounce
+from maildesk.outbound.bounces import Bounce
 from maildesk.outbound.compose import OutboundSpec, compose
 from maildesk.outbound.draft import Draft, compose_draft
 from maildesk.text import clean_text
@@ -282,13 +282,13 @@ def retry(session: Session, *, item_id: int, now: datetime) -> OutboxItem:
     return item
 
 
-def match_bounce(session: Session, *, raw: bytes) -> OutboxItem | None:
+def match_bounce(session: Session, *, bounce: Bounce | None) -> OutboxItem | None:
     """The outbox row a DSN is about; marked failed with the DSN's diagnostic if it failed.
 
-    The pipeline calls this for automatic mail (DSNs come to `<local>+bounces@`): a row
-    returned says which ticket the bounce belongs to; never answer a bounce.
+    The pipeline calls this for automatic mail (DSNs come to `<local>+bounces@`) with the
+    report its automatic stage parsed; a row returned says which ticket the bounce belongs to.
+    Never answer a bounce.
     """
-    bounce = parse_bounce(raw)
     if bounce is None or not bounce.message_ids:
         return None
     for candidate in bounce.message_ids:

@@ -19,6 +19,7 @@ from maildesk.db import unit_of_work
 from maildesk.mail import Address
 from maildesk.models import OutboxItem
 from maildesk.outbound import sender
+from maildesk.outbound.bounces import parse_bounce
 from maildesk.outbound.compose import DeskIdentity, OutboundSpec
 from maildesk.outbound.render import Rendered
 from maildesk.outbound.sender import CLAIM_CHUNK, MaildirTransport, SmtpTransport, deliver_due
@@ -306,7 +307,8 @@ async def test_a_bounce_fails_the_sent_row_and_an_operator_can_retry_it(
     [row] = rows(app)
 
     with unit_of_work(app.engine) as session:
-        matched = match_bounce(session, raw=delivery_report(row.message_id, action="failed"))
+        failed = parse_bounce(delivery_report(row.message_id, action="failed"))
+        matched = match_bounce(session, bounce=failed)
         assert matched is not None and matched.id == item_id
     [row] = rows(app)
     assert row.state == "failed"
@@ -329,9 +331,10 @@ async def test_a_delay_notice_matches_its_row_but_fails_nothing(
     [row] = rows(app)
 
     with unit_of_work(app.engine) as session:
-        matched = match_bounce(session, raw=delivery_report(row.message_id, action="delayed"))
+        delayed = parse_bounce(delivery_report(row.message_id, action="delayed"))
+        matched = match_bounce(session, bounce=delayed)
         receipt = delivery_report(row.message_id, action="", report_type="disposition-notification")
-        assert match_bounce(session, raw=receipt) is None
+        assert match_bounce(session, bounce=parse_bounce(receipt)) is None
 
     assert matched is not None and matched.id == row.id
     assert rows(app)[0].state == "sent"

@@ -14,7 +14,6 @@ from sqlmodel import Session
 
 from maildesk.mail import InboundMail
 from maildesk.models import Contact, Ticket
-from maildesk.outbound.bounces import parse_bounce
 from maildesk.pipeline.disposition import CONTINUE, hold
 from maildesk.pipeline.proof import signed_recipients
 from maildesk.pipeline.work import StageEnv, Step, ThreadMatch, Work
@@ -51,9 +50,7 @@ def _by_message_ids(mail: InboundMail, session: Session) -> tuple[Ticket, str] |
 
 def _by_bounce(work: Work, session: Session) -> tuple[Ticket, str] | None:
     """A delivery status report locates the ticket of the mail it is about."""
-    if work.parsed().content_type != "multipart/report":
-        return None
-    bounce = parse_bounce(work.raw)
+    bounce = work.bounce
     found = ticket_for_message_ids(session, ids=bounce.message_ids[::-1]) if bounce else None
     ticket = session.get(Ticket, found[0]) if found else None
     return (ticket, f"bounce of <{found[1]}>") if ticket and found else None
