@@ -8,10 +8,12 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from maildesk.addresses import (
+    MAX_ID_BYTES,
     SIG_CHARS,
     SignedAddress,
     VerifiedSigned,
     agent_role,
+    message_ids,
     parse_signed,
     signed_address,
     verified_signed,
@@ -163,3 +165,21 @@ def test_verified_signed_lists_each_holding_signature_in_order_and_whom_it_is_fo
     assert verified_signed(addresses, domain="example.com", secrets_=("s",), sender=None) == [
         VerifiedSigned(addresses[5], "TKT-1", None)
     ]
+
+
+def test_a_message_id_is_kept_up_to_the_one_limit_in_bytes_and_no_further() -> None:
+    longest = "x" * (MAX_ID_BYTES - len("@acme.test")) + "@acme.test"
+    wide = "票" * ((MAX_ID_BYTES - len("@a.test")) // 3) + "@a.test"  # fits in bytes
+    wider = "票" + wide  # still far fewer characters than the limit, but too many bytes
+
+    assert len(longest.encode()) == MAX_ID_BYTES and MAX_ID_BYTES + len("In-Reply-To: <>") == 998
+    assert message_ids(f"<{longest}> <x{longest}>") == (longest,)
+    assert message_ids(f"<{wide}>\r\n <{wider}>") == (wide,)
+    assert len(wider) < MAX_ID_BYTES
+
+
+def test_only_bracketed_ids_without_spaces_or_control_characters_are_message_ids() -> None:
+    value = "junk <a b@x> <c\x01@x> <ok@x>, <<also@x>> <> <again@x"
+
+    assert message_ids(value) == ("ok@x", "also@x")
+    assert message_ids(None) == () and message_ids("") == ()
