@@ -1,4 +1,4 @@
-"""Signed reply addresses (`support+TKT-42.<sig>@desk`) and Message-IDs under the desk's domain."""
+"""Signed reply addresses (`support+TKT-42.<sig>@desk`), and Message-IDs: ours, and what one is."""
 
 from __future__ import annotations
 
@@ -8,9 +8,14 @@ import hmac
 import re
 import secrets
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 SIG_CHARS = 16  # base32 characters: 80 bits of HMAC-SHA256
+#: The longest Message-ID kept, in UTF-8 bytes: `In-Reply-To: <id>` still fits RFC 5322's
+#: 998-character header line, and an indexed column holds it on every database.
+MAX_ID_BYTES = 998 - len("In-Reply-To: <>")
+_MSGID = re.compile(rf"<([^<>\s\x00-\x1f\x7f]{{1,{MAX_ID_BYTES}}})>")
 _SIGNED = re.compile(
     r"^(?P<local>[^+@]+)\+(?P<ref>[A-Za-z][A-Za-z0-9]*-\d+)\.(?P<sig>[a-z2-7]+)@(?P<domain>.+)$",
     re.I,
@@ -61,6 +66,46 @@ def verify(signed: SignedAddress, *, secrets_: tuple[str, ...], role: str) -> bo
     for secret in secrets_:
         ok |= hmac.compare_digest(signature(secret, signed.ref, role), signed.sig)
     return ok
+
+
+@dataclass(frozen=True)
+class VerifiedSigned:
+    """A signed address whose signature holds: for which ticket, and for whom it was signed."""
+
+    address: str  # as the mail names it
+    ref: str  # upper-case, e.g. TKT-42
+    agent: str | None  # the sender, when signed for them as an agent; None: for the customer
+
+
+def verified_signed(
+    addresses: Iterable[str],
+    *,
+    domains: frozenset[str],
+    secrets_: tuple[str, ...],
+    sender: str | None,
+) -> list[VerifiedSigned]:
+    """Every address signed under one of the desk's `domains` for `sender` as an agent or for the
+    customer, in the order given; anything else (unsigned, forged, foreign) is no evidence."""
+    found = []
+    for address in addresses:
+        signed = parse_signed(address)
+        if signed is None or signed.domain not in domains:
+            continue
+        if sender and verify(signed, secrets_=secrets_, role=agent_role(sender)):
+            found.append(VerifiedSigned(address, signed.ref, sender.lower()))
+        elif verify(signed, secrets_=secrets_, role="customer"):
+            found.append(VerifiedSigned(address, signed.ref, None))
+    return found
+
+
+def message_ids(value: str | None) -> tuple[str, ...]:
+    """The `<id>`s in a header value, without brackets, in order: inbound and outbound alike.
+
+    An id with whitespace or control characters, or over MAX_ID_BYTES, is no id. Bytes, not
+    characters: 400 CJK characters are 1.2 KB, and a mail must never fail to be stored.
+    """
+    found = _MSGID.findall(value or "")
+    return tuple(i for i in found if len(i.encode("utf-8", "surrogatepass")) <= MAX_ID_BYTES)
 
 
 def new_message_id(domain: str) -> str:

@@ -14,6 +14,7 @@ from email.message import Message
 
 import mailparser
 
+from maildesk.addresses import message_ids
 from maildesk.htmltext import html_to_text
 from maildesk.text import clean_header, clean_text, decode_bytes, decode_words
 
@@ -21,8 +22,6 @@ _ATEXT = frozenset(string.ascii_letters + string.digits + "!#$%&'*+/=?^_`{|}~.-"
 _DOMAIN_ASCII = frozenset(string.ascii_letters + string.digits + ".-")
 _MAX_ADDRESS = 254  # RFC 5321: a path is at most 256 octets, angle brackets included
 _MAX_NAME = 255
-_MSGID = re.compile(r"<([^<>\s\x00-\x1f\x7f]{1,998})>")
-_MAX_ID_BYTES = 998  # a header line's length (RFC 5322), and well inside an index row
 _MAX_REFERENCES = 100  # the newest ones; threading only ever looks at a few
 _FOLDING = re.compile(r"\r?\n(?=[ \t])")
 _UNSAFE_IN_NAME = frozenset('/\\:*?"<>|')  # path separators and what Windows refuses in names
@@ -138,16 +137,6 @@ def parse_addresses(raw_values: list[str]) -> tuple[Address, ...]:
             continue
         found.append(Address(email=addr.lower(), name=clean_header(decode_words(name))[:_MAX_NAME]))
     return tuple(found)
-
-
-def message_ids(value: str | None) -> tuple[str, ...]:
-    """The `<id>`s in a header; an id with control characters or over 998 bytes is no id.
-
-    Bytes, not characters: 990 CJK characters are 3 KB, more than a PostgreSQL index row
-    holds, and a mail must never fail to be stored because of its Message-ID.
-    """
-    found = _MSGID.findall(value or "")
-    return tuple(i for i in found if len(i.encode("utf-8", "surrogatepass")) <= _MAX_ID_BYTES)
 
 
 def _children(part: Message) -> list[Message]:

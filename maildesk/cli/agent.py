@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from maildesk.addresses import agent_role, signed_address
-from maildesk.cli.output import print_json, print_table
+from maildesk.cli.output import emit
 from maildesk.cli.root import state
 from maildesk.config import Settings
 from maildesk.db import unit_of_work
@@ -58,11 +58,8 @@ def list_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")) 
             )
             for a in list_agents(session)
         ]
-    if as_json:
-        print_json(rows)
-        return
     columns = ("email", "name", "role", "level", "queues", "away", "active")
-    print_table("Agents", columns, [[r[c] for c in columns] for r in rows])
+    emit(rows, as_json=as_json, title="Agents", columns=columns)
 
 
 @agent_app.command("add")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from maildesk.cli.output import print_json, print_table
+from maildesk.cli.output import emit
 from maildesk.cli.root import state
 from maildesk.clock import iso
 from maildesk.db import unit_of_work
@@ -41,11 +41,7 @@ def list_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")) 
             }
             for e in list_entries(session)
         ]
-    if as_json:
-        print_json(rows)
-        return
-    columns = ("kind", "value", "source", "note")
-    print_table("Blacklist", columns, [[r[c] for c in columns] for r in rows])
+    emit(rows, as_json=as_json, title="Blacklist", columns=("kind", "value", "source", "note"))
 
 
 @blacklist_app.command("add")

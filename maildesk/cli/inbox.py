@@ -6,7 +6,7 @@ from typing import Any
 
 import typer
 
-from maildesk.cli.output import print_json, print_table
+from maildesk.cli.output import emit, print_json
 from maildesk.cli.root import state
 from maildesk.clock import iso
 from maildesk.db import unit_of_work
@@ -46,11 +46,8 @@ def list_cmd(
         rows = [
             item_view(i) for i in list_items(session, states=(state_,) if state_ else REVIEW_STATES)
         ]
-    if as_json:
-        print_json(rows)
-        return
     columns = ("id", "state", "received_at", "message_id", "reason")
-    print_table("Inbox", columns, [[r[c] for c in columns] for r in rows])
+    emit(rows, as_json=as_json, title="Inbox", columns=columns)
 
 
 @inbox_app.command("show")

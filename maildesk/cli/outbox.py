@@ -6,7 +6,7 @@ from typing import Any
 
 import typer
 
-from maildesk.cli.output import print_json, print_table
+from maildesk.cli.output import emit, print_json
 from maildesk.cli.root import state
 from maildesk.clock import iso
 from maildesk.db import unit_of_work
@@ -49,11 +49,8 @@ def list_cmd(
         for item in list_items(session, state=status):
             ticket = session.get(Ticket, item.ticket_id) if item.ticket_id else None
             rows.append(outbox_view(item, ticket.ref if ticket else None))
-    if as_json:
-        print_json(rows)
-        return
     columns = ("id", "ticket", "kind", "state", "recipients", "attempts", "last_error")
-    print_table("Outbox", columns, [[r[c] for c in columns] for r in rows])
+    emit(rows, as_json=as_json, title="Outbox", columns=columns)
 
 
 @outbox_app.command("show")

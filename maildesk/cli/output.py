@@ -1,13 +1,19 @@
-"""Printing for the CLI: stable JSON for scripts, rich tables for people."""
+"""Printing for the CLI: stable JSON for scripts, rich tables for people.
+
+`emit` is the one ending of every listing command: the rows as JSON, or as a table.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
+
+UNBOUNDED = 1_000_000  # columns of the console a table is measured in when nothing is cut
 
 
 def print_json(data: Any) -> None:
@@ -18,10 +24,29 @@ def print_json_line(data: Any) -> None:
     print(json.dumps(data, ensure_ascii=False, default=str), flush=True)
 
 
+def emit(
+    rows: Sequence[Mapping[str, Any]], *, as_json: bool, title: str, columns: Sequence[str]
+) -> None:
+    """The rows as one JSON document (every key), or as a table of `columns` under `title`."""
+    if as_json:
+        print_json(list(rows))
+        return
+    print_table(title, columns, [[row[c] for c in columns] for row in rows])
+
+
 def print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """A table on a terminal fits its width; into a pipe or file it is as wide as its values."""
     table = Table(title=title)
     for column in columns:
         table.add_column(column)
     for row in rows:
         table.add_row(*["" if v is None else str(v) for v in row])
-    Console().print(table)
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=_natural_width(table))
+    console.print(table)
+
+
+def _natural_width(table: Table) -> int:
+    wide = Console(width=UNBOUNDED)
+    return Measurement.get(wide, wide.options, table).maximum

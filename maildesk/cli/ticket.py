@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from maildesk.cli.output import print_json, print_table
+from maildesk.cli.output import emit, print_json
 from maildesk.cli.root import state
 from maildesk.db import unit_of_work
 from maildesk.errors import InvalidInput
@@ -34,11 +34,8 @@ def list_cmd(
     with unit_of_work(app.engine) as session:
         tickets = list_tickets(session, status=status, queue=queue, assignee=assignee)
         rows = [ticket_summary(session, t) for t in tickets]
-    if as_json:
-        print_json(rows)
-        return
     columns = ("ref", "status", "priority", "queue", "assignee", "requester", "subject")
-    print_table("Tickets", columns, [[r[c] for c in columns] for r in rows])
+    emit(rows, as_json=as_json, title="Tickets", columns=columns)
 
 
 @ticket_app.command("show")
@@ -72,11 +69,8 @@ def search_cmd(
     app = state(ctx).app()
     with unit_of_work(app.engine) as session:
         rows = [ticket_summary(session, t) for t in search_tickets(session, text=text)]
-    if as_json:
-        print_json(rows)
-        return
     columns = ("ref", "status", "queue", "requester", "subject")
-    print_table(f"Tickets matching {text!r}", columns, [[r[c] for c in columns] for r in rows])
+    emit(rows, as_json=as_json, title=f"Tickets matching {text!r}", columns=columns)
 
 
 @ticket_app.command("do")

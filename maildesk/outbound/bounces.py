@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from email.message import Message
 from email.parser import HeaderParser
 
-from maildesk.mail import message_ids
+from maildesk.addresses import message_ids
 
 
 @dataclass(frozen=True)

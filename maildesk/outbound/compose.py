@@ -14,7 +14,7 @@ from email.message import EmailMessage
 from email.policy import Policy
 from email.utils import format_datetime, formataddr
 
-from maildesk.addresses import agent_role, new_message_id, signed_address
+from maildesk.addresses import agent_role, message_ids, new_message_id, signed_address
 from maildesk.mail import Address
 from maildesk.outbound.render import Rendered
 from maildesk.outbound.subjects import tagged_subject
@@ -24,9 +24,7 @@ from maildesk.text import clean_header, clean_text
 POLICY = email.policy.SMTP.clone(cte_type="7bit")
 MAX_LINE = 78  # RFC 5322's recommended line length, for headers and 7bit bodies alike
 MAX_REFERENCES = 20  # the thread root and the latest ones; enough for every client to thread
-MAX_ID_CHARS = 900  # a longer "Message-ID" would not fit a header line (998)
 _ADDR_SPEC = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
-_MSG_ID = re.compile(r"^[\x21-\x3b\x3d\x3f-\x7e]+$")  # visible ASCII without < and >
 
 
 @dataclass(frozen=True)
@@ -112,21 +110,19 @@ def _mailbox(name: str, address: str) -> str:
     return f"{Header(name, 'utf-8').encode(linesep=chr(10))} <{address}>"
 
 
-def message_ids(values: tuple[str | None, ...]) -> list[str]:
-    """Usable Message-IDs (no brackets), in order, without duplicates or junk."""
-    found: list[str] = []
-    for value in values:
-        candidate = (value or "").strip().strip("<>")
-        usable = len(candidate) <= MAX_ID_CHARS and _MSG_ID.match(candidate)
-        if usable and candidate not in found:
-            found.append(candidate)
-    return found
+def sendable_ids(values: tuple[str | None, ...]) -> list[str]:
+    """Stored Message-IDs (brackets optional) a 7-bit header can carry: in order, each once.
+
+    Which ids are ids at all, and how long one may be, is `addresses.message_ids`'s rule.
+    """
+    text = " ".join(f"<{v.strip().strip('<>')}>" for v in values if v)
+    return list(dict.fromkeys(i for i in message_ids(text) if i.isascii()))
 
 
 def thread_ids(in_reply_to: str | None, references: tuple[str, ...]) -> list[str]:
     """References continuing the thread: the first and the latest, ending with In-Reply-To."""
-    ids = message_ids(references)
-    parent = message_ids((in_reply_to,))
+    ids = sendable_ids(references)
+    parent = sendable_ids((in_reply_to,))
     if parent:
         ids = [i for i in ids if i != parent[0]] + parent
     if len(ids) > MAX_REFERENCES:
@@ -154,7 +150,7 @@ def _addressing(message: EmailMessage, spec: OutboundSpec) -> None:
 
 def _threading(message: EmailMessage, spec: OutboundSpec, message_id: str) -> None:
     _set(message, "Message-ID", f"<{message_id}>")
-    parent = message_ids((spec.in_reply_to,))
+    parent = sendable_ids((spec.in_reply_to,))
     if parent:
         _set(message, "In-Reply-To", f"<{parent[0]}>")
     references = thread_ids(spec.in_reply_to, spec.references)

@@ -47,7 +47,7 @@ def customer_reply(env: StageEnv, ticket: Ticket, text: str, author: Address | N
 
 def system_mail(env: StageEnv, work: Work) -> OutboxItem | None:
     """A bounce marks the outbox row it reports on as failed (never answered, never noticed)."""
-    return match_bounce(env.session, raw=work.raw)
+    return match_bounce(env.session, bounce=work.bounce)
 
 
 def ticketless_bounce(env: StageEnv, work: Work, plan: MatchBounce) -> str:

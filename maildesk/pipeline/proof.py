@@ -1,15 +1,14 @@
-"""Proof that a mail from an agent's address really is the agent's.
+"""Signed recipient addresses (thread-match locates by them); proof that an agent's mail is theirs.
 
-Either the signed agent address maildesk gave that agent (for a ticket, or the agent's own
-`<local>+<PREFIX>-0.<sig>@` address for starting tickets), or, where the operator trusts its
-own MTA, that MTA's Authentication-Results with dkim=pass for the agent's domain.
+Proof: the agent's signed address for the ticket (or their own `+<PREFIX>-0` one for starting
+tickets) or, from an MTA the operator trusts, Authentication-Results with dkim=pass.
 """
 
 from __future__ import annotations
 
 import re
 
-from maildesk.addresses import agent_role, parse_signed, verify
+from maildesk.addresses import VerifiedSigned, verified_signed
 from maildesk.mail import InboundMail
 from maildesk.pipeline.work import StageEnv, Work
 
@@ -30,18 +29,21 @@ def dkim_proof(mail: InboundMail, *, agent_email: str, authserv_id: str | None) 
     return any(d.lower().rstrip(".") == domain for d in _DKIM_PASS.findall(first))
 
 
+def signed_recipients(work: Work, env: StageEnv, *, sender: str | None) -> list[VerifiedSigned]:
+    """The verified signed addresses among the mail's recipients and the SMTP envelope's."""
+    mail, desk = work.parsed(), env.desk
+    addresses = [a.email for a in mail.recipients()] + [a.lower() for a in work.envelope_to]
+    return verified_signed(
+        addresses, domains=desk.settings.desk_domains(), secrets_=desk.secrets, sender=sender
+    )
+
+
 def signed_agent_address(work: Work, env: StageEnv, *, agent_email: str, ref: str) -> bool:
     """A recipient address signed for this agent and this ticket ref."""
-    mail = work.parsed()
-    for address in [a.email for a in mail.recipients()] + [a.lower() for a in work.envelope_to]:
-        signed = parse_signed(address)
-        if signed is None or signed.ref != ref.upper():
-            continue
-        if signed.domain in env.desk.settings.desk_domains() and verify(
-            signed, secrets_=env.desk.secrets, role=agent_role(agent_email)
-        ):
-            return True
-    return False
+    return any(
+        signed.ref == ref.upper() and signed.agent is not None
+        for signed in signed_recipients(work, env, sender=agent_email)
+    )
 
 
 def proven_agent(work: Work, env: StageEnv, *, agent_email: str, ref: str) -> bool:

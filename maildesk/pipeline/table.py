@@ -3,7 +3,7 @@
 | stage        | can stop with | why                                                        |
 | parse        | hold          | oversize, unparseable, MIME nested too deep                |
 | blacklist    | reject        | sender address, domain or pattern is blacklisted          |
-| loop         | hold          | more Received hops than `desk.max_received_hops`          |
+| loop         | hold, drop    | too many Received hops; From one of the desk's own addresses |
 | automatic    | —             | marks machine mail; it never gets an automatic reply      |
 | thread-match | hold          | no single From address on a person's mail                 |
 | decide       | drop, hold    | automatic mail with no ticket; an agent address unproven  |

@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from maildesk.desk import Desk
 from maildesk.mail import InboundMail
+from maildesk.outbound.bounces import Bounce
 from maildesk.pipeline.disposition import Disposition
 
 
@@ -81,6 +82,7 @@ class Work:
     envelope_from: str | None = None  # SMTP MAIL FROM; "": the null sender <>; None: unknown
     mail: InboundMail | None = None
     automatic: str | None = None  # why the mail counts as automatic (never auto-answered)
+    bounce: Bounce | None = None  # the delivery status report it is, parsed once by `automatic`
     thread: ThreadMatch | None = None
     plan: Plan | None = None
 

@@ -12,10 +12,10 @@ from sqlalchemy import bindparam, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
+from maildesk.addresses import message_ids
 from maildesk.db import insert_unless_taken
 from maildesk.errors import InvalidInput, NotFound
 from maildesk.ingest.origin import Origin
-from maildesk.mail import message_ids
 from maildesk.models import InboxItem
 
 # Headers an MTA adds on each delivery; the same mail delivered twice differs only in these.

@@ -5,10 +5,8 @@ Nothing here sends; `maildesk.outbound.sender` takes due rows and reports back w
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import bindparam, insert, update
 from sqlmodel import Session, col, func, select
@@ -16,8 +14,7 @@ from sqlmodel import Session, col, func, select
 from maildesk.addresses import new_message_id
 from maildesk.errors import InvalidInput, NotFound
 from maildesk.models import OutboxItem
-from maildesk.outbound.bounces import parse_bounce
-from maildesk.outbound.compose import OutboundSpec, compose
+from maildesk.outbound.bounces import Bounce
 from maildesk.outbound.draft import Draft, compose_draft
 from maildesk.text import clean_text
 
@@ -56,81 +53,35 @@ class Backoff:
 DEFAULT_BACKOFF = Backoff()
 
 
-def enqueue(
-    session: Session,
-    *,
-    message_id: str,
-    raw: bytes | None,
-    envelope_from: str,
-    recipients: Sequence[str],
-    ticket_id: int | None,
-    kind: str,
-    automatic: bool,
-    now: datetime,
-    draft: dict[str, Any] | None = None,
+def enqueue_draft(
+    session: Session, *, draft: Draft, ticket_id: int | None, now: datetime
 ) -> OutboxItem:
-    """Queue one mail, composed (`raw`) or a `draft` composed when sent; due now.
+    """Queue a template and its context under a new Message-ID, due now; the sender composes it.
 
     The row is written at once; the returned object has its id but is not in the session.
-
     Automatic mail has exactly one recipient (its rate key).
     """
+    recipients = draft.recipient_addresses
     if not recipients:
         raise ValueError("an outbound mail needs at least one recipient")
-    if automatic and len(recipients) != 1:
+    if draft.automatic and len(recipients) != 1:
         raise ValueError("automatic mail goes to exactly one recipient (its rate key)")
     item = OutboxItem(
         ticket_id=ticket_id,
-        kind=kind,
-        message_id=message_id,
-        envelope_from=envelope_from,
+        kind=draft.kind,
+        message_id=new_message_id(draft.desk.domain),
+        envelope_from=draft.envelope_sender,
         recipients=list(recipients),
-        raw=raw,
-        spec=draft,
-        automatic=automatic,
-        rate_key=recipients[0].lower() if automatic else None,
+        raw=None,
+        spec=draft.to_json(),
+        automatic=draft.automatic,
+        rate_key=recipients[0].lower() if draft.automatic else None,
         next_attempt_at=now,
         created_at=now,
     )
     row = item.model_dump(exclude={"id"})
     item.id = session.execute(_INSERT, row).scalar_one()  # written at once, not left to a flush
     return item
-
-
-def enqueue_spec(
-    session: Session, *, spec: OutboundSpec, ticket_id: int | None, now: datetime
-) -> OutboxItem:
-    """Compose `spec` and queue it: the usual way a use case sends mail."""
-    message_id, raw = compose(spec)
-    return enqueue(
-        session,
-        message_id=message_id,
-        raw=raw,
-        envelope_from=spec.envelope_sender,
-        recipients=spec.recipient_addresses,
-        ticket_id=ticket_id,
-        kind=spec.kind,
-        automatic=spec.automatic,
-        now=now,
-    )
-
-
-def enqueue_draft(
-    session: Session, *, draft: Draft, ticket_id: int | None, now: datetime
-) -> OutboxItem:
-    """Queue a template and its context under a new Message-ID; the sender composes it."""
-    return enqueue(
-        session,
-        message_id=new_message_id(draft.desk.domain),
-        raw=None,
-        envelope_from=draft.envelope_sender,
-        recipients=draft.recipient_addresses,
-        ticket_id=ticket_id,
-        kind=draft.kind,
-        automatic=draft.automatic,
-        now=now,
-        draft=draft.to_json(),
-    )
 
 
 def raw_of(item: OutboxItem) -> bytes:
@@ -282,13 +233,13 @@ def retry(session: Session, *, item_id: int, now: datetime) -> OutboxItem:
     return item
 
 
-def match_bounce(session: Session, *, raw: bytes) -> OutboxItem | None:
+def match_bounce(session: Session, *, bounce: Bounce | None) -> OutboxItem | None:
     """The outbox row a DSN is about; marked failed with the DSN's diagnostic if it failed.
 
-    The pipeline calls this for automatic mail (DSNs come to `<local>+bounces@`): a row
-    returned says which ticket the bounce belongs to; never answer a bounce.
+    The pipeline calls this for automatic mail (DSNs come to `<local>+bounces@`) with the
+    report its automatic stage parsed; a row returned says which ticket the bounce belongs to.
+    Never answer a bounce.
     """
-    bounce = parse_bounce(raw)
     if bounce is None or not bounce.message_ids:
         return None
     for candidate in bounce.message_ids:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
-from email.message import EmailMessage
-from email.utils import getaddresses
 from pathlib import Path
 from typing import Any
 
@@ -21,79 +19,28 @@ from maildesk.app import open_app
 from maildesk.clock import FixedClock
 from maildesk.db import unit_of_work
 from maildesk.models import Ticket, TimeEntry, Watcher
-from maildesk.pipeline.runner import Outcome
 from maildesk.services.agents import add_agent
 from maildesk.timed import tick
 from tests.conftest import Desk, make_settings
+from tests.conversations.helpers import (
+    ALICE,
+    BOB,
+    CAROL,
+    agent_messages,
+    agent_replies,
+    body_of,
+    customer_writes,
+    mails_to,
+    one_to,
+    reply_to_of,
+    to_of,
+)
 from tests.mails import mail
 
-ALICE = "Alice <alice@example.com>"
-BOB = "Bob <bob@example.com>"
-CAROL = "carol@acme.test"
 QUOTED_NOTICE = (
     "\n\nOn Mon, 23 Nov 2026 at 09:00, Example Support wrote:\n"
     "> Hello Alice,\n> a new ticket has arrived in queue general.\n"
 )
-
-
-# --- reading the outbox ------------------------------------------------------------------------
-
-
-def to_of(message: EmailMessage) -> list[str]:
-    return [a.lower() for _, a in getaddresses([str(message.get("To", ""))])]
-
-
-def body_of(message: EmailMessage) -> str:
-    part = message.get_body(preferencelist=("plain",))
-    assert part is not None
-    return str(part.get_content())
-
-
-def reply_to_of(message: EmailMessage) -> str:
-    return getaddresses([str(message["Reply-To"])])[0][1]
-
-
-def mails_to(sent: list[EmailMessage], address: str) -> list[EmailMessage]:
-    return [m for m in sent if address in to_of(m)]
-
-
-def one_to(sent: list[EmailMessage], address: str) -> EmailMessage:
-    found = mails_to(sent, address)
-    assert len(found) == 1, [(to_of(m), m["Subject"]) for m in sent]
-    return found[0]
-
-
-# --- saying things -----------------------------------------------------------------------------
-
-
-def customer_writes(
-    desk: Desk, *, sender: str = f"Carol Customer <{CAROL}>", **fields: Any
-) -> tuple[str, dict[str, EmailMessage]]:
-    """A customer opens a ticket; returns its ref and what each got (agents' notices, ack)."""
-    outcome = desk.receives(mail(sender=sender, **fields))
-    assert outcome.outcome == "created" and outcome.ticket is not None
-    notices = {to_of(m)[0]: m for m in desk.sent()}
-    return outcome.ticket, notices
-
-
-def agent_replies(
-    desk: Desk, notice: EmailMessage, body: str, *, sender: str = ALICE, **fields: Any
-) -> Outcome:
-    """An agent answers a notice from their mail client: to its Reply-To, in its thread."""
-    return desk.receives(
-        mail(
-            sender=sender,
-            to=reply_to_of(notice),
-            subject=f"Re: {notice['Subject']}",
-            in_reply_to=str(notice["Message-ID"]).strip("<>"),
-            body=body,
-            **fields,
-        )
-    )
-
-
-def agent_messages(ticket: dict[str, Any]) -> list[dict[str, Any]]:
-    return [m for m in ticket["messages"] if m["role"] == "agent"]
 
 
 def events_of(ticket: dict[str, Any], type: str) -> list[dict[str, Any]]:

@@ -21,7 +21,7 @@ from maildesk.app import open_app
 from maildesk.clock import FixedClock
 from maildesk.pipeline.runner import Outcome
 from tests.conftest import START, Desk, make_settings
-from tests.conversations.test_agent_commands import (
+from tests.conversations.helpers import (
     ALICE,
     CAROL,
     agent_messages,

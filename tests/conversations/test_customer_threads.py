@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from maildesk.db import unit_of_work
+from maildesk.services.inbox import get_item
 from tests.conftest import Desk
 from tests.mails import mail
 
@@ -147,3 +149,36 @@ def test_a_reply_long_after_closing_becomes_a_linked_follow_up(desk: Desk) -> No
     assert any(
         e["type"] == "linked" and e["data"]["kind"] == "follow-up-of" for e in follow_up["events"]
     )
+
+
+def test_mail_from_the_desks_own_address_becomes_no_ticket_and_is_answered_by_no_one(
+    desk: Desk,
+) -> None:
+    """Our own mail come back (a forward, a list with the desk on it) or a forged From."""
+    first = desk.receives(mail(message_id="m1@acme.test"))
+    desk.sent()  # the ack and the agents' notices of Carol's ticket
+    senders = ("Example Support <support@example.com>", "billing@example.com")
+
+    outcomes = [
+        desk.receives(
+            mail(
+                sender=sender,
+                subject=f"Re: [{first.ticket}] Printer on fire",
+                message_id=f"own{n}@example.com",
+                in_reply_to="m1@acme.test",
+            )
+        )
+        for n, sender in enumerate(senders)
+    ]
+
+    assert [(o.outcome, o.ticket) for o in outcomes] == [("dropped", None)] * 2
+    assert desk.sent() == []
+    assert len(desk.ticket(first.ticket or "")["messages"]) == 1
+    with unit_of_work(desk.app.engine) as session:
+        items = [get_item(session, item_id=o.item_id) for o in outcomes]
+        recorded = [(i.state, i.reason) for i in items]
+    why = "our own mail come back, or a forgery"
+    assert recorded == [
+        ("dropped", f"loop: mail from the desk's own address {own}: {why}")
+        for own in ("support@example.com", "billing@example.com")
+    ]

@@ -19,13 +19,15 @@ from maildesk.db import unit_of_work
 from maildesk.mail import Address
 from maildesk.models import OutboxItem
 from maildesk.outbound import sender
-from maildesk.outbound.compose import DeskIdentity, OutboundSpec
-from maildesk.outbound.render import Rendered
+from maildesk.outbound.bounces import parse_bounce
+from maildesk.outbound.compose import DeskIdentity
+from maildesk.outbound.draft import Draft
+from maildesk.outbound.render import SAMPLE_CONTEXTS
 from maildesk.outbound.sender import CLAIM_CHUNK, MaildirTransport, SmtpTransport, deliver_due
 from maildesk.services.outbox import (
     DEFAULT_BACKOFF,
     auto_reply_allowed,
-    enqueue_spec,
+    enqueue_draft,
     match_bounce,
     release,
     retry,
@@ -88,25 +90,36 @@ def smtp(relay: Relay) -> SmtpTransport:
     return SmtpTransport(HOST, relay.port, timeout=5)
 
 
-def queue_mails(app: App, clock: FixedClock, *recipients: str) -> list[tuple[int, bytes]]:
-    """Queue one notice per recipient, as a use case would; returns (row id, bytes)."""
-    rendered = Rendered(subject="Printer on fire", text="It burns.\n", html="<p>It burns.</p>\n")
+def notice(clock: FixedClock, *recipients: str) -> Draft:
+    """A new-ticket notice, automatic mail, as the desk queues it."""
+    return Draft(
+        template="notify_new",
+        context=SAMPLE_CONTEXTS["notify_new"],
+        templates_dir=None,
+        desk=DESK,
+        kind="notify",
+        ticket_ref="TKT-42",
+        recipients=tuple(Address(r) for r in recipients),
+        date=clock.now(),
+        automatic=True,
+    )
+
+
+def queue_mails(app: App, clock: FixedClock, *recipients: str) -> list[int]:
+    """Queue one notice per recipient as a use case does (a draft the sender composes); row ids."""
     queued = []
     with unit_of_work(app.engine) as session:
         for recipient in recipients:
-            spec = OutboundSpec(
-                desk=DESK,
-                kind="notify",
-                ticket_ref="TKT-42",
-                recipients=(Address(recipient),),
-                rendered=rendered,
-                date=clock.now(),
-                automatic=True,
-            )
-            item = enqueue_spec(session, spec=spec, ticket_id=None, now=clock.now())
-            assert item.id is not None
-            queued.append((item.id, item.raw))
+            draft = notice(clock, recipient)
+            item = enqueue_draft(session, draft=draft, ticket_id=None, now=clock.now())
+            assert item.id is not None and item.raw is None
+            queued.append(item.id)
     return queued
+
+
+def composed(app: App) -> list[tuple[int | None, bytes | None]]:
+    """Each row's id and the bytes the sender composed for it (kept: a retry sends the same)."""
+    return [(row.id, row.raw) for row in rows(app)]
 
 
 def rows(app: App) -> list[OutboxItem]:
@@ -114,12 +127,26 @@ def rows(app: App) -> list[OutboxItem]:
         return list(session.exec(select(OutboxItem).order_by(col(OutboxItem.id))))
 
 
+@pytest.mark.parametrize(
+    ("recipients", "refusal"),
+    [((), "at least one recipient"), (("a@acme.test", "b@acme.test"), "exactly one recipient")],
+)
+def test_mail_to_no_one_or_automatic_mail_to_several_is_refused_and_not_queued(
+    app: App, clock: FixedClock, recipients: tuple[str, ...], refusal: str
+) -> None:
+    with unit_of_work(app.engine) as session, pytest.raises(ValueError, match=refusal):
+        enqueue_draft(session, draft=notice(clock, *recipients), ticket_id=None, now=clock.now())
+
+    assert rows(app) == []
+
+
 async def test_due_mails_go_out_over_one_reused_connection(
     app: App, clock: FixedClock, relay: Relay
 ) -> None:
-    queued = queue_mails(app, clock, "a@acme.test", "b@acme.test", "c@acme.test")
+    queue_mails(app, clock, "a@acme.test", "b@acme.test", "c@acme.test")
 
     report = await deliver_due(app.engine, smtp(relay), clock)
+    queued = composed(app)
 
     assert (report.sent, report.retrying, report.failed) == (3, 0, 0)
     assert relay.connections == 1
@@ -179,7 +206,7 @@ async def test_a_garbled_relay_answer_is_stored_readably_on_every_database(
 
 
 def test_released_rows_another_worker_holds_by_now_stay_his(app: App, clock: FixedClock) -> None:
-    [(item_id, _)] = queue_mails(app, clock, "a@acme.test")
+    [item_id] = queue_mails(app, clock, "a@acme.test")
     ours = clock.now() + timedelta(minutes=15)
     theirs = ours + timedelta(minutes=15)  # our lease ran out and another worker claimed it
     with unit_of_work(app.engine) as session:
@@ -209,10 +236,11 @@ async def test_a_relay_hanging_up_mid_batch_is_reconnected(
 async def test_a_temporary_refusal_is_delivered_once_after_the_backoff(
     app: App, clock: FixedClock, relay: Relay
 ) -> None:
-    [(item_id, raw)] = queue_mails(app, clock, "a@acme.test")
+    [item_id] = queue_mails(app, clock, "a@acme.test")
     relay.answer_next("451 4.3.0 Try again later")
 
     first = await deliver_due(app.engine, smtp(relay), clock)
+    [(_, raw)] = composed(app)  # composed for the first attempt, sent as is by the second
     [row] = rows(app)
     assert first.retrying == 1 and relay.received == []
     assert (row.state, row.attempts, row.last_error) == ("queued", 1, "451 4.3.0 Try again later")
@@ -266,9 +294,10 @@ async def test_an_unreachable_relay_is_a_temporary_failure_that_ends_the_batch(
 async def test_maildir_transport_writes_the_exact_bytes_to_new(
     app: App, clock: FixedClock, tmp_path: Path
 ) -> None:
-    [(_, raw)] = queue_mails(app, clock, "a@acme.test")
+    queue_mails(app, clock, "a@acme.test")
 
     report = await deliver_due(app.engine, MaildirTransport(tmp_path / "sent"), clock)
+    [(_, raw)] = composed(app)
 
     assert report.sent == 1
     [stored] = list((tmp_path / "sent" / "new").iterdir())
@@ -301,12 +330,13 @@ def delivery_report(message_id: str, *, action: str, report_type: str = "deliver
 async def test_a_bounce_fails_the_sent_row_and_an_operator_can_retry_it(
     app: App, clock: FixedClock, relay: Relay
 ) -> None:
-    [(item_id, _)] = queue_mails(app, clock, "nobody@acme.test")
+    [item_id] = queue_mails(app, clock, "nobody@acme.test")
     await deliver_due(app.engine, smtp(relay), clock)
     [row] = rows(app)
 
     with unit_of_work(app.engine) as session:
-        matched = match_bounce(session, raw=delivery_report(row.message_id, action="failed"))
+        failed = parse_bounce(delivery_report(row.message_id, action="failed"))
+        matched = match_bounce(session, bounce=failed)
         assert matched is not None and matched.id == item_id
     [row] = rows(app)
     assert row.state == "failed"
@@ -329,9 +359,10 @@ async def test_a_delay_notice_matches_its_row_but_fails_nothing(
     [row] = rows(app)
 
     with unit_of_work(app.engine) as session:
-        matched = match_bounce(session, raw=delivery_report(row.message_id, action="delayed"))
+        delayed = parse_bounce(delivery_report(row.message_id, action="delayed"))
+        matched = match_bounce(session, bounce=delayed)
         receipt = delivery_report(row.message_id, action="", report_type="disposition-notification")
-        assert match_bounce(session, raw=receipt) is None
+        assert match_bounce(session, bounce=parse_bounce(receipt)) is None
 
     assert matched is not None and matched.id == row.id
     assert rows(app)[0].state == "sent"

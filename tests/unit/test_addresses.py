@@ -8,11 +8,15 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from maildesk.addresses import (
+    MAX_ID_BYTES,
     SIG_CHARS,
     SignedAddress,
+    VerifiedSigned,
     agent_role,
+    message_ids,
     parse_signed,
     signed_address,
+    verified_signed,
     verify,
 )
 
@@ -134,3 +138,48 @@ def test_an_old_secret_still_verifies_and_a_wrong_one_does_not(
 
     assert verify(parsed, secrets_=(new, old), role=role)
     assert not verify(parsed, secrets_=(new,), role=role)
+
+
+def test_verified_signed_lists_each_holding_signature_in_order_and_whom_it_is_for() -> None:
+    def address(ref: str, role: str = "customer", domain: str = "example.com") -> str:
+        return signed_address(desk_address=f"support@{domain}", ref=ref, secret="s", role=role)
+
+    alice, bob = agent_role("alice@example.com"), agent_role("bob@example.com")
+    addresses = [
+        "support@example.com",  # not signed
+        address("TKT-2", alice),
+        address("TKT-3", bob),  # signed for another agent: no evidence for Alice
+        address("TKT-4", domain="elsewhere.example"),  # not the desk's domain
+        address("TKT-5").replace(".", "x", 1),  # forged signature
+        address("TKT-1"),
+    ]
+
+    found = verified_signed(
+        addresses, domains=frozenset({"example.com"}), secrets_=("s",), sender="Alice@example.com"
+    )
+
+    assert found == [
+        VerifiedSigned(addresses[1], "TKT-2", "alice@example.com"),
+        VerifiedSigned(addresses[5], "TKT-1", None),
+    ]
+    assert verified_signed(
+        addresses, domains=frozenset({"example.com"}), secrets_=("s",), sender=None
+    ) == [VerifiedSigned(addresses[5], "TKT-1", None)]
+
+
+def test_a_message_id_is_kept_up_to_the_one_limit_in_bytes_and_no_further() -> None:
+    longest = "x" * (MAX_ID_BYTES - len("@acme.test")) + "@acme.test"
+    wide = "票" * ((MAX_ID_BYTES - len("@a.test")) // 3) + "@a.test"  # fits in bytes
+    wider = "票" + wide  # still far fewer characters than the limit, but too many bytes
+
+    assert len(longest.encode()) == MAX_ID_BYTES and MAX_ID_BYTES + len("In-Reply-To: <>") == 998
+    assert message_ids(f"<{longest}> <x{longest}>") == (longest,)
+    assert message_ids(f"<{wide}>\r\n <{wider}>") == (wide,)
+    assert len(wider) < MAX_ID_BYTES
+
+
+def test_only_bracketed_ids_without_spaces_or_control_characters_are_message_ids() -> None:
+    value = "junk <a b@x> <c\x01@x> <ok@x>, <<also@x>> <> <again@x"
+
+    assert message_ids(value) == ("ok@x", "also@x")
+    assert message_ids(None) == () and message_ids("") == ()

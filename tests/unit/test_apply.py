@@ -13,6 +13,7 @@ from maildesk.db import unit_of_work
 from maildesk.ingest.origin import Origin
 from maildesk.mail import parse_mail
 from maildesk.models import Attachment, Event, Message, OutboxItem, Ticket, TicketLink
+from maildesk.outbound.bounces import parse_bounce
 from maildesk.pipeline.agent_apply import Done
 from maildesk.pipeline.apply import carry_out
 from maildesk.pipeline.work import Append, Create, MatchBounce, Plan, StageEnv, ThreadMatch, Work
@@ -33,7 +34,13 @@ class Stage:
         stored = store_raw(self.session, raw=raw, origin=Origin(transport="pipe"), now=START)
         automatic = "Auto-Submitted: auto-replied" if b"Auto-Submitted" in raw else None
         work = Work(
-            stored.item_id, raw, mail=parse_mail(raw), automatic=automatic, thread=thread, plan=plan
+            stored.item_id,
+            raw,
+            mail=parse_mail(raw),
+            automatic=automatic,
+            bounce=parse_bounce(raw),  # as the automatic stage finds it
+            thread=thread,
+            plan=plan,
         )
         return carry_out(StageEnv(self.session, self.app.desk, START), work)
 

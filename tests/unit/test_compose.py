@@ -17,8 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markupsafe import escape
 
-from maildesk.addresses import agent_role, parse_signed, verify
-from maildesk.mail import Address
+from maildesk.addresses import MAX_ID_BYTES, agent_role, parse_signed, verify
+from maildesk.mail import Address, parse_mail
 from maildesk.outbound.compose import (
     MAX_REFERENCES,
     DeskIdentity,
@@ -148,6 +148,26 @@ def test_references_are_capped_keeping_the_root_and_the_latest() -> None:
     assert len(ids) == MAX_REFERENCES
     assert ids[0] == f"<{thread[0]}>"
     assert ids[1:] == [f"<{i}>" for i in thread[-(MAX_REFERENCES - 1) :]]
+
+
+def test_the_longest_message_id_an_inbound_mail_may_have_is_answered_within_a_header_line() -> None:
+    longest = "x" * (MAX_ID_BYTES - len("@acme.test")) + "@acme.test"
+    inbound = parse_mail(f"From: carol@acme.test\r\nMessage-ID: <{longest}>\r\n\r\nHi\r\n".encode())
+    assert inbound.message_id == longest
+
+    _, raw = compose(make_spec(in_reply_to=inbound.message_id, references=(longest,)))
+
+    assert max(len(line) for line in raw.split(b"\r\n")) <= 998
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert message["In-Reply-To"] == message["References"] == f"<{longest}>"
+
+
+def test_a_message_id_over_the_limit_or_beyond_ascii_is_never_written_back() -> None:
+    too_long = "x" * (MAX_ID_BYTES + 1 - len("@acme.test")) + "@acme.test"
+    message = sent(make_spec(in_reply_to=too_long, references=("票@acme.test", "ok@acme.test")))
+
+    assert message["In-Reply-To"] is None
+    assert message["References"] == "<ok@acme.test>"
 
 
 def test_junk_in_thread_ids_is_dropped() -> None:

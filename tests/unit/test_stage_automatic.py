@@ -7,23 +7,31 @@ import pytest
 from maildesk.app import App
 from maildesk.db import unit_of_work
 from maildesk.mail import parse_mail
+from maildesk.outbound import bounces
+from maildesk.outbound.bounces import Bounce, parse_bounce
 from maildesk.pipeline.disposition import Verdict
 from maildesk.pipeline.stages import automatic
 from maildesk.pipeline.work import StageEnv, Work
+from tests.conftest import Desk
 from tests.mails import mail, sample
 
 
-def automatic_reason(app: App, raw: bytes, *, envelope_from: str | None = None) -> str | None:
-    """Why the stage calls this mail automatic (None: a person wrote it); it never stops one.
-
-    `envelope_from` is the SMTP MAIL FROM ("" the null sender); None when no envelope is known.
-    """
+def marked(app: App, raw: bytes, *, envelope_from: str | None = None) -> Work:
+    """The Work the stage hands on; it never stops a mail."""
     work = Work(item_id=1, raw=raw, mail=parse_mail(raw), envelope_from=envelope_from)
     with unit_of_work(app.engine) as session:
         env = StageEnv(session=session, desk=app.desk, now=app.desk.clock.now())
         disposition, work = automatic.run(work, env)
     assert disposition.verdict is Verdict.CONTINUE
-    return work.automatic
+    return work
+
+
+def automatic_reason(app: App, raw: bytes, *, envelope_from: str | None = None) -> str | None:
+    """Why the stage calls this mail automatic (None: a person wrote it).
+
+    `envelope_from` is the SMTP MAIL FROM ("" the null sender); None when no envelope is known.
+    """
+    return marked(app, raw, envelope_from=envelope_from).automatic
 
 
 def dsn() -> bytes:
@@ -92,6 +100,38 @@ def test_a_mail_system_sender_is_automatic(app: App, sender: str) -> None:
 
 def test_a_delivery_status_report_is_automatic(app: App) -> None:
     assert automatic_reason(app, dsn()) == "delivery status report (multipart/report)"
+
+
+def test_a_delivery_status_report_is_parsed_here_once_and_carried_on(app: App) -> None:
+    raw = sample("dsn_bounce.eml")
+
+    bounce = marked(app, raw).bounce
+
+    assert bounce is not None and bounce == parse_bounce(raw)
+    assert bounce.failed and "ack.48.1717509598.c0de@desk.example.org" in bounce.message_ids
+    assert marked(app, dsn()).bounce == Bounce(
+        message_ids=(), failed=True, diagnostic="x@acme.test: 5.1.1"
+    )
+
+
+def test_a_delivery_report_is_read_once_on_its_whole_way_through_the_desk(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reports = []
+    read_report = bounces._report
+    monkeypatch.setattr(bounces, "_report", lambda part: reports.append(part) or read_report(part))
+
+    outcome = desk.receives(sample("dsn_bounce.eml"))  # thread-match, decide, outbox all look
+
+    assert outcome.outcome == "dropped" and "no mail we sent" in (outcome.reason or "")
+    assert len(reports) == 1
+
+
+@pytest.mark.parametrize("name", ["vacation_autoreply.eml", "mailing_list.eml"])
+def test_automatic_mail_that_is_no_delivery_report_carries_no_bounce(app: App, name: str) -> None:
+    work = marked(app, sample(name))
+
+    assert work.automatic is not None and work.bounce is None
 
 
 @pytest.mark.parametrize(

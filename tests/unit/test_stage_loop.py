@@ -1,13 +1,19 @@
-"""loop stage: a mail that went round too many relays is held, not processed again."""
+"""loop stage: mail that went round too many relays is held; mail from the desk itself dropped."""
 
 from __future__ import annotations
 
-from maildesk.app import App
+from pathlib import Path
+
+import pytest
+
+from maildesk.app import App, open_app
+from maildesk.clock import FixedClock
 from maildesk.db import unit_of_work
 from maildesk.mail import parse_mail
 from maildesk.pipeline.disposition import Disposition, Verdict
 from maildesk.pipeline.stages import loop
 from maildesk.pipeline.work import StageEnv, Work
+from tests.conftest import START, make_settings
 from tests.mails import mail
 
 
@@ -41,3 +47,68 @@ def test_thirty_one_received_headers_are_held_as_a_loop(app: App) -> None:
 
 def test_a_mail_without_received_headers_goes_on(app: App) -> None:
     assert run_loop(app, mail()).verdict is Verdict.CONTINUE
+
+
+# --- mail from the desk itself -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sender", "own"),
+    [
+        ("Example Support <support@example.com>", "support@example.com"),
+        ("billing@example.com", "billing@example.com"),  # a queue's address
+        (
+            "Support+TKT-1.abcdefghijklmnop@Example.COM",
+            "support+tkt-1.abcdefghijklmnop@example.com",
+        ),
+        ("billing+bounces@example.com", "billing+bounces@example.com"),
+    ],
+)
+def test_a_mail_from_one_of_the_desks_own_addresses_is_dropped_as_a_loop(
+    app: App, sender: str, own: str
+) -> None:
+    disposition = run_loop(app, mail(sender=sender))
+
+    assert disposition.verdict is Verdict.DROP
+    assert disposition.reason == (
+        f"mail from the desk's own address {own}: our own mail come back, or a forgery"
+    )
+
+
+def test_any_of_several_from_addresses_being_the_desks_own_is_enough(app: App) -> None:
+    raw = b"From: billing@example.com\r\n" + mail()  # Carol's From follows
+
+    assert run_loop(app, raw).verdict is Verdict.DROP
+
+
+@pytest.mark.parametrize(
+    "sender",
+    [
+        "carol@acme.test",
+        "alice@example.com",  # an agent: the desk's domain is not the desk
+        "support@example.org",
+        "supportdesk@example.com",
+        "support@mail.example.com",
+    ],
+)
+def test_mail_from_anyone_else_goes_on(app: App, sender: str) -> None:
+    assert run_loop(app, mail(sender=sender)).verdict is Verdict.CONTINUE
+
+
+def test_a_desk_address_configured_in_another_case_still_counts(
+    tmp_path: Path, database_url: str
+) -> None:
+    settings = make_settings(
+        tmp_path,
+        database_url,
+        desk={"address": "Help@Example.com"},
+        queues=[
+            {"name": "general", "addresses": ["Help@Example.com"]},
+            {"name": "billing", "addresses": ["Billing@Example.com"]},
+        ],
+    )
+    app = open_app(settings, clock=FixedClock(START))
+    dispositions = [run_loop(app, mail(sender=s)) for s in ("help+x@example.com", "billing@x.test")]
+    app.engine.dispose()
+
+    assert [d.verdict for d in dispositions] == [Verdict.DROP, Verdict.CONTINUE]

@@ -1,6 +1,7 @@
 """automatic: recognise machine-sent mail (RFC 3834, bounces, lists, our own X-Loop).
 
 Such mail never triggers an automatic reply; the stage only records why, later stages decide.
+A delivery status report is parsed here, once, for thread-match, decide and the outbox.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import re
 from dataclasses import replace
 
 from maildesk.mail import InboundMail
+from maildesk.outbound.bounces import parse_bounce
 from maildesk.pipeline.disposition import CONTINUE
 from maildesk.pipeline.work import StageEnv, Step, Work
 
@@ -49,7 +51,9 @@ def automatic_reason(
 
 
 def run(work: Work, env: StageEnv) -> Step:
+    mail = work.parsed()
     reason = automatic_reason(
-        work.parsed(), env.desk.settings.desk_addresses(), envelope_from=work.envelope_from
+        mail, env.desk.settings.desk_addresses(), envelope_from=work.envelope_from
     )
-    return CONTINUE, replace(work, automatic=reason)
+    bounce = parse_bounce(work.raw) if mail.content_type == "multipart/report" else None
+    return CONTINUE, replace(work, automatic=reason, bounce=bounce)

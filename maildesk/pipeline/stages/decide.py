@@ -11,7 +11,6 @@ from dataclasses import replace
 
 from maildesk.clock import aware
 from maildesk.models import Ticket
-from maildesk.outbound.bounces import parse_bounce
 from maildesk.pipeline.disposition import CONTINUE, Disposition, drop
 from maildesk.pipeline.proof import compose_ref, proven_agent
 from maildesk.pipeline.work import (
@@ -62,8 +61,7 @@ def _plan_for_located(work: Work, env: StageEnv, ticket: Ticket) -> Plan | Dispo
 
 def _unthreaded_automatic(work: Work, automatic: str) -> Step:
     """Machine mail with no ticket: a delivery report may still name a mail we sent."""
-    bounce = parse_bounce(work.raw)
-    if bounce is not None and bounce.message_ids:
+    if work.bounce is not None and work.bounce.message_ids:
         return CONTINUE, replace(work, plan=MatchBounce(automatic))
     return drop(f"automatic mail ({automatic}) matching no ticket"), work
 

@@ -12,11 +12,10 @@ from dataclasses import replace
 
 from sqlmodel import Session
 
-from maildesk.addresses import agent_role, parse_signed, verify
 from maildesk.mail import InboundMail
 from maildesk.models import Contact, Ticket
-from maildesk.outbound.bounces import parse_bounce
 from maildesk.pipeline.disposition import CONTINUE, hold
+from maildesk.pipeline.proof import signed_recipients
 from maildesk.pipeline.work import StageEnv, Step, ThreadMatch, Work
 from maildesk.services.contacts import find_agent, organisation_domain
 from maildesk.services.tickets import (
@@ -30,19 +29,12 @@ NAME = "thread-match"
 
 
 def _by_signed_address(work: Work, env: StageEnv) -> tuple[Ticket, str, bool] | None:
-    mail, desk = work.parsed(), env.desk
-    sender = mail.sender.email if mail.sender else ""
-    addresses = [a.email for a in mail.recipients()] + [a.lower() for a in work.envelope_to]
-    for address in addresses:
-        signed = parse_signed(address)
-        if signed is None or signed.domain not in desk.settings.desk_domains():
-            continue
-        as_agent = bool(sender) and verify(signed, secrets_=desk.secrets, role=agent_role(sender))
-        if not as_agent and not verify(signed, secrets_=desk.secrets, role="customer"):
-            continue
+    mail = work.parsed()
+    sender = mail.sender.email if mail.sender else None
+    for signed in signed_recipients(work, env, sender=sender):
         ticket = find_ticket(env.session, ref=signed.ref)
         if ticket is not None:
-            return ticket, f"signed address {address}", as_agent
+            return ticket, f"signed address {signed.address}", signed.agent is not None
     return None
 
 
@@ -58,9 +50,7 @@ def _by_message_ids(mail: InboundMail, session: Session) -> tuple[Ticket, str] |
 
 def _by_bounce(work: Work, session: Session) -> tuple[Ticket, str] | None:
     """A delivery status report locates the ticket of the mail it is about."""
-    if work.parsed().content_type != "multipart/report":
-        return None
-    bounce = parse_bounce(work.raw)
+    bounce = work.bounce
     found = ticket_for_message_ids(session, ids=bounce.message_ids[::-1]) if bounce else None
     ticket = session.get(Ticket, found[0]) if found else None
     return (ticket, f"bounce of <{found[1]}>") if ticket and found else None

@@ -1,4 +1,7 @@
-"""CLI printing: stable JSON for scripts (one document or one line each), tables for people."""
+"""CLI printing: stable JSON for scripts (one document or one line each), tables for people.
+
+`emit` is how every listing command ends; its tables are never cut when read by a program.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from maildesk.cli.output import print_json, print_json_line, print_table
+from maildesk.cli.output import emit, print_json, print_json_line, print_table
 
 ROW = {"subject": "Принтер горит", "at": datetime(2026, 11, 23, 9, 0, tzinfo=UTC), "n": None}
 
@@ -48,3 +51,44 @@ def test_print_table_shows_the_title_the_columns_and_none_as_blank(
     assert "Tickets" in out and "ref" in out and "assignee" in out
     assert "None" not in out
     assert out.index("TKT-1") < out.index("TKT-2") and "bob" in out
+
+
+def test_emit_with_json_prints_every_key_of_every_row_and_no_table(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    emit([ROW, {"subject": "second"}], as_json=True, title="Tickets", columns=["subject"])
+
+    out = capsys.readouterr().out
+    assert json.loads(out)[0] == {
+        "subject": "Принтер горит",
+        "at": "2026-11-23 09:00:00+00:00",
+        "n": None,
+    }
+    assert json.loads(out)[1] == {"subject": "second"} and "Tickets" not in out
+
+
+def test_emit_without_json_prints_only_the_named_columns_under_the_title(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    emit([ROW], as_json=False, title="Tickets", columns=["subject", "n"])
+
+    out = capsys.readouterr().out
+    assert "Tickets" in out and "Принтер горит" in out
+    assert "2026" not in out and "None" not in out
+
+
+def test_a_table_read_by_a_program_keeps_long_values_whole_on_one_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    address = "a-very-long-local-part-that-no-terminal-column-holds@" + "sub." * 20 + "example"
+    subject = "Printer on fire " * 12
+
+    emit(
+        [{"requester": address, "subject": subject.strip()}],
+        as_json=False,
+        title="Tickets",
+        columns=["requester", "subject"],
+    )
+
+    out = capsys.readouterr().out
+    assert any(address in line and subject.strip() in line for line in out.splitlines())
