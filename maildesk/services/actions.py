@@ -20,6 +20,7 @@ from maildesk.models import (
     Event,
     Message,
     Participant,
+    ParticipantRole,
     Ticket,
     TicketTag,
     TimeEntry,
@@ -137,7 +138,7 @@ def _cc(run: Run, action: Action) -> None:
         now=run.now,
     )
     if action.name == "cc":
-        add_participant(run.session, ticket=run.ticket, contact=contact, role="cc")
+        add_participant(run.session, ticket=run.ticket, contact=contact, role=ParticipantRole.CC)
     else:
         row = run.session.get(Participant, (run.ticket.id, contact.id))
         if row is not None and row.role != "requester":
@@ -232,7 +233,7 @@ def merge(session: Session, *, source: Ticket, target: Ticket, actor: Actor, now
     for row in session.exec(select(Participant).where(Participant.ticket_id == source.id)).all():
         contact = session.get(Contact, row.contact_id)
         assert contact is not None
-        add_participant(session, ticket=target, contact=contact, role="cc")
+        add_participant(session, ticket=target, contact=contact, role=ParticipantRole.CC)
         session.delete(row)
     source.merged_into_id = target.id
     link_tickets(session, ticket=source, other=target, kind="merged-into")

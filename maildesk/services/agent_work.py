@@ -13,7 +13,7 @@ from sqlmodel import Session
 from maildesk.commands import BadLine, Command, Parsed, parse_commands, parse_line
 from maildesk.desk import Desk
 from maildesk.errors import NotFound
-from maildesk.models import Agent, Message, Ticket
+from maildesk.models import Agent, Message, MessageRole, Ticket, Visibility
 from maildesk.quotes import strip_quoted
 from maildesk.services.actions import Effects, apply_actions
 from maildesk.services.command_plan import plan_commands
@@ -194,8 +194,8 @@ def do_commands(
         ticket=target,
         now=now,
         direction="out",
-        visibility="internal" if effects.note else "public",
-        role="agent",
+        visibility=Visibility.INTERNAL if effects.note else Visibility.PUBLIC,
+        role=MessageRole.AGENT,
         author=agent.email,
         author_name=agent.name,
         subject=target.subject,
