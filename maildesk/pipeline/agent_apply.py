@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from maildesk.addresses import local_part_matches
-from maildesk.commands import BadLine, Command, parse_line, split_block
-from maildesk.models import Agent, Message, Ticket
+from maildesk.agent import tell
+from maildesk.agent.lines import BadLine
+from maildesk.agent.run import Said, StoreFn, Via, report_errors, run_agent_message
+from maildesk.agent.start import start_ticket
+from maildesk.models import Agent, Ticket
 from maildesk.pipeline.work import AgentNew, Append, HoldUnproven, StageEnv, Work
-from maildesk.services.agent_work import publish, report_errors, run_commands
-from maildesk.services.contacts import find_agent, get_or_create_contact
-from maildesk.services.notices import tell_agent
+from maildesk.services.contacts import find_agent
 from maildesk.services.outbox import sent_recently
-from maildesk.services.tickets import Actor, create_ticket, record_event
-
-StoreFn = Callable[[Ticket, str, str], Message]  # (ticket, visibility, text) → stored message
+from maildesk.services.tickets import Actor
 
 
 @dataclass(frozen=True)
@@ -42,129 +39,42 @@ def agent_on_ticket(env: StageEnv, work: Work, plan: Append, store: StoreFn) -> 
     """Run the agent's commands; store and relay what remains (unless #note)."""
     ticket = env.session.get(Ticket, plan.ticket_id)
     assert ticket is not None and work.thread is not None
-    agent = _agent(env, work.parsed().sender.email)  # type: ignore[union-attr]
-    actor = Actor(agent.email, f"mail:{work.item_id}")
-    run = run_commands(
+    mail = work.parsed()
+    agent = _agent(env, mail.sender.email)  # type: ignore[union-attr]
+    result = run_agent_message(
         env.session,
         desk=env.desk,
         ticket=ticket,
         agent=agent,
-        text=work.parsed().text,
-        actor=actor,
+        said=Said.in_mail(mail.text),
+        via=Via(store, threaded_by=work.thread.evidence, keep_empty=bool(mail.attachments)),
+        actor=Actor(agent.email, f"mail:{work.item_id}"),
         now=env.now,
     )
-    if run.errors:
-        return Done(ticket, "rejected", _rejected(run.errors))
-    if run.body or work.parsed().attachments:
-        message = store(run.ticket, "internal" if run.internal else "public", run.body)
-        record_event(
-            env.session,
-            ticket=run.ticket,
-            actor=actor,
-            type="message",
-            now=env.now,
-            data={
-                "message_id": message.message_id,
-                "role": "agent",
-                "relation": "agent",
-                "threaded_by": work.thread.evidence,
-            },
-        )
-        publish(
-            env.session,
-            desk=env.desk,
-            ticket=run.ticket,
-            agent=agent,
-            message=message,
-            actor=actor,
-            now=env.now,
-        )
-    return Done(run.ticket, "appended", work.thread.evidence)
-
-
-def _refuse(env: StageEnv, work: Work, agent: Agent, errors: list[BadLine]) -> Done:
-    tell_agent(
-        env.session,
-        desk=env.desk,
-        agent=agent,
-        errors=errors,
-        subject=work.parsed().subject,
-        now=env.now,
-    )
-    return Done(None, "rejected", _rejected(errors))
-
-
-def _target(env: StageEnv, lines: list[str]) -> tuple[str | None, list[str], BadLine | None]:
-    """The one `#to` address, the other command lines as written, or why there is none."""
-    targets: list[Command] = []
-    others: list[str] = []
-    for line in lines:
-        parsed = parse_line(line, env.now, env.desk.settings.desk.zone)
-        if isinstance(parsed, Command) and parsed.name == "to":
-            targets.append(parsed)
-        else:
-            others.append(line)  # bad lines too: run_commands names them
-    if len(targets) != 1:
-        return None, others, BadLine("(none)", "start a ticket with exactly one #to address")
-    address = targets[0].args[0]
-    if local_part_matches(address, env.desk.settings.desk_addresses()):
-        return None, others, BadLine(targets[0].line, "that is one of the desk's own addresses")
-    return address, others, None
+    if result.errors:
+        return Done(ticket, "rejected", _rejected(result.errors))
+    return Done(result.ticket, "appended", work.thread.evidence)
 
 
 def agent_new_ticket(env: StageEnv, work: Work, plan: AgentNew, store: StoreFn) -> Done:
-    """`#to customer@…` opens a ticket on the customer's behalf and sends them the message.
-
-    Every other command line is checked on the new ticket; one bad line and the ticket is
-    never created (its savepoint rolls back) and the agent hears why.
-    """
+    """`#to customer@…` opens a ticket on the customer's behalf and sends them the message."""
     agent = _agent(env, plan.agent_email)
-    actor = Actor(agent.email, f"mail:{work.item_id}")
-    lines, text = split_block(work.parsed().text)
-    address, others, problem = _target(env, lines)
-    if problem is not None or address is None:
-        return _refuse(env, work, agent, [problem or BadLine("(none)", "no #to address")])
-    savepoint = env.session.begin_nested()
-    customer = get_or_create_contact(
+    mail = work.parsed()
+    started = start_ticket(
         env.session,
-        email=address,
-        name="",
-        free_mail=env.desk.settings.desk.free_mail_domains,
-        now=env.now,
-    )
-    ticket = create_ticket(
-        env.session,
-        prefix=env.desk.settings.desk.ticket_prefix,
-        requester=customer,
-        subject=work.parsed().subject or "(no subject)",
+        desk=env.desk,
+        agent=agent,
+        said=Said.in_mail(mail.text),
+        subject=mail.subject,
         queue=plan.queue,
-        actor=actor,
+        store=store,
+        actor=Actor(agent.email, f"mail:{work.item_id}"),
         now=env.now,
     )
-    run = run_commands(
-        env.session,
-        desk=env.desk,
-        ticket=ticket,
-        agent=agent,
-        text="\n".join(others) + "\n\n" + text,
-        actor=actor,
-        now=env.now,
-    )
-    if run.errors:
-        savepoint.rollback()
-        return _refuse(env, work, agent, list(run.errors))
-    savepoint.commit()
-    message = store(run.ticket, "internal" if run.internal else "public", run.body)
-    publish(
-        env.session,
-        desk=env.desk,
-        ticket=run.ticket,
-        agent=agent,
-        message=message,
-        actor=actor,
-        now=env.now,
-    )
-    return Done(run.ticket, "created", f"started by agent {agent.email} for {customer.email}")
+    if started.ticket is None or started.customer is None:
+        return Done(None, "rejected", _rejected(started.errors))
+    reason = f"started by agent {agent.email} for {started.customer.email}"
+    return Done(started.ticket, "created", reason)
 
 
 WARNED = "the agent was warned"
@@ -208,7 +118,7 @@ def hold_unproven(env: StageEnv, work: Work, plan: HoldUnproven) -> Done:
             kind=SPOOF_WARNING,
         )
     else:
-        tell_agent(
+        tell.errors_without_ticket(
             env.session,
             desk=env.desk,
             agent=agent,

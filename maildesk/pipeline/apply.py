@@ -6,6 +6,7 @@ The only stage-side code that writes; it never commits (the runner's unit of wor
 from __future__ import annotations
 
 from maildesk.addresses import local_part_matches
+from maildesk.agent.run import StoreFn
 from maildesk.mail import Address, InboundMail
 from maildesk.models import (
     Attachment,
@@ -14,10 +15,11 @@ from maildesk.models import (
     ParticipantRole,
     Relation,
     Ticket,
+    TicketStatus,
     Visibility,
 )
 from maildesk.pipeline import agent_apply, announce
-from maildesk.pipeline.agent_apply import Done, StoreFn
+from maildesk.pipeline.agent_apply import Done
 from maildesk.pipeline.work import (
     AgentNew,
     Append,
@@ -29,6 +31,7 @@ from maildesk.pipeline.work import (
 )
 from maildesk.quotes import strip_quoted
 from maildesk.services.contacts import active_agents, get_or_create_contact
+from maildesk.services.ticket_change import change
 from maildesk.services.tickets import (
     Actor,
     add_message,
@@ -36,7 +39,6 @@ from maildesk.services.tickets import (
     create_ticket,
     link_tickets,
     record_event,
-    set_status,
 )
 
 
@@ -222,7 +224,14 @@ def append(env: StageEnv, work: Work, plan: Append, text: str) -> tuple[Ticket, 
             add_participant(session, ticket=ticket, contact=contact, role=ParticipantRole.CC)
         _add_cc_participants(env, ticket, mail, actor)
     if plan.reopen:
-        set_status(session, ticket=ticket, status="open", actor=actor, now=env.now, type="reopen")
+        change(
+            session,
+            ticket=ticket,
+            actor=actor,
+            now=env.now,
+            status_event="reopen",
+            status=TicketStatus.OPEN,
+        )
         return ticket, "reopened"
     return ticket, "appended"
 
@@ -255,8 +264,8 @@ def carry_out(env: StageEnv, work: Work) -> Done:
 
 
 def _store_for(env: StageEnv, work: Work) -> StoreFn:
-    def store(ticket: Ticket, visibility: str, text: str) -> Message:
-        role, shown = MessageRole.AGENT, Visibility(visibility)
-        return _store_message(env, ticket, work, role=role, visibility=shown, text=text)
+    def store(ticket: Ticket, visibility: Visibility, text: str) -> Message:
+        role = MessageRole.AGENT
+        return _store_message(env, ticket, work, role=role, visibility=visibility, text=text)
 
     return store

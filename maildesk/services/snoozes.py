@@ -7,16 +7,17 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from maildesk.desk import Desk
-from maildesk.models import Ticket
+from maildesk.models import Ticket, TicketStatus
 from maildesk.services.notices import notify_agents, reply_recipients
-from maildesk.services.tickets import Actor, set_status
+from maildesk.services.ticket_change import change
+from maildesk.services.tickets import Actor
 
 
 def wake_snoozed(session: Session, *, desk: Desk, now: datetime, limit: int = 500) -> int:
     due = session.exec(
         select(Ticket)
         .where(
-            Ticket.status == "pending",
+            Ticket.status == TicketStatus.PENDING,
             col(Ticket.snoozed_until).is_not(None),
             col(Ticket.snoozed_until) <= now,
         )
@@ -27,8 +28,15 @@ def wake_snoozed(session: Session, *, desk: Desk, now: datetime, limit: int = 50
     actor = Actor("maildesk", "system")
     for ticket in due:
         until = ticket.snoozed_until
-        ticket.snoozed_until = None
-        set_status(session, ticket=ticket, status="open", actor=actor, now=now, type="snooze-ended")
+        change(
+            session,
+            ticket=ticket,
+            actor=actor,
+            now=now,
+            status_event="snooze-ended",
+            status=TicketStatus.OPEN,
+            snoozed_until=None,
+        )
         notify_agents(
             session,
             desk=desk,

@@ -1,4 +1,4 @@
-"""Tickets: create, find, append messages, change status, link; every change is an event."""
+"""Tickets: create, find, append messages and events, link (changes: services/ticket_change)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,6 @@ from maildesk.models import (
     Priority,
     Ticket,
     TicketLink,
-    TicketStatus,
     Visibility,
 )
 
@@ -67,6 +66,11 @@ def record_event(
         "source": actor.source,
     }
     session.connection().execute(_INSERT_EVENT, row)
+    touch(session, ticket=ticket, now=now)
+
+
+def touch(session: Session, *, ticket: Ticket, now: datetime) -> None:
+    """Stamp `updated_at`: an event or a message was added (its fields change in ticket_change)."""
     ticket.updated_at = now
     session.add(ticket)
 
@@ -172,38 +176,8 @@ def add_message(
         **fields,
     )
     message.id = session.execute(_INSERT_MESSAGE, message.model_dump(exclude={"id"})).scalar_one()
-    ticket.updated_at = now
-    session.add(ticket)
+    touch(session, ticket=ticket, now=now)
     return message
-
-
-def set_status(
-    session: Session,
-    *,
-    ticket: Ticket,
-    status: str,
-    actor: Actor,
-    now: datetime,
-    type: str = "status",
-) -> None:
-    previous = ticket.status
-    if previous == status:
-        return
-    ticket.status = TicketStatus(status)
-    if status == "resolved":
-        ticket.resolved_at = now
-    if status == "closed":
-        ticket.closed_at = now
-    if status in ("new", "open", "pending"):
-        ticket.resolved_at = ticket.closed_at = None
-    record_event(
-        session,
-        ticket=ticket,
-        actor=actor,
-        type=type,
-        data={"from": previous, "to": status},
-        now=now,
-    )
 
 
 def link_tickets(session: Session, *, ticket: Ticket, other: Ticket, kind: str) -> None:

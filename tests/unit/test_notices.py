@@ -8,9 +8,9 @@ from typing import Any
 from sqlmodel import Session, select
 
 from maildesk.addresses import agent_role, parse_signed, verify
+from maildesk.agent.lines import BadLine
 from maildesk.app import App, open_app
 from maildesk.clock import FixedClock
-from maildesk.commands import BadLine
 from maildesk.db import unit_of_work
 from maildesk.models import Agent, OutboxItem, Ticket, Watcher
 from maildesk.services.contacts import find_agent, get_or_create_contact
