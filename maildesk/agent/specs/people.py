@@ -8,6 +8,7 @@ from datetime import datetime, tzinfo
 from maildesk.addresses import local_part_matches
 from maildesk.agent.spec import Arity, CommandSpec, Context, Refusal, Run, first, no_value
 from maildesk.models import Participant, ParticipantRole, Watcher
+from maildesk.services.blacklist import blacklist_entry
 from maildesk.services.contacts import get_or_create_contact
 from maildesk.services.tickets import add_participant
 
@@ -27,7 +28,12 @@ def desk_address_refusal(ctx: Context, address: str) -> Refusal | None:
 
 
 def _cc_address(ctx: Context, args: tuple[str, ...]) -> str | Refusal:
-    return desk_address_refusal(ctx, args[0]) or args[0]
+    address = args[0]
+    own = desk_address_refusal(ctx, address)
+    if own is not None:
+        return own
+    entry = blacklist_entry(ctx.session, config=ctx.desk.settings.blacklist, address=address)
+    return Refusal(f"{address} is blacklisted ({entry})") if entry is not None else address
 
 
 def _cc(run: Run, address: str) -> None:
