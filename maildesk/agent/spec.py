@@ -94,11 +94,6 @@ def no_value(ctx: Context, args: tuple[str, ...]) -> None:
     return None
 
 
-def first(ctx: Context, args: tuple[str, ...]) -> str:
-    """The resolution of a command whose one argument is its value as written."""
-    return args[0]
-
-
 @dataclass(frozen=True)
 class CommandSpec:
     """One `#command`: everything about it in one place (registry.py collects them)."""

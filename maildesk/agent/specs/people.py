@@ -6,8 +6,8 @@ import re
 from datetime import datetime, tzinfo
 
 from maildesk.addresses import local_part_matches
-from maildesk.agent.spec import Arity, CommandSpec, Context, Refusal, Run, first, no_value
-from maildesk.models import Participant, ParticipantRole, Watcher
+from maildesk.agent.spec import Arity, CommandSpec, Context, Refusal, Run, no_value
+from maildesk.models import Contact, Participant, ParticipantRole, Watcher
 from maildesk.services.blacklist import blacklist_entry
 from maildesk.services.contacts import get_or_create_contact
 from maildesk.services.tickets import add_participant
@@ -34,6 +34,13 @@ def _cc_address(ctx: Context, args: tuple[str, ...]) -> str | Refusal:
         return own
     entry = blacklist_entry(ctx.session, config=ctx.desk.settings.blacklist, address=address)
     return Refusal(f"{address} is blacklisted ({entry})") if entry is not None else address
+
+
+def _uncc_address(ctx: Context, args: tuple[str, ...]) -> str | Refusal:
+    requester = ctx.session.get(Contact, ctx.ticket.requester_id)
+    if requester is not None and requester.email == args[0]:
+        return Refusal(f"{args[0]} is the requester, who cannot be removed")
+    return args[0]
 
 
 def _cc(run: Run, address: str) -> None:
@@ -84,7 +91,7 @@ SPECS = (
     CommandSpec(
         "uncc",
         Arity.ONE,
-        first,
+        _uncc_address,
         _uncc,
         check=is_address,
         problem=ADDRESS_PROBLEM,

@@ -36,6 +36,14 @@ def test_an_address_blacklisted_from_the_cli_cannot_be_copied(planner: Planner) 
     ]
 
 
+def test_the_requester_cannot_be_uncopied(planner: Planner) -> None:
+    _actions, errors = planner.plan("#uncc Carol@Acme.test")
+
+    assert errors == [
+        BadLine("#uncc Carol@Acme.test", "carol@acme.test is the requester, who cannot be removed")
+    ]
+
+
 def test_anyone_else_can_be_copied_and_uncopied(planner: Planner) -> None:
     actions, errors = planner.plan("#cc dave@acme.test")
     more, no_errors = planner.plan("#uncc dave@acme.test")
