@@ -22,12 +22,19 @@ from maildesk.services.tickets import Actor, add_participant, link_tickets, reco
 def merge_tickets(
     session: Session, *, source: Ticket, target: Ticket, actor: Actor, now: datetime
 ) -> None:
-    """Move messages, participants and events into `target`; close `source` with a pointer."""
+    """Move messages, participants and events into `target`; close `source` with a pointer.
+
+    The source keeps its `created` event: its trail still says how it began.
+    """
     assert source.id is not None and target.id is not None
-    for model in (Message, Event):
-        session.execute(
-            update(model).where(col(model.ticket_id) == source.id).values(ticket_id=target.id)
-        )
+    session.execute(
+        update(Message).where(col(Message.ticket_id) == source.id).values(ticket_id=target.id)
+    )
+    session.execute(
+        update(Event)
+        .where(col(Event.ticket_id) == source.id, col(Event.type) != "created")
+        .values(ticket_id=target.id)
+    )
     for row in session.exec(select(Participant).where(Participant.ticket_id == source.id)).all():
         contact = session.get(Contact, row.contact_id)
         assert contact is not None
