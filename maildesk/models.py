@@ -8,14 +8,75 @@ Datetimes are aware UTC; SQLModel's UTCDateTime stores them the same on SQLite a
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Dialect, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
-STATUSES = ("new", "open", "pending", "resolved", "closed")
-PRIORITIES = ("low", "normal", "high", "urgent")
+
+class TicketStatus(StrEnum):
+    NEW = "new"
+    OPEN = "open"
+    PENDING = "pending"  # waiting on the customer
+    RESOLVED = "resolved"  # rating requested
+    CLOSED = "closed"
+
+
+class Priority(StrEnum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+class MessageRole(StrEnum):
+    CUSTOMER = "customer"
+    AGENT = "agent"
+    SYSTEM = "system"
+
+
+class Visibility(StrEnum):
+    PUBLIC = "public"
+    INTERNAL = "internal"  # shown to agents, never sent to a customer
+
+
+class ParticipantRole(StrEnum):
+    REQUESTER = "requester"
+    CC = "cc"
+
+
+class Relation(StrEnum):
+    """Who the sender of a threaded mail is to its ticket."""
+
+    REQUESTER = "requester"
+    PARTICIPANT = "participant"
+    COLLEAGUE = "colleague"
+    AGENT = "agent"
+    STRANGER = "stranger"
+
+
+STATUSES = tuple(TicketStatus)
+PRIORITIES = tuple(Priority)
 INBOX_STATES = ("received", "processed", "held", "failed", "dropped", "rejected")
+
+
+class EnumString(TypeDecorator[Any]):
+    """A StrEnum stored as its plain value in a VARCHAR (the schema knows no enum types)."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum: type[StrEnum], length: int) -> None:
+        super().__init__(length)
+        self.enum = enum
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else self.enum(value).value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> StrEnum | None:
+        return None if value is None else self.enum(value)
 
 
 class Organisation(SQLModel, table=True):
@@ -56,8 +117,12 @@ class Ticket(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     ref: str | None = Field(default=None, max_length=32, unique=True)
     subject: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
-    status: str = Field(default="new", max_length=16)
-    priority: str = Field(default="normal", max_length=16)
+    status: TicketStatus = Field(
+        default=TicketStatus.NEW, sa_type=EnumString(TicketStatus, 16), nullable=False
+    )
+    priority: Priority = Field(
+        default=Priority.NORMAL, sa_type=EnumString(Priority, 16), nullable=False
+    )
     queue: str = Field(default="general", max_length=64)
     category: str = Field(default="", max_length=64)
     level: int = 1
@@ -96,7 +161,9 @@ class TimeEntry(SQLModel, table=True):
 class Participant(SQLModel, table=True):
     ticket_id: int = Field(foreign_key="ticket.id", primary_key=True)
     contact_id: int = Field(foreign_key="contact.id", primary_key=True, index=True)
-    role: str = Field(default="cc", max_length=16)  # requester | cc
+    role: ParticipantRole = Field(
+        default=ParticipantRole.CC, sa_type=EnumString(ParticipantRole, 16), nullable=False
+    )
 
 
 class TicketLink(SQLModel, table=True):
@@ -137,8 +204,10 @@ class Message(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int = Field(foreign_key="ticket.id", index=True)
     direction: str = Field(max_length=8)  # in | out
-    visibility: str = Field(default="public", max_length=16)  # public | internal
-    role: str = Field(max_length=16)  # customer | agent | system
+    visibility: Visibility = Field(
+        default=Visibility.PUBLIC, sa_type=EnumString(Visibility, 16), nullable=False
+    )
+    role: MessageRole = Field(sa_type=EnumString(MessageRole, 16), nullable=False)
     author: str = Field(default="", max_length=320)
     author_name: str = Field(default="", max_length=255)
     subject: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))

@@ -12,6 +12,7 @@ from maildesk.db import unit_of_work
 from maildesk.errors import InvalidInput
 from maildesk.models import Agent
 from maildesk.services.agents import add_agent, list_agents, remove_agent, set_agent
+from maildesk.services.tickets import Actor
 
 agent_app = typer.Typer(help="Agents.", no_args_is_help=True)
 
@@ -118,7 +119,7 @@ def remove_cmd(ctx: typer.Context, email: str) -> None:
     app = state(ctx).app()
     refuse_configured(app.settings, email)
     with unit_of_work(app.engine) as session:
-        remove_agent(session, email=email)
+        remove_agent(session, email=email, actor=Actor("maildesk", "cli"), now=app.desk.clock.now())
     typer.echo(f"removed agent {email.lower()}")
 
 

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import typer
 
+from maildesk.agent.do import do_commands
 from maildesk.cli.output import emit, print_json
 from maildesk.cli.root import state
 from maildesk.db import unit_of_work
 from maildesk.errors import InvalidInput
 from maildesk.models import STATUSES
-from maildesk.services.agent_work import do_commands
 from maildesk.services.search import search_tickets
 from maildesk.services.tickets import get_ticket, list_tickets
 from maildesk.services.views import ticket_detail, ticket_summary

@@ -6,7 +6,7 @@ composes them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -50,17 +50,19 @@ def notify(
     actor_agent: Agent | None = None,
     facts: Mapping[str, Any] | None = None,
     thread: Thread | None = None,
+    skip: Collection[str] = (),
 ) -> Notified:
     """Queue the mail of `event`: for each of its rows, readers → gate → drafts.
 
     `facts` are the event's own template keys (the text, the errors, …); `thread` defaults
-    to the ticket's public thread (none outside a ticket).
+    to the ticket's public thread (none outside a ticket); rows whose template is in `skip`
+    are left out (a handler said no ack).
     """
     occasion = Occasion(session, desk, event, ticket, now, actor_agent, facts or {}, thread)
     done = Notified()
     mailed: set[str] = set()
     base: dict[str, Any] | None = None
-    for row in rows_for(event):
+    for row in (row for row in rows_for(event) if row.template not in skip):
         readers = _readers(occasion, row, mailed)
         if not readers:
             continue

@@ -6,10 +6,20 @@ The only stage-side code that writes; it never commits (the runner's unit of wor
 from __future__ import annotations
 
 from maildesk.addresses import local_part_matches
+from maildesk.agent.run import StoreFn
 from maildesk.mail import Address, InboundMail
-from maildesk.models import Attachment, Message, Ticket
+from maildesk.models import (
+    Attachment,
+    Message,
+    MessageRole,
+    ParticipantRole,
+    Relation,
+    Ticket,
+    TicketStatus,
+    Visibility,
+)
 from maildesk.pipeline import agent_apply, announce
-from maildesk.pipeline.agent_apply import Done, StoreFn
+from maildesk.pipeline.agent_apply import Done
 from maildesk.pipeline.work import (
     AgentNew,
     Append,
@@ -21,6 +31,7 @@ from maildesk.pipeline.work import (
 )
 from maildesk.quotes import strip_quoted
 from maildesk.services.contacts import active_agents, get_or_create_contact
+from maildesk.services.ticket_change import change
 from maildesk.services.tickets import (
     Actor,
     add_message,
@@ -28,12 +39,16 @@ from maildesk.services.tickets import (
     create_ticket,
     link_tickets,
     record_event,
-    set_status,
 )
 
 
 def _store_message(
-    env: StageEnv, ticket: Ticket, work: Work, role: str, visibility: str, text: str
+    env: StageEnv,
+    ticket: Ticket,
+    work: Work,
+    role: MessageRole,
+    visibility: Visibility,
+    text: str,
 ) -> Message:
     mail = work.parsed()
     sender = mail.sender or (mail.from_[0] if mail.from_ else None)
@@ -41,7 +56,7 @@ def _store_message(
         env.session,
         ticket=ticket,
         now=env.now,
-        direction="out" if role == "agent" else "in",  # an agent writes on the desk's side
+        direction="out" if role == MessageRole.AGENT else "in",  # an agent writes as the desk
         visibility=visibility,
         role=role,
         author=sender.email if sender else "",
@@ -95,7 +110,7 @@ def _add_cc_participants(env: StageEnv, ticket: Ticket, mail: InboundMail, actor
             free_mail=env.desk.settings.desk.free_mail_domains,
             now=env.now,
         )
-        if add_participant(env.session, ticket=ticket, contact=contact, role="cc"):
+        if add_participant(env.session, ticket=ticket, contact=contact, role=ParticipantRole.CC):
             record_event(
                 env.session,
                 ticket=ticket,
@@ -126,7 +141,9 @@ def create(env: StageEnv, work: Work, plan: Create, text: str) -> Ticket:
         actor=actor,
         now=env.now,
     )
-    _store_message(env, ticket, work, role="customer", visibility="public", text=text)
+    _store_message(
+        env, ticket, work, role=MessageRole.CUSTOMER, visibility=Visibility.PUBLIC, text=text
+    )
     _add_cc_participants(env, ticket, mail, actor)
     if plan.linked_to is not None:
         _link_new_ticket(env, work, ticket, plan, actor)
@@ -157,8 +174,8 @@ def _link_new_ticket(env: StageEnv, work: Work, ticket: Ticket, plan: Create, ac
         ticket=other,
         now=env.now,
         direction="in",
-        visibility="internal",
-        role="system",
+        visibility=Visibility.INTERNAL,
+        role=MessageRole.SYSTEM,
         author="maildesk",
         subject=f"Linked ticket {ticket.ref}",
         text=note,
@@ -195,8 +212,8 @@ def append(env: StageEnv, work: Work, plan: Append, text: str) -> tuple[Ticket, 
             "threaded_by": work.thread.evidence,
         },
     )
-    if plan.role == "customer":
-        if work.thread.relation == "colleague" and mail.sender is not None:
+    if plan.role == MessageRole.CUSTOMER:
+        if work.thread.relation == Relation.COLLEAGUE and mail.sender is not None:
             contact = get_or_create_contact(
                 session,
                 email=mail.sender.email,
@@ -204,10 +221,17 @@ def append(env: StageEnv, work: Work, plan: Append, text: str) -> tuple[Ticket, 
                 free_mail=env.desk.settings.desk.free_mail_domains,
                 now=env.now,
             )
-            add_participant(session, ticket=ticket, contact=contact, role="cc")
+            add_participant(session, ticket=ticket, contact=contact, role=ParticipantRole.CC)
         _add_cc_participants(env, ticket, mail, actor)
     if plan.reopen:
-        set_status(session, ticket=ticket, status="open", actor=actor, now=env.now, type="reopen")
+        change(
+            session,
+            ticket=ticket,
+            actor=actor,
+            now=env.now,
+            status_event="reopen",
+            status=TicketStatus.OPEN,
+        )
         return ticket, "reopened"
     return ticket, "appended"
 
@@ -222,7 +246,7 @@ def carry_out(env: StageEnv, work: Work) -> Done:
     if isinstance(plan, MatchBounce):
         return Done(None, "dropped", announce.ticketless_bounce(env, work, plan))
     assert isinstance(plan, Create | Append)
-    if isinstance(plan, Append) and plan.role == "agent":
+    if isinstance(plan, Append) and plan.role == MessageRole.AGENT:
         return agent_apply.agent_on_ticket(env, work, plan, _store_for(env, work))
     raw_text = work.parsed().text
     text = raw_text if work.automatic else strip_quoted(raw_text)
@@ -231,7 +255,7 @@ def carry_out(env: StageEnv, work: Work) -> Done:
         announce.new_ticket(env, work, ticket, text)
         return Done(ticket, "created", work.thread.evidence if work.thread else None)
     ticket, outcome = append(env, work, plan, text)
-    if plan.role == "customer":
+    if plan.role == MessageRole.CUSTOMER:
         announce.customer_reply(env, ticket, text, work.parsed().sender)
     else:
         announce.system_mail(env, work)
@@ -239,7 +263,8 @@ def carry_out(env: StageEnv, work: Work) -> Done:
 
 
 def _store_for(env: StageEnv, work: Work) -> StoreFn:
-    def store(ticket: Ticket, visibility: str, text: str) -> Message:
-        return _store_message(env, ticket, work, role="agent", visibility=visibility, text=text)
+    def store(ticket: Ticket, visibility: Visibility, text: str) -> Message:
+        role = MessageRole.AGENT
+        return _store_message(env, ticket, work, role=role, visibility=visibility, text=text)
 
     return store

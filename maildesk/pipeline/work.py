@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from maildesk.desk import Desk
 from maildesk.mail import InboundMail
+from maildesk.models import MessageRole, Relation, Visibility
 from maildesk.outbound.bounces import Bounce
 from maildesk.pipeline.disposition import Disposition
 
@@ -26,7 +27,7 @@ class ThreadMatch:
 
     ticket_id: int
     evidence: str
-    relation: str  # requester | participant | colleague | agent | stranger
+    relation: Relation
     agent_proof: bool = False
 
 
@@ -40,8 +41,8 @@ class Create:
 @dataclass(frozen=True)
 class Append:
     ticket_id: int
-    role: str  # customer | agent | system
-    visibility: str  # public | internal
+    role: MessageRole
+    visibility: Visibility
     reopen: bool = False
 
 

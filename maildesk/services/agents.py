@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlmodel import Session, col, select
 
 from maildesk.errors import InvalidInput, NotFound
-from maildesk.models import Agent
+from maildesk.models import Agent, Ticket
 from maildesk.services.contacts import forget_active_agents
+from maildesk.services.ticket_change import change
+from maildesk.services.tickets import Actor
 
 ROLES = ("agent", "supervisor")
 
@@ -87,15 +91,13 @@ def set_agent(
     return agent
 
 
-def remove_agent(session: Session, *, email: str) -> Agent:
-    """Deactivate (history keeps naming them); their tickets become unassigned."""
-    from maildesk.models import Ticket
-
+def remove_agent(session: Session, *, email: str, actor: Actor, now: datetime) -> Agent:
+    """Deactivate (history keeps naming them); each of their tickets is unassigned, audited."""
     agent = get_agent(session, email=email)
     agent.active = False
-    for ticket in session.exec(select(Ticket).where(Ticket.assignee_id == agent.id)):
-        ticket.assignee_id = None
-        session.add(ticket)
+    assigned = session.exec(select(Ticket).where(Ticket.assignee_id == agent.id)).all()
+    for ticket in assigned:
+        change(session, ticket=ticket, actor=actor, now=now, assignee_id=None)
     session.add(agent)
     forget_active_agents(session)
     return agent

@@ -29,12 +29,28 @@ def blacklist_reason(
     session: Session, *, config: BlacklistSettings, addresses: Sequence[str]
 ) -> str | None:
     """Why one of these senders is blacklisted (the first found, in order), or None."""
-    rules = [(kind, value, " in config") for kind, value in _configured(config)]
-    rules += [(e.kind, e.value, "") for e in session.exec(select(BlacklistEntry))]
+    rules = _rules(session, config)
     for address in (a.lower() for a in addresses):
-        for kind, value, where in rules:
-            if _matches(kind, value, address):
-                return f"blacklisted sender {address} ({kind} {value}{where})"
+        entry = _first_match(rules, address)
+        if entry is not None:
+            return f"blacklisted sender {address} ({entry})"
+    return None
+
+
+def blacklist_entry(session: Session, *, config: BlacklistSettings, address: str) -> str | None:
+    """The entry that blacklists this address ("domain blocked.example in config"), or None."""
+    return _first_match(_rules(session, config), address.lower())
+
+
+def _rules(session: Session, config: BlacklistSettings) -> list[tuple[str, str, str]]:
+    rules = [(kind, value, " in config") for kind, value in _configured(config)]
+    return rules + [(e.kind, e.value, "") for e in session.exec(select(BlacklistEntry))]
+
+
+def _first_match(rules: list[tuple[str, str, str]], address: str) -> str | None:
+    for kind, value, where in rules:
+        if _matches(kind, value, address):
+            return f"{kind} {value}{where}"
     return None
 
 

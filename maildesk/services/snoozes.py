@@ -6,8 +6,9 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from maildesk.models import Ticket
-from maildesk.services.tickets import Actor, set_status
+from maildesk.models import Ticket, TicketStatus
+from maildesk.services.ticket_change import change
+from maildesk.services.tickets import Actor
 
 
 def wake_snoozed(
@@ -17,7 +18,7 @@ def wake_snoozed(
     due = session.exec(
         select(Ticket)
         .where(
-            Ticket.status == "pending",
+            Ticket.status == TicketStatus.PENDING,
             col(Ticket.snoozed_until).is_not(None),
             col(Ticket.snoozed_until) <= now,
         )
@@ -30,6 +31,13 @@ def wake_snoozed(
     for ticket in due:
         assert ticket.snoozed_until is not None
         woken.append((ticket, ticket.snoozed_until))
-        ticket.snoozed_until = None
-        set_status(session, ticket=ticket, status="open", actor=actor, now=now, type="snooze-ended")
+        change(
+            session,
+            ticket=ticket,
+            actor=actor,
+            now=now,
+            status_event="snooze-ended",
+            status=TicketStatus.OPEN,
+            snoozed_until=None,
+        )
     return woken

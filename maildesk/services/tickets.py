@@ -1,4 +1,4 @@
-"""Tickets: create, find, append messages, change status, link; every change is an event."""
+"""Tickets: create, find, append messages and events, link (changes: services/ticket_change)."""
 
 from __future__ import annotations
 
@@ -18,10 +18,14 @@ from maildesk.models import (
     Contact,
     Event,
     Message,
+    MessageRole,
     OutboxItem,
     Participant,
+    ParticipantRole,
+    Priority,
     Ticket,
     TicketLink,
+    Visibility,
 )
 
 # Append-only rows go in with pre-built Core statements: no ORM unit of work to flush.
@@ -62,6 +66,11 @@ def record_event(
         "source": actor.source,
     }
     session.connection().execute(_INSERT_EVENT, row)
+    touch(session, ticket=ticket, now=now)
+
+
+def touch(session: Session, *, ticket: Ticket, now: datetime) -> None:
+    """Stamp `updated_at`: an event or a message was added (its fields change in ticket_change)."""
     ticket.updated_at = now
     session.add(ticket)
 
@@ -75,7 +84,7 @@ def create_ticket(
     queue: str,
     actor: Actor,
     now: datetime,
-    priority: str = "normal",
+    priority: Priority = Priority.NORMAL,
 ) -> Ticket:
     assert requester.id is not None
     ticket = Ticket(
@@ -91,7 +100,8 @@ def create_ticket(
     session.execute(_SET_REF, {"ticket_id": ticket.id, "new_ref": ticket.ref})
     make_transient_to_detached(ticket)  # in the session as if loaded: no flush owed
     session.add(ticket)
-    _insert_participant(session, ticket.id, requester.id, "requester")  # a new ticket has none
+    # a new ticket has no participants yet: no conflict to fear
+    _insert_participant(session, ticket.id, requester.id, ParticipantRole.REQUESTER)
     record_event(
         session,
         ticket=ticket,
@@ -104,14 +114,20 @@ def create_ticket(
 
 
 def add_participant(
-    session: Session, *, ticket: Ticket, contact: Contact, role: str = "cc"
+    session: Session,
+    *,
+    ticket: Ticket,
+    contact: Contact,
+    role: ParticipantRole = ParticipantRole.CC,
 ) -> bool:
     """Add a participant once; True when this call added it (a concurrent add is no error)."""
     assert ticket.id is not None and contact.id is not None
     return _insert_participant(session, ticket.id, contact.id, role)
 
 
-def _insert_participant(session: Session, ticket_id: int, contact_id: int, role: str) -> bool:
+def _insert_participant(
+    session: Session, ticket_id: int, contact_id: int, role: ParticipantRole
+) -> bool:
     """INSERT … ON CONFLICT DO NOTHING, autoflushed (a pending #uncc is written first)."""
     statement = insert_unless_taken(session, _PARTICIPANT, _PARTICIPANT.c.ticket_id)
     values = {"ticket_id": ticket_id, "contact_id": contact_id, "role": role}
@@ -141,43 +157,27 @@ _TICKETS_BY_MESSAGE_ID: CompoundSelect = union_all(
 )
 
 
-def add_message(session: Session, *, ticket: Ticket, now: datetime, **fields: Any) -> Message:
-    """Append a message, written at once; the returned object has its id, outside the session."""
-    assert ticket.id is not None
-    message = Message(ticket_id=ticket.id, created_at=now, **fields)
-    message.id = session.execute(_INSERT_MESSAGE, message.model_dump(exclude={"id"})).scalar_one()
-    ticket.updated_at = now
-    session.add(ticket)
-    return message
-
-
-def set_status(
+def add_message(
     session: Session,
     *,
     ticket: Ticket,
-    status: str,
-    actor: Actor,
     now: datetime,
-    type: str = "status",
-) -> None:
-    previous = ticket.status
-    if previous == status:
-        return
-    ticket.status = status
-    if status == "resolved":
-        ticket.resolved_at = now
-    if status == "closed":
-        ticket.closed_at = now
-    if status in ("new", "open", "pending"):
-        ticket.resolved_at = ticket.closed_at = None
-    record_event(
-        session,
-        ticket=ticket,
-        actor=actor,
-        type=type,
-        data={"from": previous, "to": status},
-        now=now,
+    role: MessageRole,
+    visibility: Visibility = Visibility.PUBLIC,
+    **fields: Any,
+) -> Message:
+    """Append a message, written at once; the returned object has its id, outside the session."""
+    assert ticket.id is not None
+    message = Message(
+        ticket_id=ticket.id,
+        created_at=now,
+        role=MessageRole(role),
+        visibility=Visibility(visibility),
+        **fields,
     )
+    message.id = session.execute(_INSERT_MESSAGE, message.model_dump(exclude={"id"})).scalar_one()
+    touch(session, ticket=ticket, now=now)
+    return message
 
 
 def link_tickets(session: Session, *, ticket: Ticket, other: Ticket, kind: str) -> None:

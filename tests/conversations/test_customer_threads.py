@@ -110,17 +110,18 @@ def test_an_auto_reply_to_a_ticket_is_attached_as_a_system_message(desk: Desk) -
 
 def test_a_reply_to_a_closed_ticket_reopens_within_the_window(desk: Desk) -> None:
     from maildesk.db import unit_of_work
-    from maildesk.services.tickets import Actor, get_ticket, set_status
+    from maildesk.services.ticket_change import change
+    from maildesk.services.tickets import Actor, get_ticket
 
     first = desk.receives(mail(message_id="m1@acme.test"))
     with unit_of_work(desk.app.engine) as session:
         ticket = get_ticket(session, ref=first.ticket or "")
-        set_status(
+        change(
             session,
             ticket=ticket,
-            status="closed",
             actor=Actor("alice", "cli"),
             now=desk.clock.now(),
+            status="closed",
         )
     desk.clock.advance(timedelta(days=3))
     again = desk.receives(mail(message_id="m2@acme.test", in_reply_to="m1@acme.test"))
@@ -130,17 +131,18 @@ def test_a_reply_to_a_closed_ticket_reopens_within_the_window(desk: Desk) -> Non
 
 def test_a_reply_long_after_closing_becomes_a_linked_follow_up(desk: Desk) -> None:
     from maildesk.db import unit_of_work
-    from maildesk.services.tickets import Actor, get_ticket, set_status
+    from maildesk.services.ticket_change import change
+    from maildesk.services.tickets import Actor, get_ticket
 
     first = desk.receives(mail(message_id="m1@acme.test"))
     with unit_of_work(desk.app.engine) as session:
         ticket = get_ticket(session, ref=first.ticket or "")
-        set_status(
+        change(
             session,
             ticket=ticket,
-            status="closed",
             actor=Actor("alice", "cli"),
             now=desk.clock.now(),
+            status="closed",
         )
     desk.clock.advance(timedelta(days=60))
     again = desk.receives(mail(message_id="m2@acme.test", in_reply_to="m1@acme.test"))

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 import pytest
 from sqlmodel import Session, col, select
 
+from maildesk.agent.do import do_commands
 from maildesk.app import App
 from maildesk.db import unit_of_work
 from maildesk.ingest.origin import Origin
 from maildesk.mail import parse_mail
-from maildesk.models import Event, Message, OutboxItem, Ticket
+from maildesk.models import Contact, Event, Message, MessageRole, OutboxItem, Ticket, Visibility
 from maildesk.notices.gates import SPOOF_WARNING_KIND as SPOOF_WARNING
 from maildesk.pipeline.agent_apply import (
     NOT_WARNED,
@@ -184,3 +185,42 @@ def test_an_unproven_mail_on_a_ticket_leaves_a_trace_there(scene: Scene) -> None
     assert event.ticket_id == scene.ticket.id
     assert event.data["agent"] == "bob@example.com"
     assert scene.outbox() == [("bob@example.com", SPOOF_WARNING)]
+
+
+# --- the same message by mail and by `maildesk ticket do` --------------------------------------
+
+
+def test_mail_and_ticket_do_leave_the_same_trail(scene: Scene) -> None:
+    carol = scene.session.get(Contact, scene.ticket.requester_id)
+    assert carol is not None
+    by_hand = create_ticket(
+        scene.session,
+        prefix="TKT",
+        requester=carol,
+        subject="Printer on fire",
+        queue="general",
+        actor=Actor("carol@acme.test", "test"),
+        now=START,
+    )
+    plan = Append(scene.ticket.id or 0, MessageRole.AGENT, Visibility.PUBLIC)
+    agent_on_ticket(scene.env, scene.work("#priority high\n#tag vip\n\nOn it."), plan, scene.store)
+    do_commands(
+        scene.session,
+        desk=scene.app.desk,
+        ref=by_hand.ref or "",
+        agent_email="bob@example.com",
+        lines=["#priority high", "#tag vip"],
+        text="On it.",
+        now=START,
+    )
+
+    def trail(ticket: Ticket) -> list[tuple[str, list[str], str]]:
+        rows = scene.session.exec(select(Event).where(Event.ticket_id == ticket.id))
+        return [(e.type, sorted(e.data), e.actor) for e in rows if e.type != "created"]
+
+    assert trail(scene.ticket) == trail(by_hand)
+    assert [t for t, _, _ in trail(by_hand)] == [
+        "command", "priority", "command", "tag", "message", "first-response", "status",
+    ]  # fmt: skip
+    [by_mail, typed] = scene.session.exec(select(Event).where(Event.type == "message")).all()
+    assert (by_mail.data["threaded_by"], typed.data["threaded_by"]) == (EVIDENCE, None)

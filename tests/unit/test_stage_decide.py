@@ -14,7 +14,8 @@ from maildesk.mail import parse_mail
 from maildesk.pipeline.disposition import Disposition, Verdict
 from maildesk.pipeline.stages import decide, thread_match
 from maildesk.pipeline.work import Append, Create, HoldUnproven, Plan, StageEnv, ThreadMatch, Work
-from maildesk.services.tickets import Actor, get_ticket, set_status
+from maildesk.services.ticket_change import change
+from maildesk.services.tickets import Actor, get_ticket
 from tests.conftest import Desk
 from tests.mails import mail
 
@@ -50,8 +51,8 @@ def open_ticket(desk: Desk) -> tuple[int, str]:
 def set_ticket_status(desk: Desk, ref: str, status: str) -> None:
     with unit_of_work(desk.app.engine) as session:
         ticket = get_ticket(session, ref=ref)
-        set_status(
-            session, ticket=ticket, status=status, actor=Actor("alice", "cli"), now=desk.clock.now()
+        change(
+            session, ticket=ticket, actor=Actor("alice", "cli"), now=desk.clock.now(), status=status
         )
 
 

@@ -13,7 +13,8 @@ from maildesk.models import Agent, Queue
 from maildesk.services.agents import add_agent, remove_agent, set_agent
 from maildesk.services.contacts import find_agent
 from maildesk.services.sync import sync_config
-from tests.conftest import BASE_CONFIG, make_settings
+from maildesk.services.tickets import Actor
+from tests.conftest import BASE_CONFIG, START, make_settings
 
 
 def agents(session: Session) -> dict[str, tuple[Any, ...]]:
@@ -82,7 +83,7 @@ def test_availability_and_cli_agents_survive_a_sync(app: App) -> None:
 
 def test_a_configured_agent_deactivated_in_the_database_is_active_again(app: App) -> None:
     with unit_of_work(app.engine) as session:
-        remove_agent(session, email="bob@example.com")
+        remove_agent(session, email="bob@example.com", actor=Actor("maildesk", "cli"), now=START)
         assert find_agent(session, email="bob@example.com") is None
 
         sync_config(session, settings=app.settings)

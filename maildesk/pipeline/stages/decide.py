@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from maildesk.clock import aware
-from maildesk.models import Ticket
+from maildesk.models import MessageRole, Relation, Ticket, Visibility
 from maildesk.pipeline.disposition import CONTINUE, Disposition, drop
 from maildesk.pipeline.proof import compose_ref, proven_agent
 from maildesk.pipeline.work import (
@@ -40,23 +40,23 @@ def _plan_for_located(work: Work, env: StageEnv, ticket: Ticket) -> Plan | Dispo
     mail = work.parsed()
     queue = choose_queue(env.desk.settings, [a.email for a in mail.recipients()])
     if work.automatic:
-        return Append(ticket.id, role="system", visibility="internal")
-    if match.relation == "agent":
+        return Append(ticket.id, role=MessageRole.SYSTEM, visibility=Visibility.INTERNAL)
+    if match.relation == Relation.AGENT:
         assert mail.sender is not None and ticket.ref is not None
         proven = match.agent_proof or proven_agent(
             work, env, agent_email=mail.sender.email, ref=ticket.ref
         )
         if not proven:
             return HoldUnproven(mail.sender.email, ticket.id, _unproven(mail.sender.email))
-        return Append(ticket.id, role="agent", visibility="public")
-    if match.relation == "stranger":
+        return Append(ticket.id, role=MessageRole.AGENT, visibility=Visibility.PUBLIC)
+    if match.relation == Relation.STRANGER:
         return Create(queue, linked_to=ticket.id, link_kind="named-by-stranger")
     if ticket.status == "closed":
         closed = aware(ticket.closed_at or ticket.updated_at)
         if env.now - closed > env.desk.settings.desk.reopen_window:
             return Create(queue, linked_to=ticket.id, link_kind="follow-up-of")
     reopen = ticket.status in ("pending", "resolved", "closed")
-    return Append(ticket.id, role="customer", visibility="public", reopen=reopen)
+    return Append(ticket.id, role=MessageRole.CUSTOMER, visibility=Visibility.PUBLIC, reopen=reopen)
 
 
 def _unthreaded_automatic(work: Work, automatic: str) -> Step:

@@ -13,7 +13,7 @@ from dataclasses import replace
 from sqlmodel import Session
 
 from maildesk.mail import InboundMail
-from maildesk.models import Contact, Ticket
+from maildesk.models import Contact, Relation, Ticket
 from maildesk.pipeline.disposition import CONTINUE, hold
 from maildesk.pipeline.proof import signed_recipients
 from maildesk.pipeline.work import StageEnv, Step, ThreadMatch, Work
@@ -65,22 +65,22 @@ def _by_subject_tag(mail: InboundMail, env: StageEnv) -> tuple[Ticket, str] | No
     return None
 
 
-def _relation(env: StageEnv, ticket: Ticket, sender: str) -> str:
+def _relation(env: StageEnv, ticket: Ticket, sender: str) -> Relation:
     session, settings = env.session, env.desk.settings
     if find_agent(session, email=sender) is not None:
-        return "agent"
+        return Relation.AGENT
     assert ticket.id is not None
     requester = session.get(Contact, ticket.requester_id)
     if requester is not None and requester.email == sender:
-        return "requester"
+        return Relation.REQUESTER
     if sender in participant_emails(session, ticket_id=ticket.id):
-        return "participant"
+        return Relation.PARTICIPANT
     free = settings.desk.free_mail_domains
     own = organisation_domain(sender, free)
     colleague = requester is not None and own == organisation_domain(requester.email, free)
     if settings.desk.admit_colleagues and own and colleague:
-        return "colleague"
-    return "stranger"
+        return Relation.COLLEAGUE
+    return Relation.STRANGER
 
 
 def run(work: Work, env: StageEnv) -> Step:
@@ -104,7 +104,7 @@ def run(work: Work, env: StageEnv) -> Step:
     ticket = follow_merges(env.session, located[0])
     assert ticket.id is not None
     sender = mail.sender.email if mail.sender else ""
-    relation = _relation(env, ticket, sender) if sender else "stranger"
+    relation = _relation(env, ticket, sender) if sender else Relation.STRANGER
     proof = bool(signed and signed[2])
     match = ThreadMatch(ticket.id, located[1], relation, agent_proof=proof)
     return CONTINUE, replace(work, thread=match)

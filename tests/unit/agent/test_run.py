@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 from sqlmodel import Session, col, select
 
+from maildesk.agent.do import do_commands
+from maildesk.agent.run import AgentResult, Said, Via, publish, run_agent_message
 from maildesk.app import App
 from maildesk.db import unit_of_work
 from maildesk.errors import NotFound
-from maildesk.models import Agent, Event, Message, OutboxItem, Ticket, Watcher
-from maildesk.services.agent_work import CommandRun, do_commands, publish, run_commands
+from maildesk.models import Agent, Event, Message, OutboxItem, Ticket, Visibility, Watcher
 from maildesk.services.contacts import find_agent, get_or_create_contact
 from maildesk.services.tickets import Actor, add_message, create_ticket
 from tests.conftest import START
@@ -30,16 +31,29 @@ class Scene:
         assert found is not None
         return found
 
-    def run(self, text: str) -> CommandRun:
+    def run(self, text: str) -> AgentResult:
         bob = self.agent()
-        return run_commands(
+        return run_agent_message(
             self.session,
             desk=self.app.desk,
             ticket=self.ticket,
             agent=bob,
-            text=text,
+            said=Said.in_mail(text),
+            via=Via(self.store),
             actor=Actor(bob.email, "mail:1"),
             now=START,
+        )
+
+    def store(self, ticket: Ticket, visibility: Visibility, text: str) -> Message:
+        return add_message(
+            self.session,
+            ticket=ticket,
+            now=START,
+            direction="out",
+            visibility=visibility,
+            role="agent",
+            author="bob@example.com",
+            text=text,
         )
 
     def outbox(self) -> list[dict[str, Any]]:

@@ -7,17 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from maildesk.commands import (
-    MANY_ARGS,
-    NO_ARGS,
-    ONE_ARG,
-    BadLine,
-    Command,
-    parse_commands,
-    parse_line,
-    split_block,
-)
-from maildesk.services.actions import HANDLERS
+from maildesk.agent.lines import BadLine, Command, split_block
+from maildesk.agent.parser import parse_commands, parse_line
+from maildesk.agent.registry import COMMANDS
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -76,7 +68,7 @@ def test_bad_lines_say_why(line: str, reason: str) -> None:
 
 
 def test_snooze_takes_a_duration_or_a_future_date() -> None:
-    from maildesk.commands import snooze_until
+    from maildesk.agent.specs.snooze import snooze_until
 
     assert snooze_until("2h", NOW) == NOW + timedelta(hours=2)
     assert snooze_until("2026-11-24T10:00", NOW) == datetime(2026, 11, 24, 10, tzinfo=UTC)
@@ -98,7 +90,7 @@ BERLIN = ZoneInfo("Europe/Berlin")
 def test_a_snooze_date_without_offset_is_read_in_the_desks_time_zone(
     text: str, expected: datetime
 ) -> None:
-    from maildesk.commands import snooze_until
+    from maildesk.agent.specs.snooze import snooze_until
 
     now = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
 
@@ -119,4 +111,6 @@ def test_a_snooze_time_already_past_in_the_desks_zone_is_a_bad_line() -> None:
 
 
 def test_every_command_but_to_has_an_effect() -> None:
-    assert set(HANDLERS) == set(ONE_ARG + NO_ARGS + MANY_ARGS) - {"to"}
+    assert {name for name, spec in COMMANDS.items() if spec.effect is not None} == set(COMMANDS) - {
+        "to"
+    }
