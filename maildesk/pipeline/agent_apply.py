@@ -1,31 +1,31 @@
-"""Agent mail: commands and replies on a ticket, tickets started with `#to`, unproven claims."""
+"""Agent mail: commands and replies on a ticket, and tickets started with `#to`.
+
+A refusal writes nothing here: it comes back as a `Refusal` for the caller to stop on and tell.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 
 from maildesk.addresses import local_part_matches
 from maildesk.commands import BadLine, Command, parse_line, split_block
-from maildesk.models import Agent, Message, Ticket
-from maildesk.pipeline.work import AgentNew, Append, HoldUnproven, StageEnv, Work
-from maildesk.services.agent_work import publish, report_errors, run_commands
+from maildesk.models import Agent, Contact, Message, Ticket
+from maildesk.pipeline.work import AgentNew, Append, Handled, Refusal, StageEnv, Work
+from maildesk.services.agent_work import CommandRun, publish, run_commands
 from maildesk.services.contacts import find_agent, get_or_create_contact
-from maildesk.services.notices import tell_agent
-from maildesk.services.outbox import sent_recently
 from maildesk.services.tickets import Actor, create_ticket, record_event
 
 StoreFn = Callable[[Ticket, str, str], Message]  # (ticket, visibility, text) → stored message
 
 
 @dataclass(frozen=True)
-class Done:
-    """What carrying out a plan did: the ticket, the outcome, and why."""
+class Applied:
+    """Agent mail carried out: the ticket it landed on, the outcome, and why."""
 
-    ticket: Ticket | None
-    outcome: str  # created | appended | reopened | rejected | held
-    reason: str | None = None
+    ticket: Ticket
+    outcome: Handled
+    summary: str | None = None
 
 
 def _agent(env: StageEnv, email: str) -> Agent:
@@ -34,16 +34,22 @@ def _agent(env: StageEnv, email: str) -> Agent:
     return agent
 
 
-def _rejected(errors: tuple[BadLine, ...] | list[BadLine]) -> str:
-    return "agent commands rejected: " + "; ".join(f"{e.line}: {e.reason}" for e in errors)
+def _refusal(work: Work, agent: Agent, ticket_id: int | None, errors: list[BadLine]) -> Refusal:
+    subject = work.parsed().subject
+    return Refusal(agent.email, ticket_id, subject, tuple(errors), "notify", agent.email)
 
 
-def agent_on_ticket(env: StageEnv, work: Work, plan: Append, store: StoreFn) -> Done:
-    """Run the agent's commands; store and relay what remains (unless #note)."""
+def agent_on_ticket(env: StageEnv, work: Work, plan: Append, store: StoreFn) -> Applied | Refusal:
+    """Run the agent's commands; store and relay what remains (unless #note).
+
+    One bad line and nothing changes: the commands' savepoint, their error report with it,
+    rolls back, and the refusal names every bad line.
+    """
     ticket = env.session.get(Ticket, plan.ticket_id)
     assert ticket is not None and work.thread is not None
     agent = _agent(env, work.parsed().sender.email)  # type: ignore[union-attr]
     actor = Actor(agent.email, f"mail:{work.item_id}")
+    savepoint = env.session.begin_nested()
     run = run_commands(
         env.session,
         desk=env.desk,
@@ -54,44 +60,41 @@ def agent_on_ticket(env: StageEnv, work: Work, plan: Append, store: StoreFn) -> 
         now=env.now,
     )
     if run.errors:
-        return Done(ticket, "rejected", _rejected(run.errors))
+        savepoint.rollback()
+        return _refusal(work, agent, plan.ticket_id, list(run.errors))
+    savepoint.commit()
     if run.body or work.parsed().attachments:
-        message = store(run.ticket, "internal" if run.internal else "public", run.body)
-        record_event(
-            env.session,
-            ticket=run.ticket,
-            actor=actor,
-            type="message",
-            now=env.now,
-            data={
-                "message_id": message.message_id,
-                "role": "agent",
-                "relation": "agent",
-                "threaded_by": work.thread.evidence,
-            },
-        )
-        publish(
-            env.session,
-            desk=env.desk,
-            ticket=run.ticket,
-            agent=agent,
-            message=message,
-            actor=actor,
-            now=env.now,
-        )
-    return Done(run.ticket, "appended", work.thread.evidence)
+        _reply(env, work, run, agent, store)
+    return Applied(run.ticket, Handled.APPENDED, work.thread.evidence)
 
 
-def _refuse(env: StageEnv, work: Work, agent: Agent, errors: list[BadLine]) -> Done:
-    tell_agent(
+def _reply(env: StageEnv, work: Work, run: CommandRun, agent: Agent, store: StoreFn) -> None:
+    """Store what the agent wrote after the commands; relay it unless it is a #note."""
+    assert work.thread is not None
+    actor = Actor(agent.email, f"mail:{work.item_id}")
+    message = store(run.ticket, "internal" if run.internal else "public", run.body)
+    record_event(
+        env.session,
+        ticket=run.ticket,
+        actor=actor,
+        type="message",
+        now=env.now,
+        data={
+            "message_id": message.message_id,
+            "role": "agent",
+            "relation": "agent",
+            "threaded_by": work.thread.evidence,
+        },
+    )
+    publish(
         env.session,
         desk=env.desk,
+        ticket=run.ticket,
         agent=agent,
-        errors=errors,
-        subject=work.parsed().subject,
+        message=message,
+        actor=actor,
         now=env.now,
     )
-    return Done(None, "rejected", _rejected(errors))
 
 
 def _target(env: StageEnv, lines: list[str]) -> tuple[str | None, list[str], BadLine | None]:
@@ -112,19 +115,9 @@ def _target(env: StageEnv, lines: list[str]) -> tuple[str | None, list[str], Bad
     return address, others, None
 
 
-def agent_new_ticket(env: StageEnv, work: Work, plan: AgentNew, store: StoreFn) -> Done:
-    """`#to customer@…` opens a ticket on the customer's behalf and sends them the message.
-
-    Every other command line is checked on the new ticket; one bad line and the ticket is
-    never created (its savepoint rolls back) and the agent hears why.
-    """
-    agent = _agent(env, plan.agent_email)
-    actor = Actor(agent.email, f"mail:{work.item_id}")
-    lines, text = split_block(work.parsed().text)
-    address, others, problem = _target(env, lines)
-    if problem is not None or address is None:
-        return _refuse(env, work, agent, [problem or BadLine("(none)", "no #to address")])
-    savepoint = env.session.begin_nested()
+def _open_ticket(env: StageEnv, work: Work, address: str, actor: Actor) -> tuple[Contact, Ticket]:
+    """The customer's contact and their new ticket, in the routed queue."""
+    assert work.queue is not None, "the route handler runs first"
     customer = get_or_create_contact(
         env.session,
         email=address,
@@ -137,10 +130,30 @@ def agent_new_ticket(env: StageEnv, work: Work, plan: AgentNew, store: StoreFn) 
         prefix=env.desk.settings.desk.ticket_prefix,
         requester=customer,
         subject=work.parsed().subject or "(no subject)",
-        queue=plan.queue,
+        queue=work.queue,
         actor=actor,
         now=env.now,
     )
+    return customer, ticket
+
+
+def agent_new_ticket(
+    env: StageEnv, work: Work, plan: AgentNew, store: StoreFn
+) -> Applied | Refusal:
+    """`#to customer@…` opens a ticket (in the routed queue) for the customer and sends them
+    the message.
+
+    Every other command line is checked on the new ticket; one bad line and the ticket is
+    never created (its savepoint rolls back) and the refusal says why.
+    """
+    agent = _agent(env, plan.agent_email)
+    actor = Actor(agent.email, f"mail:{work.item_id}")
+    lines, text = split_block(work.parsed().text)
+    address, others, problem = _target(env, lines)
+    if problem is not None or address is None:
+        return _refusal(work, agent, None, [problem or BadLine("(none)", "no #to address")])
+    savepoint = env.session.begin_nested()
+    customer, ticket = _open_ticket(env, work, address, actor)
     run = run_commands(
         env.session,
         desk=env.desk,
@@ -152,7 +165,7 @@ def agent_new_ticket(env: StageEnv, work: Work, plan: AgentNew, store: StoreFn) 
     )
     if run.errors:
         savepoint.rollback()
-        return _refuse(env, work, agent, list(run.errors))
+        return _refusal(work, agent, None, list(run.errors))
     savepoint.commit()
     message = store(run.ticket, "internal" if run.internal else "public", run.body)
     publish(
@@ -164,57 +177,5 @@ def agent_new_ticket(env: StageEnv, work: Work, plan: AgentNew, store: StoreFn) 
         actor=actor,
         now=env.now,
     )
-    return Done(run.ticket, "created", f"started by agent {agent.email} for {customer.email}")
-
-
-WARNED = "the agent was warned"
-NOT_WARNED = "the agent was already warned within the hour"
-
-
-SPOOF_WARNING = "spoof-warning"  # the outbox kind of these warnings, counted to rate-limit them
-
-
-def _may_warn(env: StageEnv, plan: HoldUnproven) -> bool:
-    """At most one warning per agent an hour: a spoofer must not mail-bomb them through us."""
-    since = env.now - timedelta(hours=1)
-    return (
-        sent_recently(env.session, kind=SPOOF_WARNING, recipient=plan.agent_email, since=since) == 0
-    )
-
-
-def hold_unproven(env: StageEnv, work: Work, plan: HoldUnproven) -> Done:
-    """Nothing runs; the real agent hears that someone wrote in their name (once an hour)."""
-    ticket = env.session.get(Ticket, plan.ticket_id) if plan.ticket_id else None
-    if not _may_warn(env, plan):
-        return Done(ticket, "held", f"{plan.reason}; {NOT_WARNED}")
-    agent = _agent(env, plan.agent_email)
-    subject = work.parsed().subject
-    errors = [
-        BadLine(
-            f"mail {subject!r}",
-            "held for review: sent in your name without proof "
-            "(not a reply to a notification maildesk sent you)",
-        )
-    ]
-    if ticket is not None:
-        report_errors(
-            env.session,
-            desk=env.desk,
-            ticket=ticket,
-            agent=agent,
-            now=env.now,
-            actor=Actor("maildesk", f"mail:{work.item_id}"),
-            errors=errors,
-            kind=SPOOF_WARNING,
-        )
-    else:
-        tell_agent(
-            env.session,
-            desk=env.desk,
-            agent=agent,
-            errors=errors,
-            subject=subject,
-            now=env.now,
-            kind=SPOOF_WARNING,
-        )
-    return Done(ticket, "held", f"{plan.reason}; {WARNED}")
+    summary = f"started by agent {agent.email} for {customer.email}"
+    return Applied(run.ticket, Handled.CREATED, summary)

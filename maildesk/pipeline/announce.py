@@ -1,12 +1,16 @@
-"""After a mail changed a ticket: acknowledge, notify agents, relay agent replies, note bounces."""
+"""After a mail changed a ticket: acknowledge the requester, notify the agents."""
 
 from __future__ import annotations
 
-from maildesk.models import OutboxItem, Ticket
-from maildesk.pipeline.work import MatchBounce, StageEnv, Work
+from maildesk.models import Ticket
+from maildesk.pipeline.work import StageEnv, Work
 from maildesk.services.notices import acknowledge, notify_agents, reply_recipients
-from maildesk.services.outbox import match_bounce
 from maildesk.services.tickets import Actor, record_event
+
+
+def _unwanted(work: Work) -> str:
+    """Why no ack when a handler said none: the rules that hit, if any did."""
+    return f"suppressed by {', '.join(work.rule_hits)}" if work.rule_hits else "suppressed"
 
 
 def new_ticket(env: StageEnv, work: Work, ticket: Ticket, text: str) -> None:
@@ -14,7 +18,11 @@ def new_ticket(env: StageEnv, work: Work, ticket: Ticket, text: str) -> None:
     actor = Actor("maildesk", f"mail:{work.item_id}")
     message_id = work.parsed().message_id  # a new ticket's one public message
     thread = (message_id, (message_id,)) if message_id else (None, ())
-    skipped = acknowledge(env.session, desk=env.desk, ticket=ticket, now=env.now, thread=thread)
+    skipped = (
+        acknowledge(env.session, desk=env.desk, ticket=ticket, now=env.now, thread=thread)
+        if work.acknowledge
+        else _unwanted(work)
+    )
     if skipped:
         record_event(
             env.session,
@@ -47,18 +55,3 @@ def customer_reply(env: StageEnv, ticket: Ticket, text: str, author: str) -> Non
         now=env.now,
         extra={"author_name": author, "author_email": author},
     )
-
-
-def system_mail(env: StageEnv, work: Work) -> OutboxItem | None:
-    """A bounce marks the outbox row it reports on as failed (never answered, never noticed)."""
-    return match_bounce(env.session, raw=work.raw)
-
-
-def ticketless_bounce(env: StageEnv, work: Work, plan: MatchBounce) -> str:
-    """A bounce of mail that belongs to no ticket (a notice to an agent): fail its row; why."""
-    item = system_mail(env, work)
-    if item is None:
-        return f"automatic mail ({plan.automatic}) matching no ticket and no mail we sent"
-    if item.state == "failed":
-        return f"bounce of <{item.message_id}>: outbox item {item.id} failed"
-    return f"delivery report on <{item.message_id}> (outbox item {item.id}): no failure"
