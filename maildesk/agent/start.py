@@ -60,16 +60,18 @@ def start_ticket(
     actor: Actor,
     now: datetime,
     answering: Thread | None = None,
+    mail_errors: bool = True,
 ) -> Started:
     """Open the ticket, run the other lines on it, store and send the agent's message.
 
     `subject` is the mail's; a refusal mail names it as it was (perhaps empty). The message
     is stored even without text; it answers nothing (the customer's first mail of the ticket).
-    A refusal mail answers `answering`, the agent's own mail.
+    A refusal mail answers `answering`, the agent's own mail; with `mail_errors` False the
+    caller tells the agent itself (the pipeline does, after rolling the mail back).
     """
     target = _target(desk, said, now)
     if isinstance(target, BadLine):
-        return _refuse(session, desk, agent, (target,), subject, now, answering)
+        return _refuse(session, desk, agent, (target,), subject, now, answering, mail_errors)
     address, rest = target
     savepoint = session.begin_nested()
     customer, ticket = _open(session, desk, address, subject, queue, actor, now)
@@ -79,7 +81,7 @@ def start_ticket(
     )
     if result.errors:
         savepoint.rollback()
-        return _refuse(session, desk, agent, result.errors, subject, now, answering)
+        return _refuse(session, desk, agent, result.errors, subject, now, answering, mail_errors)
     savepoint.commit()
     return Started(result.ticket, (), customer)
 
@@ -117,7 +119,10 @@ def _refuse(
     subject: str,
     now: datetime,
     answering: Thread | None,
+    mail_errors: bool,
 ) -> Started:
+    if not mail_errors:
+        return Started(None, errors)
     tell.errors_without_ticket(
         session,
         desk=desk,

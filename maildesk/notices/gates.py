@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
+
+from sqlmodel import Session
 
 from maildesk.addresses import local_part_matches
 from maildesk.notices.events import NoticeEvent
@@ -37,12 +39,17 @@ def may_acknowledge(occasion: Occasion, readers: list[Reader]) -> str | None:
 SPOOF_WARNING_KIND = str(NoticeEvent.SPOOF_WARNING)  # the outbox kind these warnings carry
 
 
+def warned_within_the_hour(session: Session, *, agent_email: str, now: datetime) -> bool:
+    """Whether this agent was sent a spoof warning in the hour before `now`."""
+    since = now - timedelta(hours=1)
+    kind = SPOOF_WARNING_KIND
+    return sent_recently(session, kind=kind, recipient=agent_email, since=since) > 0
+
+
 def first_warning_this_hour(occasion: Occasion, readers: list[Reader]) -> str | None:
     """At most one an hour per agent (a spoofer must not mail-bomb them through the desk)."""
-    since = occasion.now - timedelta(hours=1)
     for reader in readers:
         email = reader.address.email
-        kind = SPOOF_WARNING_KIND
-        if sent_recently(occasion.session, kind=kind, recipient=email, since=since):
+        if warned_within_the_hour(occasion.session, agent_email=email, now=occasion.now):
             return f"{email} was already warned within the hour"
     return None

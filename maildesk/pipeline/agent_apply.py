@@ -1,26 +1,31 @@
-"""Agent mail: commands and replies on a ticket, tickets started with `#to`, unproven claims."""
+"""Agent mail: commands and replies on a ticket, and tickets started with `#to`.
+
+A refusal writes nothing here: it comes back as a `Refusal` for the caller to stop on and tell
+(after the stop's rollback, so the telling is kept).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from maildesk.agent.lines import BadLine
 from maildesk.agent.run import Said, StoreFn, Via, run_agent_message
 from maildesk.agent.start import start_ticket
 from maildesk.models import Agent, Ticket
-from maildesk.notices import NoticeEvent, Thread, notify
-from maildesk.pipeline.work import AgentNew, Append, HoldUnproven, StageEnv, Work
+from maildesk.notices import Thread
+from maildesk.pipeline.work import AgentNew, Append, Handled, Refusal, StageEnv, Work
 from maildesk.services.contacts import find_agent
-from maildesk.services.tickets import Actor, record_event
+from maildesk.services.tickets import Actor
 
 
 @dataclass(frozen=True)
-class Done:
-    """What carrying out a plan did: the ticket, the outcome, and why."""
+class Applied:
+    """Agent mail carried out: the ticket it landed on, the outcome, and why."""
 
-    ticket: Ticket | None
-    outcome: str  # created | appended | reopened | rejected | held
-    reason: str | None = None
+    ticket: Ticket
+    outcome: Handled
+    summary: str | None = None
 
 
 def _agent(env: StageEnv, email: str) -> Agent:
@@ -35,12 +40,15 @@ def _answering(work: Work) -> Thread:
     return Thread.answering(mail.message_id, mail.references or mail.in_reply_to[:1])
 
 
-def _rejected(errors: tuple[BadLine, ...] | list[BadLine]) -> str:
-    return "agent commands rejected: " + "; ".join(f"{e.line}: {e.reason}" for e in errors)
+def _refusal(work: Work, agent: Agent, ticket_id: int | None, errors: Sequence[BadLine]) -> Refusal:
+    return Refusal(agent.email, ticket_id, work.parsed().subject, tuple(errors), _answering(work))
 
 
-def agent_on_ticket(env: StageEnv, work: Work, plan: Append, store: StoreFn) -> Done:
-    """Run the agent's commands; store and relay what remains (unless #note)."""
+def agent_on_ticket(env: StageEnv, work: Work, plan: Append, store: StoreFn) -> Applied | Refusal:
+    """Run the agent's commands; store and relay what remains (unless #note).
+
+    One bad line and nothing changes; the refusal names every bad line.
+    """
     ticket = env.session.get(Ticket, plan.ticket_id)
     assert ticket is not None and work.thread is not None
     mail = work.parsed()
@@ -49,7 +57,7 @@ def agent_on_ticket(env: StageEnv, work: Work, plan: Append, store: StoreFn) -> 
         store,
         threaded_by=work.thread.evidence,
         keep_empty=bool(mail.attachments),
-        answering=_answering(work),
+        mail_errors=False,  # told by the handler's on_stop, after the rollback
     )
     result = run_agent_message(
         env.session,
@@ -62,12 +70,16 @@ def agent_on_ticket(env: StageEnv, work: Work, plan: Append, store: StoreFn) -> 
         now=env.now,
     )
     if result.errors:
-        return Done(ticket, "rejected", _rejected(result.errors))
-    return Done(result.ticket, "appended", work.thread.evidence)
+        return _refusal(work, agent, plan.ticket_id, result.errors)
+    return Applied(result.ticket, Handled.APPENDED, work.thread.evidence)
 
 
-def agent_new_ticket(env: StageEnv, work: Work, plan: AgentNew, store: StoreFn) -> Done:
-    """`#to customer@…` opens a ticket on the customer's behalf and sends them the message."""
+def agent_new_ticket(
+    env: StageEnv, work: Work, plan: AgentNew, store: StoreFn
+) -> Applied | Refusal:
+    """`#to customer@…` opens a ticket (in the routed queue) for the customer and sends them
+    the message; one bad line and there is no ticket, and the refusal says why."""
+    assert work.queue is not None, "the route handler runs first"
     agent = _agent(env, plan.agent_email)
     mail = work.parsed()
     started = start_ticket(
@@ -76,43 +88,13 @@ def agent_new_ticket(env: StageEnv, work: Work, plan: AgentNew, store: StoreFn) 
         agent=agent,
         said=Said.in_mail(mail.text),
         subject=mail.subject,
-        queue=plan.queue,
+        queue=work.queue,
         store=store,
         actor=Actor(agent.email, f"mail:{work.item_id}"),
         now=env.now,
-        answering=_answering(work),
+        mail_errors=False,
     )
     if started.ticket is None or started.customer is None:
-        return Done(None, "rejected", _rejected(started.errors))
-    reason = f"started by agent {agent.email} for {started.customer.email}"
-    return Done(started.ticket, "created", reason)
-
-
-WARNED = "the agent was warned"
-NOT_WARNED = "the agent was already warned within the hour"
-
-
-def hold_unproven(env: StageEnv, work: Work, plan: HoldUnproven) -> Done:
-    """Nothing runs; the real agent hears that someone wrote in their name (once an hour)."""
-    ticket = env.session.get(Ticket, plan.ticket_id) if plan.ticket_id else None
-    subject = work.parsed().subject
-    if ticket is not None:
-        record_event(
-            env.session,
-            ticket=ticket,
-            actor=Actor("maildesk", f"mail:{work.item_id}"),
-            type="held-unproven",
-            now=env.now,
-            data={"inbox_item": work.item_id, "agent": plan.agent_email},
-        )
-    facts = {"inbox_item": work.item_id, "mail_subject": subject, "claimed_from": plan.agent_email}
-    done = notify(
-        env.session,
-        desk=env.desk,
-        event=NoticeEvent.SPOOF_WARNING,
-        ticket=ticket,
-        now=env.now,
-        actor_agent=_agent(env, plan.agent_email),
-        facts=facts | ({} if ticket else {"subject": subject}),
-    )
-    return Done(ticket, "held", f"{plan.reason}; {WARNED if done.queued else NOT_WARNED}")
+        return _refusal(work, agent, None, started.errors)
+    summary = f"started by agent {agent.email} for {started.customer.email}"
+    return Applied(started.ticket, Handled.CREATED, summary)

@@ -1,17 +1,25 @@
-"""After a mail changed a ticket: name the event to the notice table; note bounces."""
+"""After a mail changed a ticket: name the event to the notice table; record a withheld ack."""
 
 from __future__ import annotations
 
 from maildesk.mail import Address
-from maildesk.models import OutboxItem, Ticket
+from maildesk.models import Ticket
 from maildesk.notices import NoticeEvent, Thread, notify
-from maildesk.pipeline.work import MatchBounce, StageEnv, Work
-from maildesk.services.outbox import match_bounce
+from maildesk.pipeline.work import StageEnv, Work
 from maildesk.services.tickets import Actor, record_event
 
 
+def _unwanted(work: Work) -> str:
+    """Why no ack when a handler said none: the rules that hit, if any did."""
+    return f"suppressed by {', '.join(work.rule_hits)}" if work.rule_hits else "suppressed"
+
+
 def new_ticket(env: StageEnv, work: Work, ticket: Ticket, text: str) -> None:
-    """The new-ticket notices, threaded on the mail that opened it; a withheld ack is recorded."""
+    """The new-ticket notices, threaded on the mail that opened it; a withheld ack is recorded.
+
+    A handler before `announce` may have said no ack (`work.acknowledge`): then the agents are
+    still told, and the ticket records why the requester was not.
+    """
     done = notify(
         env.session,
         desk=env.desk,
@@ -20,14 +28,18 @@ def new_ticket(env: StageEnv, work: Work, ticket: Ticket, text: str) -> None:
         now=env.now,
         facts={"text": text},
         thread=Thread.answering(work.parsed().message_id),  # the ticket's one public message
+        skip=() if work.acknowledge else ("ack",),
     )
-    for withheld in (w for w in done.withheld if w.template == "ack"):
+    reasons = [w.reason for w in done.withheld if w.template == "ack"]
+    if not work.acknowledge:
+        reasons = [_unwanted(work)]
+    for reason in reasons:
         record_event(
             env.session,
             ticket=ticket,
             actor=Actor("maildesk", f"mail:{work.item_id}"),
             type="ack-skipped",
-            data={"reason": withheld.reason},
+            data={"reason": reason},
             now=env.now,
         )
 
@@ -43,18 +55,3 @@ def customer_reply(env: StageEnv, ticket: Ticket, text: str, author: Address | N
         now=env.now,
         facts={"text": text, "author_name": "", "author_email": ""} | who,
     )
-
-
-def system_mail(env: StageEnv, work: Work) -> OutboxItem | None:
-    """A bounce marks the outbox row it reports on as failed (never answered, never noticed)."""
-    return match_bounce(env.session, bounce=work.bounce)
-
-
-def ticketless_bounce(env: StageEnv, work: Work, plan: MatchBounce) -> str:
-    """A bounce of mail that belongs to no ticket (a notice to an agent): fail its row; why."""
-    item = system_mail(env, work)
-    if item is None:
-        return f"automatic mail ({plan.automatic}) matching no ticket and no mail we sent"
-    if item.state == "failed":
-        return f"bounce of <{item.message_id}>: outbox item {item.id} failed"
-    return f"delivery report on <{item.message_id}> (outbox item {item.id}): no failure"

@@ -1,9 +1,13 @@
-"""Run inbox items through the stage table, one transaction each; a crash marks the item failed."""
+"""Run inbox items through the stage and handler tables, one transaction each.
+
+A stop from either table settles the item from its disposition; a crash marks it failed.
+"""
 
 from __future__ import annotations
 
 import logging
 import traceback
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
@@ -12,19 +16,21 @@ from sqlmodel import Session
 from maildesk.db import first_line, unit_of_work
 from maildesk.errors import TransientError
 from maildesk.models import InboxItem, Ticket
-from maildesk.pipeline.apply import carry_out
-from maildesk.pipeline.disposition import Verdict
-from maildesk.pipeline.table import STAGES
-from maildesk.pipeline.work import Desk, StageEnv, Work
+from maildesk.pipeline.disposition import Disposition, Verdict
+from maildesk.pipeline.table import HANDLERS, STAGES, Handler, StageFn
+from maildesk.pipeline.work import Desk, Handled, StageEnv, Work
 from maildesk.services.inbox import claim_item, settle
 
 log = logging.getLogger(__name__)
 
-_STOPS = {
-    Verdict.DROP: ("dropped", "dropped"),
-    Verdict.HOLD: ("held", "held"),
-    Verdict.REJECT: ("rejected", "rejected"),
-}
+Stages = Sequence[tuple[str, StageFn]]
+Handlers = Sequence[Handler]
+
+STOPPED = {
+    Verdict.DROP: "dropped",
+    Verdict.HOLD: "held",
+    Verdict.REJECT: "rejected",
+}  # state = outcome
 
 
 @dataclass(frozen=True)
@@ -46,8 +52,87 @@ class Outcome:
         }
 
 
-def run_stages(session: Session, item: InboxItem, desk: Desk) -> Outcome:
-    """Take one claimed item through every stage and settle it; never commits."""
+@dataclass(frozen=True)
+class Stop:
+    """The stage or handler that stopped a mail, and its disposition."""
+
+    by: str
+    disposition: Disposition
+
+    @property
+    def reason(self) -> str:
+        return f"{self.by}: {self.disposition.reason}"
+
+
+def run_stages(stages: Stages, work: Work, env: StageEnv) -> tuple[Stop | None, Work]:
+    """Decide: each stage in order, until one stops the mail. Stages write nothing."""
+    for name, stage in stages:
+        disposition, work = stage(work, env)
+        if disposition.verdict is not Verdict.CONTINUE:
+            return Stop(name, disposition), work
+    return None, work
+
+
+def run_handlers(handlers: Handlers, work: Work, env: StageEnv) -> tuple[Stop | None, Work]:
+    """Do: each handler in order, all inside one savepoint.
+
+    A stop rolls the savepoint back, so nothing this mail wrote stays (a requeued item runs
+    as if for the first time); then the stopping handler's `on_stop` writes what the stop
+    keeps, such as the warning to an agent.
+    """
+    savepoint = env.session.begin_nested()
+    for handler in handlers:
+        disposition, work = handler.run(work, env)
+        if disposition.verdict is not Verdict.CONTINUE:
+            savepoint.rollback()
+            if handler.on_stop is not None:
+                handler.on_stop(work, env)
+            return Stop(handler.name, disposition), work
+    savepoint.commit()
+    return None, work
+
+
+def _settle_stop(
+    session: Session, item: InboxItem, env: StageEnv, stop: Stop, work: Work
+) -> Outcome:
+    """A stopped mail is filed under the ticket it located, if any (whatever it wrote is gone)."""
+    assert item.id is not None
+    ticket = session.get(Ticket, work.thread.ticket_id) if work.thread else None
+    outcome = STOPPED[stop.disposition.verdict]
+    ticket_id = ticket.id if ticket else None
+    settle(
+        session,
+        item=item,
+        state=outcome,
+        outcome=outcome,
+        reason=stop.reason,
+        ticket_id=ticket_id,
+        now=env.now,
+    )
+    return Outcome(item.id, outcome, ticket.ref if ticket else None, stop.reason, item.message_id)
+
+
+def _settle_done(session: Session, item: InboxItem, env: StageEnv, work: Work) -> Outcome:
+    assert item.id is not None and work.outcome is not None, "a handler says what it did"
+    ticket = session.get(Ticket, work.ticket_id) if work.ticket_id else None
+    state = "dropped" if work.outcome is Handled.DROPPED else "processed"
+    settle(
+        session,
+        item=item,
+        state=state,
+        outcome=work.outcome.value,
+        reason=work.summary,
+        ticket_id=work.ticket_id,
+        now=env.now,
+    )
+    ref = ticket.ref if ticket else None
+    return Outcome(item.id, work.outcome.value, ref, work.summary, item.message_id)
+
+
+def run_item(
+    session: Session, item: InboxItem, desk: Desk, *, stages: Stages, handlers: Handlers
+) -> Outcome:
+    """Take one claimed item through both tables and settle it; never commits."""
     assert item.id is not None
     env = StageEnv(session=session, desk=desk, now=desk.clock.now())
     work = Work(
@@ -56,38 +141,12 @@ def run_stages(session: Session, item: InboxItem, desk: Desk) -> Outcome:
         envelope_to=tuple(item.envelope_to),
         envelope_from=item.envelope_from,
     )
-    for name, stage in STAGES:
-        disposition, work = stage(work, env)
-        if disposition.verdict is not Verdict.CONTINUE:
-            state, outcome = _STOPS[disposition.verdict]
-            reason = f"{name}: {disposition.reason}"
-            ticket = session.get(Ticket, work.thread.ticket_id) if work.thread else None
-            settle(
-                session,
-                item=item,
-                state=state,
-                outcome=outcome,
-                reason=reason,
-                ticket_id=ticket.id if ticket else None,
-                now=env.now,
-            )
-            return Outcome(
-                item.id, outcome, ticket.ref if ticket else None, reason, item.message_id
-            )
-    done = carry_out(env, work)
-    state = done.outcome if done.outcome in ("held", "rejected", "dropped") else "processed"
-    ticket_id = done.ticket.id if done.ticket else None
-    settle(
-        session,
-        item=item,
-        state=state,
-        outcome=done.outcome,
-        reason=done.reason,
-        ticket_id=ticket_id,
-        now=env.now,
-    )
-    ref = done.ticket.ref if done.ticket else None
-    return Outcome(item.id, done.outcome, ref, done.reason, item.message_id)
+    stop, work = run_stages(stages, work, env)
+    if stop is None:
+        stop, work = run_handlers(handlers, work, env)
+    if stop is not None:
+        return _settle_stop(session, item, env, stop, work)
+    return _settle_done(session, item, env, work)
 
 
 def _mark_failed(engine: Engine, item_id: int, desk: Desk, reason: str, error: str) -> Outcome:
@@ -107,9 +166,17 @@ def _mark_failed(engine: Engine, item_id: int, desk: Desk, reason: str, error: s
         return Outcome(item_id, "failed", None, reason, item.message_id)
 
 
-def process_one(engine: Engine, desk: Desk, *, item_id: int | None = None) -> Outcome | None:
+def process_one(
+    engine: Engine,
+    desk: Desk,
+    *,
+    item_id: int | None = None,
+    stages: Stages | None = None,
+    handlers: Handlers | None = None,
+) -> Outcome | None:
     """Process the given received item (else the oldest); None when there is nothing to do.
 
+    `stages` and `handlers` default to the declared tables (tests pass their own).
     A database outage propagates as TransientError and leaves the item received for a retry;
     any other exception marks the item failed with its traceback and returns.
     """
@@ -120,7 +187,13 @@ def process_one(engine: Engine, desk: Desk, *, item_id: int | None = None) -> Ou
             if item is None:
                 return None
             claimed = item.id
-            return run_stages(session, item, desk)
+            return run_item(
+                session,
+                item,
+                desk,
+                stages=STAGES if stages is None else stages,
+                handlers=HANDLERS if handlers is None else handlers,
+            )
     except TransientError:
         raise
     except Exception as exc:

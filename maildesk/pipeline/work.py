@@ -1,15 +1,18 @@
-"""The typed values that flow through the stages: the mail at hand and what is known of it."""
+"""The typed values that flow through the stages and handlers: the mail and what is known of it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from sqlmodel import Session
 
+from maildesk.agent.lines import BadLine
 from maildesk.desk import Desk
-from maildesk.mail import InboundMail
+from maildesk.mail import Address, InboundMail
 from maildesk.models import MessageRole, Relation, Visibility
+from maildesk.notices import Thread
 from maildesk.outbound.bounces import Bounce
 from maildesk.pipeline.disposition import Disposition
 
@@ -33,7 +36,8 @@ class ThreadMatch:
 
 @dataclass(frozen=True)
 class Create:
-    queue: str
+    """A new ticket, in the queue the route handler chose; linked when it names another."""
+
     linked_to: int | None = None
     link_kind: str | None = None
 
@@ -51,7 +55,6 @@ class AgentNew:
     """A proven agent writes to the desk itself: `#to customer@…` starts a ticket for them."""
 
     agent_email: str
-    queue: str
 
 
 @dataclass(frozen=True)
@@ -73,9 +76,43 @@ class MatchBounce:
 Plan = Create | Append | AgentNew | HoldUnproven | MatchBounce
 
 
+class Handled(StrEnum):
+    """What the handlers did with a mail none of them stopped (the `ingest --json` outcome)."""
+
+    CREATED = "created"
+    APPENDED = "appended"
+    REOPENED = "reopened"
+    DROPPED = "dropped"  # done, yet no ticket touched: a delivery report on a ticketless mail
+
+
+class NoticeKind(StrEnum):
+    NEW_TICKET = "new-ticket"  # ack the requester; tell the assignee, else the queue's agents
+    CUSTOMER_REPLY = "customer-reply"  # tell the assignee, else the queue's agents
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A mail the announce handler is to send about this mail's ticket."""
+
+    kind: NoticeKind
+    text: str  # what the customer wrote, quoted history stripped
+    author: Address | None = None  # who wrote it, by the name their mail gave
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """What an agent hears when their commands are refused: kept although the mail stops."""
+
+    agent_email: str
+    ticket_id: int | None  # on this ticket (an event and a notice); None: a mail of its own
+    subject: str
+    errors: tuple[BadLine, ...]
+    answering: Thread  # the agent's own mail, which the command-error mail answers
+
+
 @dataclass(frozen=True)
 class Work:
-    """One inbox item on its way through the stages; each stage returns a new Work."""
+    """One inbox item on its way through the stages and handlers; each returns a new Work."""
 
     item_id: int
     raw: bytes
@@ -86,6 +123,15 @@ class Work:
     bounce: Bounce | None = None  # the delivery status report it is, parsed once by `automatic`
     thread: ThreadMatch | None = None
     plan: Plan | None = None
+    # What the handlers decided and did:
+    queue: str | None = None  # where a new ticket goes (the route handler)
+    ticket_id: int | None = None  # the ticket this mail created or was added to
+    outcome: Handled | None = None
+    summary: str | None = None  # the item's reason once done: the evidence, who started it, …
+    acknowledge: bool = True  # a new ticket's requester gets the ack (a rule may say no)
+    notices: tuple[Notice, ...] = ()  # sent by the announce handler, last
+    rule_hits: tuple[str, ...] = ()  # the rules that matched, in order
+    refusal: Refusal | None = None  # written by the stopping handler's on_stop
 
     def parsed(self) -> InboundMail:
         assert self.mail is not None, "the parse stage runs first"

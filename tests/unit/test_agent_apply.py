@@ -1,9 +1,11 @@
-"""Agent mail carried out: commands and replies on a ticket, `#to` tickets, unproven claims held."""
+"""Agent mail carried out by the handler table: commands and replies on a ticket, `#to` tickets,
+unproven claims held (the agent-commands and unproven handlers, over pipeline/agent_apply.py).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 from sqlmodel import Session, col, select
@@ -15,19 +17,23 @@ from maildesk.ingest.origin import Origin
 from maildesk.mail import parse_mail
 from maildesk.models import Contact, Event, Message, MessageRole, OutboxItem, Ticket, Visibility
 from maildesk.notices.gates import SPOOF_WARNING_KIND as SPOOF_WARNING
-from maildesk.pipeline.agent_apply import (
-    NOT_WARNED,
-    WARNED,
-    Done,
-    agent_new_ticket,
-    agent_on_ticket,
-    hold_unproven,
+from maildesk.pipeline.agent_apply import agent_on_ticket
+from maildesk.pipeline.handlers.unproven import NOT_WARNED, WARNED
+from maildesk.pipeline.work import (
+    AgentNew,
+    Append,
+    HoldUnproven,
+    Plan,
+    Refusal,
+    StageEnv,
+    ThreadMatch,
+    Work,
 )
-from maildesk.pipeline.work import AgentNew, Append, HoldUnproven, StageEnv, ThreadMatch, Work
 from maildesk.services.contacts import get_or_create_contact
 from maildesk.services.inbox import store_raw
-from maildesk.services.tickets import Actor, add_message, create_ticket
+from maildesk.services.tickets import Actor, create_ticket
 from tests.conftest import START
+from tests.handlers import Done, carry_out
 from tests.mails import mail
 
 EVIDENCE = "signed address support+TKT-1.<sig>@example.com"
@@ -49,16 +55,8 @@ class Scene:
         thread = ThreadMatch(self.ticket.id or 0, EVIDENCE, "agent", agent_proof=True)
         return Work(stored.item_id, raw, mail=parse_mail(raw), thread=thread)
 
-    def store(self, ticket: Ticket, visibility: str, text: str) -> Message:
-        return add_message(
-            self.session,
-            ticket=ticket,
-            now=START,
-            direction="out",
-            visibility=visibility,
-            role="agent",
-            text=text,
-        )
+    def carry_out(self, work: Work, plan: Plan) -> Done:
+        return carry_out(self.env, replace(work, plan=plan))
 
     def outbox(self) -> list[tuple[str, str]]:
         rows = self.session.exec(select(OutboxItem).order_by(col(OutboxItem.id)))
@@ -92,9 +90,7 @@ def scene(app: App) -> Iterator[Scene]:
 def test_an_agents_reply_runs_its_commands_and_reaches_the_customer(scene: Scene) -> None:
     plan = Append(scene.ticket.id or 0, "agent", "public")
 
-    done = agent_on_ticket(
-        scene.env, scene.work("#priority high\n\nOn its way."), plan, scene.store
-    )
+    done = scene.carry_out(scene.work("#priority high\n\nOn its way."), plan)
 
     assert done == Done(scene.ticket, "appended", EVIDENCE)
     assert scene.ticket.priority == "high"
@@ -106,9 +102,7 @@ def test_an_agents_reply_runs_its_commands_and_reaches_the_customer(scene: Scene
 def test_a_reply_with_a_bad_line_is_rejected_and_nothing_is_stored(scene: Scene) -> None:
     plan = Append(scene.ticket.id or 0, "agent", "public")
 
-    done = agent_on_ticket(
-        scene.env, scene.work("#priority high\n#snooze never\n\nOk"), plan, scene.store
-    )
+    done = scene.carry_out(scene.work("#priority high\n#snooze never\n\nOk"), plan)
 
     assert (done.outcome, done.reason) == (
         "rejected",
@@ -119,12 +113,28 @@ def test_a_reply_with_a_bad_line_is_rejected_and_nothing_is_stored(scene: Scene)
     assert scene.outbox() == [("bob@example.com", "notify")]  # the command error
 
 
+def test_a_refused_reply_writes_nothing_itself_and_names_every_bad_line(scene: Scene) -> None:
+    def store(ticket: Ticket, visibility: str, text: str) -> Message:
+        raise AssertionError("a refused mail stores nothing")
+
+    plan = Append(scene.ticket.id or 0, "agent", "public")
+    refusal = agent_on_ticket(
+        scene.env, scene.work("#priority extreme\n#queue nowhere\n\nOk"), plan, store
+    )
+
+    assert isinstance(refusal, Refusal)
+    assert [e.line for e in refusal.errors] == ["#priority extreme", "#queue nowhere"]
+    assert (refusal.agent_email, refusal.ticket_id) == ("bob@example.com", scene.ticket.id)
+    assert scene.outbox() == []  # telling the agent is the handler's, after its stop
+    assert scene.session.exec(select(Event).where(Event.type == "commands-rejected")).all() == []
+
+
 # --- #to: a ticket started by an agent ---------------------------------------------------------
 
 
 def start(scene: Scene, body: str) -> Done:
-    work = scene.work(body, sender="alice@example.com")
-    return agent_new_ticket(scene.env, work, AgentNew("alice@example.com", "general"), scene.store)
+    work = replace(scene.work(body, sender="alice@example.com"), thread=None)  # to the desk itself
+    return scene.carry_out(work, AgentNew("alice@example.com"))
 
 
 def test_to_opens_a_ticket_for_the_customer_and_sends_them_the_message(scene: Scene) -> None:
@@ -165,7 +175,7 @@ def test_a_to_that_cannot_be_carried_out_creates_nothing_and_the_agent_hears_why
 
 def hold(scene: Scene, ticket_id: int | None) -> Done:
     plan = HoldUnproven("bob@example.com", ticket_id, "agent address without proof")
-    return hold_unproven(scene.env, scene.work("#assign me\n#close"), plan)
+    return scene.carry_out(scene.work("#assign me\n#close"), plan)
 
 
 def test_an_unproven_mail_is_held_and_the_real_agent_warned_once_an_hour(scene: Scene) -> None:
@@ -203,7 +213,7 @@ def test_mail_and_ticket_do_leave_the_same_trail(scene: Scene) -> None:
         now=START,
     )
     plan = Append(scene.ticket.id or 0, MessageRole.AGENT, Visibility.PUBLIC)
-    agent_on_ticket(scene.env, scene.work("#priority high\n#tag vip\n\nOn it."), plan, scene.store)
+    scene.carry_out(scene.work("#priority high\n#tag vip\n\nOn it."), plan)
     do_commands(
         scene.session,
         desk=scene.app.desk,

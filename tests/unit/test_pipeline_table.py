@@ -1,9 +1,20 @@
-"""The stage table: the order every inbound mail goes through, each stage named like its module."""
+"""The stage and handler tables: the order every inbound mail goes through, each entry named
+like its module.
+"""
 
 from __future__ import annotations
 
+from maildesk.pipeline.handlers import (
+    agent_commands,
+    announce,
+    bounce,
+    participants,
+    route,
+    store,
+    unproven,
+)
 from maildesk.pipeline.stages import automatic, blacklist, decide, loop, parse, thread_match
-from maildesk.pipeline.table import STAGES
+from maildesk.pipeline.table import HANDLERS, STAGES
 
 
 def test_the_stages_run_in_the_documented_order() -> None:
@@ -23,3 +34,24 @@ def test_each_entry_runs_its_own_module_whose_name_is_the_kebab_case_stem() -> N
     for (name, run), module in zip(STAGES, modules, strict=True):
         assert run is module.run
         assert name == module.__name__.rpartition(".")[2].replace("_", "-")
+
+
+def test_the_handlers_run_in_the_documented_order_routing_first_announcing_last() -> None:
+    assert [handler.name for handler in HANDLERS] == [
+        "route",
+        "unproven",
+        "store",
+        "participants",
+        "agent-commands",
+        "bounce",
+        "announce",
+    ]
+
+
+def test_each_handler_runs_its_own_module_and_only_stopping_ones_keep_something() -> None:
+    modules = (route, unproven, store, participants, agent_commands, bounce, announce)
+
+    for handler, module in zip(HANDLERS, modules, strict=True):
+        assert handler.run is module.run
+        assert handler.name == module.NAME == module.__name__.rpartition(".")[2].replace("_", "-")
+        assert handler.on_stop is getattr(module, "on_stop", None)

@@ -1,8 +1,11 @@
 """decide: turn what is known of a mail into a plan — create a ticket, or append (and reopen).
 
-A delivery report that locates no ticket is planned as a bounce to match, never answered.
+A delivery report that locates no ticket is planned as a bounce to match, never answered;
+other automatic mail that locates none is dropped. An agent's address without proof is
+planned as a hold (the `unproven` handler holds it and warns the agent).
 
-Pure decision: reads the located ticket's state, writes nothing.
+Pure decision: reads the located ticket's state, writes nothing. The queue is the `route`
+handler's to choose.
 """
 
 from __future__ import annotations
@@ -24,7 +27,6 @@ from maildesk.pipeline.work import (
     Step,
     Work,
 )
-from maildesk.rules.routing import choose_queue
 from maildesk.services.contacts import find_agent
 
 NAME = "decide"
@@ -38,7 +40,6 @@ def _plan_for_located(work: Work, env: StageEnv, ticket: Ticket) -> Plan | Dispo
     match = work.thread
     assert match is not None and ticket.id is not None
     mail = work.parsed()
-    queue = choose_queue(env.desk.settings, [a.email for a in mail.recipients()])
     if work.automatic:
         return Append(ticket.id, role=MessageRole.SYSTEM, visibility=Visibility.INTERNAL)
     if match.relation == Relation.AGENT:
@@ -50,11 +51,11 @@ def _plan_for_located(work: Work, env: StageEnv, ticket: Ticket) -> Plan | Dispo
             return HoldUnproven(mail.sender.email, ticket.id, _unproven(mail.sender.email))
         return Append(ticket.id, role=MessageRole.AGENT, visibility=Visibility.PUBLIC)
     if match.relation == Relation.STRANGER:
-        return Create(queue, linked_to=ticket.id, link_kind="named-by-stranger")
+        return Create(linked_to=ticket.id, link_kind="named-by-stranger")
     if ticket.status == "closed":
         closed = aware(ticket.closed_at or ticket.updated_at)
         if env.now - closed > env.desk.settings.desk.reopen_window:
-            return Create(queue, linked_to=ticket.id, link_kind="follow-up-of")
+            return Create(linked_to=ticket.id, link_kind="follow-up-of")
     reopen = ticket.status in ("pending", "resolved", "closed")
     return Append(ticket.id, role=MessageRole.CUSTOMER, visibility=Visibility.PUBLIC, reopen=reopen)
 
@@ -71,9 +72,6 @@ def run(work: Work, env: StageEnv) -> Step:
     if work.thread is None:
         if work.automatic:
             return _unthreaded_automatic(work, work.automatic)
-        queue = choose_queue(
-            env.desk.settings, [a.email for a in mail.recipients()] + list(work.envelope_to)
-        )
         agent = mail.sender and find_agent(env.session, email=mail.sender.email)
         if agent:
             ref = compose_ref(env)
@@ -81,8 +79,8 @@ def run(work: Work, env: StageEnv) -> Step:
                 return CONTINUE, replace(
                     work, plan=HoldUnproven(agent.email, None, _unproven(agent.email))
                 )
-            return CONTINUE, replace(work, plan=AgentNew(agent.email, queue))
-        return CONTINUE, replace(work, plan=Create(queue))
+            return CONTINUE, replace(work, plan=AgentNew(agent.email))
+        return CONTINUE, replace(work, plan=Create())
     ticket = env.session.get(Ticket, work.thread.ticket_id)
     assert ticket is not None
     plan = _plan_for_located(work, env, ticket)

@@ -1,4 +1,4 @@
-"""Carrying out a plan: the ticket created or the message appended, with who hears of it."""
+"""The handler table carries out a plan: the ticket created or the message appended, who hears."""
 
 from __future__ import annotations
 
@@ -14,12 +14,11 @@ from maildesk.ingest.origin import Origin
 from maildesk.mail import parse_mail
 from maildesk.models import Attachment, Event, Message, OutboxItem, Ticket, TicketLink
 from maildesk.outbound.bounces import parse_bounce
-from maildesk.pipeline.agent_apply import Done
-from maildesk.pipeline.apply import carry_out
 from maildesk.pipeline.work import Append, Create, MatchBounce, Plan, StageEnv, ThreadMatch, Work
 from maildesk.services.inbox import store_raw
 from maildesk.services.tickets import participant_emails
 from tests.conftest import START
+from tests.handlers import Done, carry_out
 from tests.mails import mail, sample
 
 REPLY = "Still burning.\n\nOn Mon, 23 Nov 2026, Support wrote:\n> We sent someone.\n"
@@ -45,7 +44,7 @@ class Stage:
         return carry_out(StageEnv(self.session, self.app.desk, START), work)
 
     def created(self, raw: bytes | None = None) -> Ticket:
-        done = self.carry_out(raw or mail(message_id="m1@acme.test"), Create("general"))
+        done = self.carry_out(raw or mail(message_id="m1@acme.test"), Create())
         assert done.ticket is not None
         return done.ticket
 
@@ -75,7 +74,7 @@ def test_a_create_plan_makes_the_ticket_its_message_and_attachment(stage: Stage)
         attachments=[("photo.jpg", "image/jpeg", b"\xff\xd8 smoke")],
     )
 
-    done = stage.carry_out(raw, Create("general"))
+    done = stage.carry_out(raw, Create())
 
     assert (done.outcome, done.reason) == ("created", None)
     ticket = done.ticket
@@ -125,7 +124,7 @@ def test_only_people_on_to_and_cc_who_are_not_the_desk_or_agents_join(stage: Sta
 def test_a_strangers_ticket_is_linked_and_the_ticket_they_named_gets_a_note(stage: Stage) -> None:
     named = stage.created()
     thread = ThreadMatch(named.id or 0, "subject tag [TKT-1]", "stranger")
-    plan = Create("general", linked_to=named.id, link_kind="named-by-stranger")
+    plan = Create(linked_to=named.id, link_kind="named-by-stranger")
 
     done = stage.carry_out(mail(sender="mallory@evil.test"), plan, thread=thread)
 

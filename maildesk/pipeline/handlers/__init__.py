@@ -1,0 +1,1 @@
+"""One small module per handler; each exposes `NAME` and `run(work, env) -> (disposition, work)`."""
