@@ -9,8 +9,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from maildesk.htmltext import html_to_text
-from maildesk.quotes import strip_quoted
+from maildesk.mail.htmltext import html_to_text
+from maildesk.mail.quotes import strip_quoted
 from tests.hostile import HTML, QUOTED_REPLY, Hostile
 
 

@@ -209,13 +209,13 @@ _KEY_FUNCTIONS = [
     ("process_one (process transaction)", "maildesk/pipeline/runner.py", "process_one"),
     ("  parse stage", "maildesk/pipeline/stages/parse.py", "run"),
     ("    mailparser.parse_from_bytes", "mailparser/core.py", "parse_from_bytes"),
-    ("    html_to_text", "maildesk/htmltext.py", "html_to_text"),
+    ("    html_to_text", "maildesk/mail/htmltext.py", "html_to_text"),
     ("  blacklist stage", "maildesk/pipeline/stages/blacklist.py", "run"),
     ("  automatic stage", "maildesk/pipeline/stages/automatic.py", "run"),
     ("  thread-match stage", "maildesk/pipeline/stages/thread_match.py", "run"),
     ("  decide stage", "maildesk/pipeline/stages/decide.py", "run"),
     ("  carry_out (writes)", "maildesk/pipeline/apply.py", "carry_out"),
-    ("    strip_quoted", "maildesk/quotes.py", "strip_quoted"),
+    ("    strip_quoted", "maildesk/mail/quotes.py", "strip_quoted"),
     (
         "    announce: new ticket (ack, agent notices)",
         "maildesk/pipeline/announce.py",
@@ -238,7 +238,7 @@ _KEY_FUNCTIONS = [
 
 
 def _package(filename: str, function: str) -> str:
-    """Group a profiled function by package: `maildesk.quotes`, `sqlalchemy`, `stdlib:email`…"""
+    """Group a profiled function: `maildesk.mail.quotes`, `sqlalchemy`, `stdlib:email`…"""
     if filename == "~":
         for needle, label in (
             ("sqlite3", "sqlite3 (C)"),

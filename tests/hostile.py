@@ -18,7 +18,7 @@ class Hostile:
         return self.unit * count + self.tail
 
 
-# Quoted-reply detection (maildesk.quotes.strip_quoted): about a megabyte each at full size.
+# Quoted-reply detection (maildesk.mail.quotes.strip_quoted): about a megabyte each at full size.
 QUOTED_REPLY = {
     "quote-lines": Hostile(">\n", 500_000),
     "one-quote-line": Hostile(">", 1_000_000),
@@ -32,7 +32,7 @@ QUOTED_REPLY = {
     "alternating": Hostile("> q\na\n", 200_000),
 }
 
-# HTML bodies (maildesk.htmltext): the stdlib HTMLParser needs minutes for each at full size.
+# HTML bodies (maildesk.mail.htmltext): the stdlib HTMLParser needs minutes for each at full size.
 HTML = {
     "unclosed-tags": Hostile("<a ", 100_000),
     "unclosed-quotes": Hostile("<a x='", 50_000),

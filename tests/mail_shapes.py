@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from hypothesis import strategies as st
 
 from maildesk.mail import Address
-from maildesk.text import clean_header, clean_text
+from maildesk.mail.text import clean_header, clean_text
 
 BOUNDARY = "=_shape_{}_="  # "=_" never occurs in quoted-printable or base64, nor in our texts
 MISLABELLED = {"us-ascii", "iso-8859-1", "windows-1252"}  # what UTF-8 is often declared as

@@ -19,6 +19,7 @@ from maildesk.agent.parser import parse_lines
 from maildesk.agent.plan import plan_commands
 from maildesk.agent.spec import Effects
 from maildesk.desk import Desk
+from maildesk.mail.quotes import strip_quoted
 from maildesk.models import (
     Agent,
     Message,
@@ -29,7 +30,6 @@ from maildesk.models import (
     Visibility,
 )
 from maildesk.notices import Thread
-from maildesk.quotes import strip_quoted
 from maildesk.services.ticket_change import change
 from maildesk.services.tickets import Actor, follow_merges, record_event
 

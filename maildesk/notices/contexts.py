@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import bindparam
 from sqlmodel import col, select
 
+from maildesk.mail.quotes import signs_off
 from maildesk.models import Contact, Message
 from maildesk.notices.occasion import Occasion
-from maildesk.quotes import signs_off
 
 
 def ticket_context(occasion: Occasion) -> dict[str, Any]:

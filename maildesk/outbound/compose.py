@@ -16,9 +16,9 @@ from email.utils import format_datetime, formataddr
 
 from maildesk.addresses import agent_role, message_ids, new_message_id, signed_address
 from maildesk.mail import Address
+from maildesk.mail.text import clean_header, clean_text
 from maildesk.outbound.render import Rendered
 from maildesk.outbound.subjects import tagged_subject
-from maildesk.text import clean_header, clean_text
 
 #: SMTP line endings; bodies as quoted-printable or base64, so no relay needs 8BITMIME.
 POLICY = email.policy.SMTP.clone(cte_type="7bit")

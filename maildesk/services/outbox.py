@@ -13,10 +13,10 @@ from sqlmodel import Session, col, func, select
 
 from maildesk.addresses import new_message_id
 from maildesk.errors import InvalidInput, NotFound
+from maildesk.mail.text import clean_text
 from maildesk.models import OutboxItem
 from maildesk.outbound.bounces import Bounce
 from maildesk.outbound.draft import Draft, compose_draft
-from maildesk.text import clean_text
 
 STATES = ("queued", "sent", "failed")
 _INSERT = insert(OutboxItem.__table__).returning(OutboxItem.__table__.c.id)  # type: ignore[attr-defined]

@@ -19,6 +19,7 @@ from markupsafe import escape
 
 from maildesk.addresses import MAX_ID_BYTES, agent_role, parse_signed, verify
 from maildesk.mail import Address, parse_mail
+from maildesk.mail.text import clean_header, clean_text
 from maildesk.outbound.compose import (
     MAX_REFERENCES,
     DeskIdentity,
@@ -27,7 +28,6 @@ from maildesk.outbound.compose import (
     reply_address,
 )
 from maildesk.outbound.render import SAMPLE_CONTEXTS, Rendered, Renderer
-from maildesk.text import clean_header, clean_text
 
 DESK = DeskIdentity(name="Example Support", address="support@example.com")
 SECRET = "s3cret"

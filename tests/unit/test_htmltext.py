@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from maildesk.htmltext import html_to_text
+from maildesk.mail.htmltext import html_to_text
 
 
 def test_paragraphs_and_line_breaks_become_lines_and_entities_are_decoded() -> None:

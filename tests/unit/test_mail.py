@@ -14,7 +14,7 @@ from hypothesis import event, example, given
 from hypothesis import strategies as st
 
 from maildesk.mail import Address, InboundMail, UnparseableMail, parse_mail
-from maildesk.text import decode_words
+from maildesk.mail.text import decode_words
 from tests.growth import LINEAR_AT_MOST, growth
 from tests.hostile import HTML, Hostile
 from tests.mail_shapes import Shaped, damaged_mails, shaped_mails

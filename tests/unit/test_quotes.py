@@ -14,7 +14,7 @@ import pytest
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
-from maildesk.quotes import signs_off, split_signature, strip_quoted
+from maildesk.mail.quotes import signs_off, split_signature, strip_quoted
 from tests.growth import LINEAR_AT_MOST, growth
 from tests.hostile import QUOTED_REPLY, Hostile
 

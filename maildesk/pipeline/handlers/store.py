@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from maildesk.mail.quotes import strip_quoted
 from maildesk.models import MessageRole, Ticket, TicketStatus, Visibility
 from maildesk.pipeline.disposition import CONTINUE
 from maildesk.pipeline.messages import store_message
@@ -22,7 +23,6 @@ from maildesk.pipeline.work import (
     Step,
     Work,
 )
-from maildesk.quotes import strip_quoted
 from maildesk.services.contacts import get_or_create_contact
 from maildesk.services.ticket_change import change
 from maildesk.services.tickets import (

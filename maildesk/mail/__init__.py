@@ -1,4 +1,7 @@
-"""InboundMail: a frozen value parsed from raw bytes with mail-parser; pure, no I/O."""
+"""InboundMail: a frozen value parsed from raw bytes with mail-parser; pure, no I/O.
+
+Beside it, the rest of reading mail: `text` (charsets), `htmltext` (HTML to text), `quotes`.
+"""
 
 from __future__ import annotations
 
@@ -15,8 +18,8 @@ from email.message import Message
 import mailparser
 
 from maildesk.addresses import message_ids
-from maildesk.htmltext import html_to_text
-from maildesk.text import clean_header, clean_text, decode_bytes, decode_words
+from maildesk.mail.htmltext import html_to_text
+from maildesk.mail.text import clean_header, clean_text, decode_bytes, decode_words
 
 _ATEXT = frozenset(string.ascii_letters + string.digits + "!#$%&'*+/=?^_`{|}~.-")
 _DOMAIN_ASCII = frozenset(string.ascii_letters + string.digits + ".-")
