@@ -18,13 +18,13 @@ from typing import Any
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from maildesk.app import accept_raw, open_app
-from maildesk.clock import SystemClock
 from maildesk.config import parse_settings
 from maildesk.db import make_engine, unit_of_work, upgrade
 from maildesk.ingest.origin import Origin
 from maildesk.outbound.sender import SmtpTransport, deliver_due
 from maildesk.pipeline.runner import drain
 from maildesk.services.outbox import list_items
+from maildesk.timing.clock import SystemClock
 
 try:
     from bench.corpus import DESK, generate

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from maildesk.clock import Clock, SystemClock
 from maildesk.config import Settings
 from maildesk.db import make_engine, require_current_schema, unit_of_work
 from maildesk.desk import Desk
@@ -19,6 +18,7 @@ from maildesk.outbound.sender import TransportSettings
 from maildesk.services.attachments import AttachmentStore
 from maildesk.services.inbox import Stored, store_raw
 from maildesk.services.sync import sync_config
+from maildesk.timing.clock import Clock, SystemClock
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,8 @@ from pydantic import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from maildesk.durations import parse_duration
 from maildesk.errors import ConfigError
+from maildesk.timing.durations import parse_duration
 
 DEFAULT_FREE_MAIL = [
     "gmail.com",

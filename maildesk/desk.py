@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from maildesk.clock import Clock
 from maildesk.config import Settings
 from maildesk.outbound.compose import DeskIdentity
 from maildesk.outbound.render import Renderer
 from maildesk.services.attachments import AttachmentStore
 from maildesk.services.outbox import Backoff
+from maildesk.timing.clock import Clock
 
 
 @dataclass(frozen=True)

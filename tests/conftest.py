@@ -24,7 +24,6 @@ from sqlalchemy import text
 from sqlmodel import SQLModel
 
 from maildesk.app import App, accept_raw, open_app
-from maildesk.clock import FixedClock
 from maildesk.config import Settings, parse_settings
 from maildesk.db import make_engine, unit_of_work, upgrade
 from maildesk.ingest.origin import Origin
@@ -32,6 +31,7 @@ from maildesk.pipeline.runner import Outcome, process_one
 from maildesk.services.tickets import get_ticket
 from maildesk.services.views import ticket_detail
 from maildesk.timed import send_outbox
+from maildesk.timing.clock import FixedClock
 from tests.services import missing_service, services_required
 
 # Hypothesis: no deadline anywhere (a shared machine's timing says nothing about the code); in CI

@@ -6,9 +6,9 @@ import typer
 
 from maildesk.cli.output import emit
 from maildesk.cli.root import state
-from maildesk.clock import iso
 from maildesk.db import unit_of_work
 from maildesk.services.blacklist import add_entry, list_entries, remove_entry
+from maildesk.timing.clock import iso
 
 blacklist_app = typer.Typer(help="Senders whose mail never becomes a ticket.", no_args_is_help=True)
 

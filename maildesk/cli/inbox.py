@@ -8,12 +8,12 @@ import typer
 
 from maildesk.cli.output import emit, print_json
 from maildesk.cli.root import state
-from maildesk.clock import iso
 from maildesk.db import unit_of_work
 from maildesk.errors import InvalidInput
 from maildesk.models import INBOX_STATES, InboxItem
 from maildesk.pipeline.runner import process_one
 from maildesk.services.inbox import REVIEW_STATES, discard, get_item, list_items, requeue
+from maildesk.timing.clock import iso
 
 inbox_app = typer.Typer(help="Held and failed mail.", no_args_is_help=True)
 

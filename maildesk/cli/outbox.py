@@ -8,11 +8,11 @@ import typer
 
 from maildesk.cli.output import emit, print_json
 from maildesk.cli.root import state
-from maildesk.clock import iso
 from maildesk.db import unit_of_work
 from maildesk.errors import InvalidInput, NotFound
 from maildesk.models import OutboxItem, Ticket
 from maildesk.services.outbox import list_items, raw_of, retry
+from maildesk.timing.clock import iso
 
 outbox_app = typer.Typer(help="Outbound mail.", no_args_is_help=True)
 STATES = ("queued", "sent", "failed")

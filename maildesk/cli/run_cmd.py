@@ -10,10 +10,10 @@ import typer
 
 from maildesk.app import open_app
 from maildesk.cli.root import state
-from maildesk.clock import FixedClock
 from maildesk.daemon import Daemon
 from maildesk.errors import InvalidInput
 from maildesk.timed import tick
+from maildesk.timing.clock import FixedClock
 
 
 def run(ctx: typer.Context) -> None:

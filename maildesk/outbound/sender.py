@@ -14,7 +14,6 @@ from typing import Literal, Protocol
 import aiosmtplib
 from sqlalchemy.engine import Engine
 
-from maildesk.clock import Clock
 from maildesk.db import unit_of_work
 from maildesk.models import OutboxItem
 from maildesk.services.outbox import (
@@ -27,6 +26,7 @@ from maildesk.services.outbox import (
     raw_of,
     release,
 )
+from maildesk.timing.clock import Clock
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=15)  # a claimed row is due again this long after a crash

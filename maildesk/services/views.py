@@ -6,9 +6,9 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from maildesk.clock import iso
 from maildesk.models import Agent, Attachment, Contact, Event, Message, Ticket, TicketTag
 from maildesk.services.tickets import participant_emails
+from maildesk.timing.clock import iso
 
 
 def ticket_tags(session: Session, *, ticket_id: int) -> list[str]:

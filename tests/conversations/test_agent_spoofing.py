@@ -18,8 +18,8 @@ import pytest
 
 from maildesk.addresses import agent_role, signed_address
 from maildesk.app import open_app
-from maildesk.clock import FixedClock
 from maildesk.pipeline.runner import Outcome
+from maildesk.timing.clock import FixedClock
 from tests.conftest import START, Desk, make_settings
 from tests.conversations.helpers import (
     ALICE,

@@ -14,7 +14,6 @@ from sqlmodel import col, select
 
 from maildesk.addresses import parse_signed, verify
 from maildesk.app import open_app
-from maildesk.clock import FixedClock
 from maildesk.db import unit_of_work
 from maildesk.models import OutboxItem, Ticket
 from maildesk.pipeline import announce
@@ -22,6 +21,7 @@ from maildesk.pipeline.stages import parse
 from maildesk.pipeline.work import StageEnv, Work
 from maildesk.services.contacts import find_agent, get_or_create_contact
 from maildesk.services.tickets import Actor, create_ticket
+from maildesk.timing.clock import FixedClock
 from tests.conftest import Desk, make_settings
 from tests.mails import mail, sample
 

@@ -14,7 +14,6 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlmodel import col, select
 
 from maildesk.app import App
-from maildesk.clock import FixedClock
 from maildesk.db import unit_of_work
 from maildesk.mail import Address
 from maildesk.models import OutboxItem
@@ -32,6 +31,7 @@ from maildesk.services.outbox import (
     release,
     retry,
 )
+from maildesk.timing.clock import FixedClock
 
 pytestmark = pytest.mark.integration
 

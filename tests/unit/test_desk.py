@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from maildesk.clock import FixedClock
 from maildesk.desk import Desk
 from maildesk.outbound.render import Renderer
 from maildesk.services.attachments import AttachmentStore
+from maildesk.timing.clock import FixedClock
 from tests.conftest import START, make_settings
 
 

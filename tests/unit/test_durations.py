@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from maildesk.durations import format_duration, parse_duration
+from maildesk.timing.durations import format_duration, parse_duration
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,6 @@ from sqlmodel import Session, select
 
 from maildesk.addresses import agent_role, parse_signed, verify
 from maildesk.app import App, open_app
-from maildesk.clock import FixedClock
 from maildesk.db import unit_of_work
 from maildesk.desk import Desk
 from maildesk.models import Agent, OutboxItem, Ticket, Watcher
@@ -21,6 +20,7 @@ from maildesk.notices.recipients import customers, handlers
 from maildesk.notices.send import Notified, notify
 from maildesk.services.contacts import find_agent, get_or_create_contact, queue_agents
 from maildesk.services.tickets import Actor, add_message, add_participant, create_ticket
+from maildesk.timing.clock import FixedClock
 from tests.conftest import BASE_CONFIG, START, make_settings
 
 

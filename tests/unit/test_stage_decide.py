@@ -8,7 +8,6 @@ import pytest
 
 from maildesk.addresses import agent_role, signed_address
 from maildesk.app import App
-from maildesk.clock import FixedClock
 from maildesk.db import unit_of_work
 from maildesk.mail import parse_mail
 from maildesk.pipeline.disposition import Disposition, Verdict
@@ -16,6 +15,7 @@ from maildesk.pipeline.stages import decide, thread_match
 from maildesk.pipeline.work import Append, Create, HoldUnproven, Plan, StageEnv, ThreadMatch, Work
 from maildesk.services.ticket_change import change
 from maildesk.services.tickets import Actor, get_ticket
+from maildesk.timing.clock import FixedClock
 from tests.conftest import Desk
 from tests.mails import mail
 

@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 
 from maildesk.app import App, open_app
-from maildesk.clock import FixedClock
 from maildesk.db import unit_of_work
 from maildesk.mail import parse_mail
 from maildesk.pipeline.disposition import Disposition, Verdict
 from maildesk.pipeline.stages import loop
 from maildesk.pipeline.work import StageEnv, Work
+from maildesk.timing.clock import FixedClock
 from tests.conftest import START, make_settings
 from tests.mails import mail
 

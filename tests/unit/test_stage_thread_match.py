@@ -9,13 +9,13 @@ import pytest
 
 from maildesk.addresses import agent_role, signed_address
 from maildesk.app import App, open_app
-from maildesk.clock import FixedClock
 from maildesk.db import unit_of_work
 from maildesk.mail import parse_mail
 from maildesk.pipeline.disposition import Disposition, Verdict
 from maildesk.pipeline.stages import thread_match
 from maildesk.pipeline.work import StageEnv, ThreadMatch, Work
 from maildesk.services.tickets import get_ticket
+from maildesk.timing.clock import FixedClock
 from tests.conftest import Desk, make_settings
 from tests.mails import mail
 

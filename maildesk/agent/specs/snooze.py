@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, tzinfo
 
 from maildesk.agent.spec import Arity, CommandSpec, Context, Run
-from maildesk.durations import parse_duration
 from maildesk.models import TicketStatus
+from maildesk.timing.durations import parse_duration
 
 
 def snooze_until(text: str, now: datetime, zone: tzinfo = UTC) -> datetime | None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta, tzinfo
 
 from maildesk.agent.spec import Arity, CommandSpec, Context, Run
-from maildesk.durations import parse_duration
 from maildesk.models import TimeEntry
+from maildesk.timing.durations import parse_duration
 
 
 def _positive(arg: str, now: datetime, zone: tzinfo) -> bool:

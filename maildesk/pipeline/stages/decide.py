@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from maildesk.clock import aware
 from maildesk.models import MessageRole, Relation, Ticket, Visibility
 from maildesk.pipeline.disposition import CONTINUE, Disposition, drop
 from maildesk.pipeline.proof import compose_ref, proven_agent
@@ -28,6 +27,7 @@ from maildesk.pipeline.work import (
     Work,
 )
 from maildesk.services.contacts import find_agent
+from maildesk.timing.clock import aware
 
 NAME = "decide"
 
