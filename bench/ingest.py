@@ -224,7 +224,7 @@ _KEY_FUNCTIONS = [
     ("    announce: customer reply (notices)", "maildesk/pipeline/announce.py", "customer_reply"),
     ("      render (jinja2)", "maildesk/outbound/render.py", "render"),
     ("      compose (MIME)", "maildesk/outbound/compose.py", "compose"),
-    ("    AttachmentStore.put", "maildesk/services/attachments.py", "put"),
+    ("    AttachmentStore.put", "maildesk/files.py", "put"),
     ("  claim_item", "maildesk/services/inbox.py", "claim_item"),
     ("digest_of", "maildesk/services/inbox.py", "digest_of"),
     ("Session.commit", "sqlalchemy/orm/session.py", "commit"),

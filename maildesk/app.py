@@ -12,10 +12,10 @@ from maildesk.config import Settings
 from maildesk.db import make_engine, require_current_schema, unit_of_work
 from maildesk.desk import Desk
 from maildesk.errors import ConfigError
+from maildesk.files import AttachmentStore
 from maildesk.ingest.origin import Accepted, AcceptFn, Origin
 from maildesk.outbound.render import Renderer
 from maildesk.outbound.sender import TransportSettings
-from maildesk.services.attachments import AttachmentStore
 from maildesk.services.inbox import Stored, store_raw
 from maildesk.services.sync import sync_config
 from maildesk.timing.clock import Clock, SystemClock

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from maildesk.config import Settings
+from maildesk.files import AttachmentStore
 from maildesk.outbound.compose import DeskIdentity
 from maildesk.outbound.render import Renderer
-from maildesk.services.attachments import AttachmentStore
 from maildesk.services.outbox import Backoff
 from maildesk.timing.clock import Clock
 

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from maildesk.desk import Desk
+from maildesk.files import AttachmentStore
 from maildesk.outbound.render import Renderer
-from maildesk.services.attachments import AttachmentStore
 from maildesk.timing.clock import FixedClock
 from tests.conftest import START, make_settings
 

@@ -10,11 +10,11 @@ from sqlmodel import Session
 
 from maildesk.addresses import agent_role, signed_address
 from maildesk.desk import Desk
+from maildesk.files import AttachmentStore
 from maildesk.mail import parse_mail
 from maildesk.outbound.render import Renderer
 from maildesk.pipeline.proof import compose_ref, dkim_proof, proven_agent, signed_agent_address
 from maildesk.pipeline.work import StageEnv, Work
-from maildesk.services.attachments import AttachmentStore
 from maildesk.timing.clock import FixedClock
 from tests.conftest import START, make_settings
 from tests.mails import mail

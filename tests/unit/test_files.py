@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from maildesk.services.attachments import AttachmentStore
+from maildesk.files import AttachmentStore
 
 
 def test_an_attachment_is_stored_under_its_hash_and_read_back(tmp_path: Path) -> None:

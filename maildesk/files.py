@@ -1,4 +1,4 @@
-"""Content-addressed attachment files: stored once by sha256, written atomically."""
+"""Content-addressed attachment files, the store beside the database: once by sha256, atomically."""
 
 from __future__ import annotations
 
