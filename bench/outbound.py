@@ -21,9 +21,9 @@ from maildesk.app import accept_raw, open_app
 from maildesk.config import parse_settings
 from maildesk.db import make_engine, unit_of_work, upgrade
 from maildesk.ingest.origin import Origin
+from maildesk.outbound.outbox import list_items
 from maildesk.outbound.sender import SmtpTransport, deliver_due
 from maildesk.pipeline.runner import drain
-from maildesk.services.outbox import list_items
 from maildesk.timing.clock import SystemClock
 
 try:

@@ -8,8 +8,8 @@ from datetime import datetime
 from maildesk.config import Settings
 from maildesk.files import AttachmentStore
 from maildesk.outbound.compose import DeskIdentity
+from maildesk.outbound.outbox import Backoff
 from maildesk.outbound.render import Renderer
-from maildesk.services.outbox import Backoff
 from maildesk.timing.clock import Clock
 
 

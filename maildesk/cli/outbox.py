@@ -11,7 +11,7 @@ from maildesk.cli.root import state
 from maildesk.db import unit_of_work
 from maildesk.errors import InvalidInput, NotFound
 from maildesk.models import OutboxItem, Ticket
-from maildesk.services.outbox import list_items, raw_of, retry
+from maildesk.outbound.outbox import list_items, raw_of, retry
 from maildesk.timing.clock import iso
 
 outbox_app = typer.Typer(help="Outbound mail.", no_args_is_help=True)

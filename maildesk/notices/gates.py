@@ -10,7 +10,7 @@ from sqlmodel import Session
 from maildesk.addresses import local_part_matches
 from maildesk.notices.events import NoticeEvent
 from maildesk.notices.occasion import Occasion, Reader
-from maildesk.services.outbox import auto_reply_allowed, sent_recently
+from maildesk.outbound.outbox import auto_reply_allowed, sent_recently
 
 Gate = Callable[[Occasion, list[Reader]], str | None]
 

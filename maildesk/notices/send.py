@@ -21,7 +21,7 @@ from maildesk.notices.events import NoticeEvent
 from maildesk.notices.occasion import Occasion, Reader
 from maildesk.notices.table import Audience, Row, rows_for
 from maildesk.outbound.draft import Draft
-from maildesk.services.outbox import enqueue_draft
+from maildesk.outbound.outbox import enqueue_draft
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 
 from maildesk.db import unit_of_work
 from maildesk.models import OutboxItem
-from maildesk.services.outbox import (
+from maildesk.outbound.outbox import (
     DEFAULT_BACKOFF,
     Backoff,
     claim_due,

@@ -21,9 +21,7 @@ from maildesk.outbound import sender
 from maildesk.outbound.bounces import parse_bounce
 from maildesk.outbound.compose import DeskIdentity
 from maildesk.outbound.draft import Draft
-from maildesk.outbound.render import SAMPLE_CONTEXTS
-from maildesk.outbound.sender import CLAIM_CHUNK, MaildirTransport, SmtpTransport, deliver_due
-from maildesk.services.outbox import (
+from maildesk.outbound.outbox import (
     DEFAULT_BACKOFF,
     auto_reply_allowed,
     enqueue_draft,
@@ -31,6 +29,8 @@ from maildesk.services.outbox import (
     release,
     retry,
 )
+from maildesk.outbound.render import SAMPLE_CONTEXTS
+from maildesk.outbound.sender import CLAIM_CHUNK, MaildirTransport, SmtpTransport, deliver_due
 from maildesk.timing.clock import FixedClock
 
 pytestmark = pytest.mark.integration

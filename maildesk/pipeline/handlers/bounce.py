@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from maildesk.models import MessageRole, OutboxItem
+from maildesk.outbound.outbox import match_bounce
 from maildesk.pipeline.disposition import CONTINUE
 from maildesk.pipeline.work import Append, Handled, MatchBounce, StageEnv, Step, Work
-from maildesk.services.outbox import match_bounce
 
 NAME = "bounce"
 

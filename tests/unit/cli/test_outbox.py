@@ -9,7 +9,7 @@ from maildesk.cli import outbox
 from maildesk.db import unit_of_work
 from maildesk.errors import InvalidInput, NotFound
 from maildesk.models import OutboxItem
-from maildesk.services.outbox import mark_failed
+from maildesk.outbound.outbox import mark_failed
 from tests.mails import mail
 from tests.unit.cli.conftest import Shell
 
