@@ -22,8 +22,9 @@ from maildesk.config import parse_settings
 from maildesk.db import make_engine, unit_of_work, upgrade
 from maildesk.ingest.origin import Origin
 from maildesk.outbound.outbox import list_items
-from maildesk.outbound.sender import SmtpTransport, deliver_due
 from maildesk.pipeline.runner import drain
+from maildesk.sender.delivery import deliver_due
+from maildesk.sender.transports import SmtpTransport
 from maildesk.timing.clock import SystemClock
 
 try:

@@ -15,7 +15,6 @@ from maildesk.errors import ConfigError
 from maildesk.files import AttachmentStore
 from maildesk.ingest.origin import Accepted, AcceptFn, Origin
 from maildesk.outbound.render import Renderer
-from maildesk.outbound.sender import TransportSettings
 from maildesk.services.inbox import Stored, store_raw
 from maildesk.services.sync import sync_config
 from maildesk.timing.clock import Clock, SystemClock
@@ -50,21 +49,6 @@ def open_app(settings: Settings, *, clock: Clock | None = None, check_schema: bo
         renderer=Renderer(template_override(settings)),
     )
     return App(engine=engine, desk=desk)
-
-
-def transport_settings(settings: Settings) -> TransportSettings:
-    outbound = settings.outbound
-    return TransportSettings(
-        kind=outbound.transport,
-        maildir=settings.path(outbound.maildir),
-        host=outbound.host,
-        port=outbound.port,
-        starttls=outbound.starttls,
-        tls=outbound.tls,
-        username=outbound.username,
-        password=outbound.resolved_password(),
-        timeout=outbound.timeout_seconds,
-    )
 
 
 def template_override(settings: Settings) -> Path | None:

@@ -15,13 +15,14 @@ from contextlib import suppress
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from maildesk.addresses import local_part_matches
-from maildesk.app import App, async_accept, transport_settings
+from maildesk.app import App, async_accept
 from maildesk.errors import TransientError
 from maildesk.imap_wiring import imap_pollers
 from maildesk.ingest.imap import ImapPoller
 from maildesk.ingest.smtp import SmtpListener
-from maildesk.outbound.sender import deliver_due, make_transport
 from maildesk.pipeline.runner import process_one
+from maildesk.sender.delivery import deliver_due
+from maildesk.sender.transports import make_transport, transport_settings
 from maildesk.timed import tick
 
 log = logging.getLogger(__name__)

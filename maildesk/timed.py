@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from maildesk.app import App, transport_settings
+from maildesk.app import App
 from maildesk.db import unit_of_work
 from maildesk.errors import TransientError
 from maildesk.notices import NoticeEvent, notify
-from maildesk.outbound.sender import deliver_due_sync, make_transport
 from maildesk.pipeline.runner import drain
+from maildesk.sender.delivery import send_outbox
 from maildesk.services.snoozes import wake_snoozed
 
 log = logging.getLogger(__name__)
@@ -33,21 +33,6 @@ def process_inbox(app: App) -> int:
     except TransientError as exc:
         log.warning("inbox sweep postponed: %s", exc)
         return 0
-
-
-def send_outbox(app: App) -> int:
-    """Deliver due outbound mail (the daemon's sender does this continuously)."""
-    transport = make_transport(transport_settings(app.settings))
-    report = deliver_due_sync(
-        app.engine,
-        transport,
-        app.desk.clock,
-        batch=app.settings.outbound.batch_size,
-        backoff=app.desk.backoff(),
-    )
-    for problem in report.problems:
-        log.warning("%s", problem)
-    return report.sent
 
 
 def wake_snoozes(app: App) -> int:

@@ -28,9 +28,9 @@ from maildesk.config import Settings, parse_settings
 from maildesk.db import make_engine, unit_of_work, upgrade
 from maildesk.ingest.origin import Origin
 from maildesk.pipeline.runner import Outcome, process_one
+from maildesk.sender.delivery import send_outbox
 from maildesk.services.tickets import get_ticket
 from maildesk.services.views import ticket_detail
-from maildesk.timed import send_outbox
 from maildesk.timing.clock import FixedClock
 from tests.services import missing_service, services_required
 

@@ -1,5 +1,5 @@
-"""Outbound mail: sandboxed templates, composition, the outbox and its delivery.
+"""Outbound mail: sandboxed templates, composition, drafts, the outbox and bounces.
 
-Import the parts directly (`maildesk.outbound.render`, `.compose`, `.sender`); this package
-imports nothing, so the layers below the sender never pull it in.
+Import the parts directly (`maildesk.outbound.render`, `.compose`, `.outbox`); this package
+imports nothing. Delivery is the sender's (`maildesk.sender`), high in the chain.
 """

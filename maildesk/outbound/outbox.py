@@ -1,6 +1,6 @@
 """The outbox: outbound mail rows written with the change that caused them, retried, bounced.
 
-Nothing here sends; `maildesk.outbound.sender` takes due rows and reports back with mark_*.
+Nothing here sends; `maildesk.sender` takes due rows and reports back with mark_*.
 """
 
 from __future__ import annotations

@@ -17,7 +17,6 @@ from maildesk.app import App
 from maildesk.db import unit_of_work
 from maildesk.mail import Address
 from maildesk.models import OutboxItem
-from maildesk.outbound import sender
 from maildesk.outbound.bounces import parse_bounce
 from maildesk.outbound.compose import DeskIdentity
 from maildesk.outbound.draft import Draft
@@ -30,7 +29,9 @@ from maildesk.outbound.outbox import (
     retry,
 )
 from maildesk.outbound.render import SAMPLE_CONTEXTS
-from maildesk.outbound.sender import CLAIM_CHUNK, MaildirTransport, SmtpTransport, deliver_due
+from maildesk.sender import delivery, transports
+from maildesk.sender.delivery import CLAIM_CHUNK, deliver_due
+from maildesk.sender.transports import MaildirTransport, SmtpTransport
 from maildesk.timing.clock import FixedClock
 
 pytestmark = pytest.mark.integration
@@ -172,7 +173,7 @@ async def test_a_batch_claims_rows_in_chunks_and_leaves_the_rest_due(
 async def test_a_stalling_relay_ends_the_batch_before_the_lease_ends(
     app: App, clock: FixedClock, relay: Relay, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(sender, "SEND_LIMIT", timedelta(seconds=0.3))
+    monkeypatch.setattr(delivery, "SEND_LIMIT", timedelta(seconds=0.3))
     relay.stall_seconds = 2
     queue_mails(app, clock, "a@acme.test", "b@acme.test", "c@acme.test")
 
@@ -187,8 +188,10 @@ async def test_a_stalling_relay_ends_the_batch_before_the_lease_ends(
 class GarbledRelay:
     """A relay whose answer holds a byte that is not UTF-8 (aiosmtplib keeps it as a surrogate)."""
 
-    async def send(self, envelope: sender.Envelope) -> sender.SendResult:
-        return sender.SendResult(sender.Outcome.TEMPORARY, "451 4.3.0 busy \udcff try later")
+    async def send(self, envelope: transports.Envelope) -> transports.SendResult:
+        return transports.SendResult(
+            transports.Outcome.TEMPORARY, "451 4.3.0 busy \udcff try later"
+        )
 
     async def close(self) -> None:
         return None
