@@ -36,10 +36,10 @@ from typing import Any
 from maildesk.app import App, accept_raw, async_accept, open_app
 from maildesk.config import Settings, parse_settings
 from maildesk.db import make_engine, upgrade
-from maildesk.ingest.origin import Origin
 from maildesk.ingest.smtp import SmtpListener
 from maildesk.pipeline.runner import Outcome, process_one
 from maildesk.services.inbox import raw_message_id
+from maildesk.services.origin import Origin
 
 try:
     from bench.corpus import DESK, generate

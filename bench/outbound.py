@@ -20,11 +20,11 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from maildesk.app import accept_raw, open_app
 from maildesk.config import parse_settings
 from maildesk.db import make_engine, unit_of_work, upgrade
-from maildesk.ingest.origin import Origin
 from maildesk.outbound.outbox import list_items
 from maildesk.pipeline.runner import drain
 from maildesk.sender.delivery import deliver_due
 from maildesk.sender.transports import SmtpTransport
+from maildesk.services.origin import Origin
 from maildesk.timing.clock import SystemClock
 
 try:

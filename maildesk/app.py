@@ -13,9 +13,9 @@ from maildesk.db import make_engine, require_current_schema, unit_of_work
 from maildesk.desk import Desk
 from maildesk.errors import ConfigError
 from maildesk.files import AttachmentStore
-from maildesk.ingest.origin import Accepted, AcceptFn, Origin
 from maildesk.outbound.render import Renderer
 from maildesk.services.inbox import Stored, store_raw
+from maildesk.services.origin import Accepted, AcceptFn, Origin
 from maildesk.services.sync import sync_config
 from maildesk.timing.clock import Clock, SystemClock
 

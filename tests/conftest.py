@@ -26,9 +26,9 @@ from sqlmodel import SQLModel
 from maildesk.app import App, accept_raw, open_app
 from maildesk.config import Settings, parse_settings
 from maildesk.db import make_engine, unit_of_work, upgrade
-from maildesk.ingest.origin import Origin
 from maildesk.pipeline.runner import Outcome, process_one
 from maildesk.sender.delivery import send_outbox
+from maildesk.services.origin import Origin
 from maildesk.services.tickets import get_ticket
 from maildesk.services.views import ticket_detail
 from maildesk.timing.clock import FixedClock

@@ -11,8 +11,8 @@ from rich.progress import Progress
 from maildesk.app import accept_raw
 from maildesk.cli.root import state
 from maildesk.ingest.importer import count_messages, read_messages
-from maildesk.ingest.origin import Origin
 from maildesk.pipeline.runner import process_one
+from maildesk.services.origin import Origin
 
 import_app = typer.Typer(help="Bulk import old mail.", no_args_is_help=True)
 

@@ -16,10 +16,10 @@ from maildesk.cli.output import print_json_line
 from maildesk.cli.root import state
 from maildesk.db import first_line, unit_of_work
 from maildesk.errors import MaildeskError
-from maildesk.ingest.origin import Origin
 from maildesk.models import Ticket
 from maildesk.pipeline.runner import process_one
 from maildesk.services.inbox import Stored, get_item
+from maildesk.services.origin import Origin
 
 EX_TEMPFAIL = 75
 

@@ -26,7 +26,7 @@ from maildesk.ingest.imap_parts import (
     parse_fetched_bodies,
     search_uids,
 )
-from maildesk.ingest.origin import AcceptFn, Origin
+from maildesk.services.origin import AcceptFn, Origin
 
 __all__ = [
     "ImapCursor",

@@ -15,7 +15,7 @@ from typing import Any
 from aiosmtpd.smtp import SMTP, Envelope, Session, syntax
 
 from maildesk.errors import TransientError
-from maildesk.ingest.origin import Accepted, AcceptFn, Origin
+from maildesk.services.origin import Accepted, AcceptFn, Origin
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ from sqlmodel import Session, col, select
 from maildesk.addresses import message_ids
 from maildesk.db import insert_unless_taken
 from maildesk.errors import InvalidInput, NotFound
-from maildesk.ingest.origin import Origin
 from maildesk.models import InboxItem
+from maildesk.services.origin import Origin
 
 # Headers an MTA adds on each delivery; the same mail delivered twice differs only in these.
 _TRACE = re.compile(

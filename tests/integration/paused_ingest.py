@@ -12,8 +12,8 @@ from collections.abc import Callable
 
 from maildesk.app import App
 from maildesk.cli import ingest_cmd, main
-from maildesk.ingest.origin import Origin
 from maildesk.services.inbox import Stored
+from maildesk.services.origin import Origin
 
 USAGE = "python -m tests.integration.paused_ingest READY_FD MAILDESK_ARGS…"
 

@@ -30,9 +30,9 @@ from maildesk.agent.do import do_commands
 from maildesk.app import accept_raw, open_app
 from maildesk.config import load_settings
 from maildesk.db import make_engine, unit_of_work
-from maildesk.ingest.origin import Origin
 from maildesk.models import Event, InboxItem, Message, OutboxItem, Ticket
 from maildesk.pipeline.runner import process_one
+from maildesk.services.origin import Origin
 from tests.mails import mail
 
 pytestmark = pytest.mark.integration

@@ -17,8 +17,8 @@ from maildesk.app import App, async_accept
 from maildesk.db import unit_of_work
 from maildesk.imap_wiring import DatabaseImapState
 from maildesk.ingest.imap import ImapCursor, ImapMailboxSettings, ImapPoller, MemoryImapState
-from maildesk.ingest.origin import Accepted, AcceptFn, Origin
 from maildesk.models import InboxItem
+from maildesk.services.origin import Accepted, AcceptFn, Origin
 from tests.integration.dovecot import HOST, DovecotServer
 
 pytestmark = pytest.mark.integration

@@ -22,9 +22,9 @@ from maildesk.db import unit_of_work
 from maildesk.errors import TransientError
 from maildesk.imap_wiring import DatabaseImapState, imap_pollers
 from maildesk.ingest.imap import ImapCursor, ImapPoller
-from maildesk.ingest.origin import Accepted, AcceptFn, Origin
 from maildesk.ingest.smtp import Reply
 from maildesk.models import InboxItem
+from maildesk.services.origin import Accepted, AcceptFn, Origin
 from tests.conftest import make_settings
 from tests.integration.dovecot import DovecotServer
 from tests.integration.outages import HOST, Outage, PostgresSwitch, SqliteLock

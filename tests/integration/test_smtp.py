@@ -15,10 +15,10 @@ from sqlmodel import select
 from maildesk.addresses import local_part_matches
 from maildesk.app import App, async_accept
 from maildesk.db import unit_of_work
-from maildesk.ingest.origin import Accepted, Origin
 from maildesk.ingest.smtp import SmtpListener
 from maildesk.models import InboxItem, OutboxItem
 from maildesk.pipeline.runner import Outcome, process_one
+from maildesk.services.origin import Accepted, Origin
 from tests.mails import mail
 
 pytestmark = pytest.mark.integration

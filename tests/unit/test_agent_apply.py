@@ -13,7 +13,6 @@ from sqlmodel import Session, col, select
 from maildesk.agent.do import do_commands
 from maildesk.app import App
 from maildesk.db import unit_of_work
-from maildesk.ingest.origin import Origin
 from maildesk.mail import parse_mail
 from maildesk.models import Contact, Event, Message, MessageRole, OutboxItem, Ticket, Visibility
 from maildesk.notices.gates import SPOOF_WARNING_KIND as SPOOF_WARNING
@@ -31,6 +30,7 @@ from maildesk.pipeline.work import (
 )
 from maildesk.services.contacts import get_or_create_contact
 from maildesk.services.inbox import store_raw
+from maildesk.services.origin import Origin
 from maildesk.services.tickets import Actor, create_ticket
 from tests.conftest import START
 from tests.handlers import Done, carry_out

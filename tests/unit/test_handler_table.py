@@ -13,7 +13,6 @@ from sqlmodel import col, select
 from maildesk.agent.lines import BadLine
 from maildesk.app import App, accept_raw
 from maildesk.db import unit_of_work
-from maildesk.ingest.origin import Origin
 from maildesk.models import Contact, Event, InboxItem, Message, OutboxItem, Ticket
 from maildesk.notices import NO_THREAD
 from maildesk.pipeline.disposition import CONTINUE, hold
@@ -22,6 +21,7 @@ from maildesk.pipeline.runner import Outcome, process_one
 from maildesk.pipeline.table import HANDLERS, Handler, KeepFn, StageFn
 from maildesk.pipeline.work import Refusal, StageEnv, Step, Work
 from maildesk.services.inbox import requeue
+from maildesk.services.origin import Origin
 from tests.mails import mail
 
 PIPE = Origin(transport="pipe")

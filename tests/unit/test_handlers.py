@@ -10,12 +10,12 @@ from sqlmodel import Session, col, select
 
 from maildesk.app import App
 from maildesk.db import unit_of_work
-from maildesk.ingest.origin import Origin
 from maildesk.mail import parse_mail
 from maildesk.models import Attachment, Event, Message, OutboxItem, Ticket, TicketLink
 from maildesk.outbound.bounces import parse_bounce
 from maildesk.pipeline.work import Append, Create, MatchBounce, Plan, StageEnv, ThreadMatch, Work
 from maildesk.services.inbox import store_raw
+from maildesk.services.origin import Origin
 from maildesk.services.tickets import participant_emails
 from tests.conftest import START
 from tests.handlers import Done, carry_out

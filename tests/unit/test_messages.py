@@ -7,13 +7,13 @@ from sqlmodel import select
 
 from maildesk.app import App
 from maildesk.db import unit_of_work
-from maildesk.ingest.origin import Origin
 from maildesk.mail import parse_mail
 from maildesk.models import Attachment
 from maildesk.pipeline.messages import store_message
 from maildesk.pipeline.work import StageEnv, Work
 from maildesk.services.contacts import get_or_create_contact
 from maildesk.services.inbox import store_raw
+from maildesk.services.origin import Origin
 from maildesk.services.tickets import Actor, create_ticket
 from tests.conftest import START
 from tests.mails import mail

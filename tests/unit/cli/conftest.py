@@ -19,9 +19,9 @@ from maildesk.app import App, accept_raw, open_app
 from maildesk.cli.root import CliState
 from maildesk.config import load_settings
 from maildesk.db import make_engine, upgrade
-from maildesk.ingest.origin import Origin
 from maildesk.pipeline.runner import Outcome, process_one
 from maildesk.services.inbox import Stored
+from maildesk.services.origin import Origin
 
 CONFIG = """\
 [desk]

@@ -1,4 +1,7 @@
-"""Where a raw mail came from, and the accept callback every transport calls."""
+"""Where a raw mail came from, and the accept callback every transport calls.
+
+The inbox stores it; transports (`maildesk.ingest`) import it from here, below them.
+"""
 
 from __future__ import annotations
 
