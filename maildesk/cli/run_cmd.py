@@ -10,9 +10,9 @@ import typer
 
 from maildesk.app import open_app
 from maildesk.cli.root import state
-from maildesk.daemon import Daemon
+from maildesk.daemon.loop import Daemon
+from maildesk.daemon.tick import tick
 from maildesk.errors import InvalidInput
-from maildesk.timed import tick
 from maildesk.timing.clock import FixedClock
 
 

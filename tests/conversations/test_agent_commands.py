@@ -16,10 +16,10 @@ from sqlmodel import select
 
 from maildesk.addresses import agent_role, signed_address
 from maildesk.app import open_app
+from maildesk.daemon.tick import tick
 from maildesk.db import unit_of_work
 from maildesk.models import Ticket, TimeEntry, Watcher
 from maildesk.services.agents import add_agent
-from maildesk.timed import tick
 from maildesk.timing.clock import FixedClock
 from tests.conftest import Desk, make_settings
 from tests.conversations.helpers import (

@@ -22,7 +22,7 @@ from sqlmodel import select
 
 from maildesk.app import open_app
 from maildesk.config import Settings
-from maildesk.daemon import Daemon
+from maildesk.daemon.loop import Daemon
 from maildesk.db import unit_of_work
 from maildesk.models import Ticket
 from tests.conftest import make_settings

@@ -14,8 +14,8 @@ import pytest
 from sqlmodel import select
 
 from maildesk.app import App, async_accept
+from maildesk.daemon.imap import DatabaseImapState
 from maildesk.db import unit_of_work
-from maildesk.imap_wiring import DatabaseImapState
 from maildesk.ingest.imap import ImapCursor, ImapMailboxSettings, ImapPoller, MemoryImapState
 from maildesk.models import InboxItem
 from maildesk.services.origin import Accepted, AcceptFn, Origin

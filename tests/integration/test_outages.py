@@ -17,10 +17,10 @@ from sqlalchemy import make_url
 from sqlmodel import col, select
 
 from maildesk.app import App, open_app
-from maildesk.daemon import Daemon
+from maildesk.daemon.imap import DatabaseImapState, imap_pollers
+from maildesk.daemon.loop import Daemon
 from maildesk.db import unit_of_work
 from maildesk.errors import TransientError
-from maildesk.imap_wiring import DatabaseImapState, imap_pollers
 from maildesk.ingest.imap import ImapCursor, ImapPoller
 from maildesk.ingest.smtp import Reply
 from maildesk.models import InboxItem

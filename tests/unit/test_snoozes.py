@@ -12,7 +12,7 @@ from maildesk.db import unit_of_work
 from maildesk.models import Event, OutboxItem, Ticket
 from maildesk.services.snoozes import wake_snoozed
 from maildesk.services.tickets import get_ticket
-from maildesk.timed import wake_snoozes
+from maildesk.timed.jobs import wake_snoozes
 from tests.conftest import START, Desk
 from tests.mails import mail
 

@@ -9,10 +9,10 @@ import pytest
 from sqlmodel import update
 
 from maildesk.cli import inbox
+from maildesk.daemon.tick import tick
 from maildesk.db import unit_of_work
 from maildesk.models import InboxItem
 from maildesk.pipeline.runner import process_one
-from maildesk.timed import tick
 from tests.integration.test_cli import assert_one_line_error, maildesk
 from tests.mails import mail, sample
 from tests.unit.cli.conftest import Shell

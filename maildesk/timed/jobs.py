@@ -1,29 +1,21 @@
-"""Timed work that is due: run by the daemon's scheduler, or once by `maildesk tick`."""
+"""The timed jobs: work that is due by the clock, declared in one table, `JOBS`.
+
+`maildesk.daemon.tick` runs them, with the sender's outbox job, every minute or once.
+"""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Callable
 
 from maildesk.app import App
 from maildesk.db import unit_of_work
 from maildesk.errors import TransientError
 from maildesk.notices import NoticeEvent, notify
 from maildesk.pipeline.runner import drain
-from maildesk.sender.delivery import send_outbox
 from maildesk.services.snoozes import wake_snoozed
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class TickReport:
-    """What one tick did, job by job."""
-
-    counts: dict[str, int] = field(default_factory=dict)
-
-    def line(self) -> str:
-        return ", ".join(f"{name}: {count}" for name, count in self.counts.items()) or "nothing due"
 
 
 def process_inbox(app: App) -> int:
@@ -53,12 +45,6 @@ def wake_snoozes(app: App) -> int:
         return len(woken)
 
 
-JOBS = (("inbox", process_inbox), ("snoozes", wake_snoozes), ("outbox", send_outbox))
+Job = Callable[[App], int]  # runs what is due in its own transactions; how many it did
 
-
-def tick(app: App) -> TickReport:
-    """Run every timed job once, each in its own transactions."""
-    report = TickReport()
-    for name, job in JOBS:
-        report.counts[name] = job(app)
-    return report
+JOBS: tuple[tuple[str, Job], ...] = (("inbox", process_inbox), ("snoozes", wake_snoozes))

@@ -16,14 +16,14 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from maildesk.addresses import local_part_matches
 from maildesk.app import App, async_accept
+from maildesk.daemon.imap import imap_pollers
+from maildesk.daemon.tick import tick
 from maildesk.errors import TransientError
-from maildesk.imap_wiring import imap_pollers
 from maildesk.ingest.imap import ImapPoller
 from maildesk.ingest.smtp import SmtpListener
 from maildesk.pipeline.runner import process_one
 from maildesk.sender.delivery import deliver_due
 from maildesk.sender.transports import make_transport, transport_settings
-from maildesk.timed import tick
 
 log = logging.getLogger(__name__)
 

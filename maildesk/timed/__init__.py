@@ -1,0 +1,4 @@
+"""Timed jobs (snoozes; SLA sweep, auto-close and reports to come), one table in `jobs.py`.
+
+High in the chain beside ingest and the sender; none of the three imports another.
+"""
