@@ -53,7 +53,7 @@ def start(extra: list[str]) -> int:
 
 
 def test(extra: list[str]) -> int:
-    """ruff (lint + format), mypy, then pytest under coverage (branch, subprocesses included).
+    """ruff (lint + format), mypy, the import layers, then pytest under coverage (branch).
 
     The total must reach `fail_under` of pyproject.toml; with pytest args (a part of the
     suite, most likely) the report is printed but not held to it.
@@ -65,6 +65,7 @@ def test(extra: list[str]) -> int:
         [py, "-m", "ruff", "check", "maildesk", "tests", "bench", "dev.py"],
         [py, "-m", "ruff", "format", "--check", "maildesk", "tests", "bench", "dev.py"],
         [py, "-m", "mypy", "maildesk"],
+        [str(BIN / "lint-imports"), "--no-logo"],  # the layer chain in pyproject.toml
         [*cov, "erase"],
         [*cov, "run", "-m", "pytest", "-p", "no:cacheprovider", *extra],
         [*cov, "combine", "--quiet"],
