@@ -107,7 +107,7 @@ class ImapPoller:
         """Log the failure; return how long to wait, doubling per failure in a row."""
         settings = self.settings
         self._failures += 1
-        delay = settings.backoff_min_seconds * 2 ** min(self._failures - 1, 30)
+        delay: float = settings.backoff_min_seconds * 2 ** min(self._failures - 1, 30)
         delay = min(delay, settings.backoff_max_seconds)
         log.warning(
             "imap %s: %s: %s; reconnecting in %.2fs",

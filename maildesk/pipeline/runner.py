@@ -14,11 +14,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from maildesk.db import first_line, unit_of_work
+from maildesk.desk import Desk
 from maildesk.errors import TransientError
 from maildesk.models import InboxItem, Ticket
 from maildesk.pipeline.disposition import Disposition, Verdict
 from maildesk.pipeline.table import HANDLERS, STAGES, Handler, StageFn
-from maildesk.pipeline.work import Desk, Handled, StageEnv, Work
+from maildesk.pipeline.work import Handled, StageEnv, Work
 from maildesk.services.inbox import claim_item, settle
 
 log = logging.getLogger(__name__)

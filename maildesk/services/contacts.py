@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import bindparam
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from maildesk.db import insert_unless_taken
 from maildesk.models import Agent, Contact, Organisation
@@ -27,7 +28,7 @@ _ORGANISATION = select(Organisation).where(Organisation.domain == bindparam("key
 _ACTIVE_AGENTS = select(Agent).where(Agent.active == True).order_by(Agent.email)  # noqa: E712
 
 
-def _insert_or_find(session: Session, lookup: Any, key: str, row: T) -> T:
+def _insert_or_find(session: Session, lookup: SelectOfScalar[T], key: str, row: T) -> T:
     """Insert `row`, which the caller did not find; a concurrent insert by another process wins.
 
     One statement instead of a savepoint and a flush; the new row joins the session as if

@@ -146,7 +146,7 @@ _PARTICIPANT_EMAILS = (
 )
 _TICKET_BY_REF = select(Ticket).where(Ticket.ref == bindparam("ref"))
 # Mails we sent (0) and mails we stored (1) naming any of `ids`; stored ones win a tie.
-_TICKETS_BY_MESSAGE_ID: CompoundSelect = union_all(
+_TICKETS_BY_MESSAGE_ID: CompoundSelect[str, int | None, int] = union_all(
     select(OutboxItem.message_id, OutboxItem.ticket_id, literal(0).label("stored")).where(
         col(OutboxItem.message_id).in_(bindparam("ids", expanding=True)),
         col(OutboxItem.ticket_id).is_not(None),
