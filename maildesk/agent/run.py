@@ -109,21 +109,37 @@ def run_agent_message(
         return AgentResult(tuple(done), ticket, "", internal=True)
     target = follow_merges(session, ticket)
     body = done.body(said.text)
+    return _keep(session, desk, target, agent, body, done.note, via=via, actor=actor, now=now)
+
+
+def _keep(
+    session: Session,
+    desk: Desk,
+    ticket: Ticket,
+    agent: Agent,
+    body: str,
+    internal: bool,
+    *,
+    via: Via,
+    actor: Actor,
+    now: datetime,
+) -> AgentResult:
+    """What the commands left of the message: stored, recorded and published, if it is kept."""
     if not body and not via.keep_empty:
-        return AgentResult((), target, body, internal=done.note)
-    message = via.store(target, Visibility.INTERNAL if done.note else Visibility.PUBLIC, body)
-    _record_message(session, ticket=target, message=message, via=via, actor=actor, now=now)
+        return AgentResult((), ticket, body, internal=internal)
+    message = via.store(ticket, Visibility.INTERNAL if internal else Visibility.PUBLIC, body)
+    _record_message(session, ticket=ticket, message=message, via=via, actor=actor, now=now)
     publish(
         session,
         desk=desk,
-        ticket=target,
+        ticket=ticket,
         agent=agent,
         message=message,
         actor=actor,
         now=now,
         thread=via.reply_thread,
     )
-    return AgentResult((), target, body, internal=done.note, message=message)
+    return AgentResult((), ticket, body, internal=internal, message=message)
 
 
 def _commands(

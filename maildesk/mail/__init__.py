@@ -255,36 +255,42 @@ def parse_mail(raw: bytes, *, max_depth: int = 100) -> InboundMail:
     depth = mime_depth(message)
     if depth > max_depth:
         raise UnparseableMail(f"MIME nesting {depth} deeper than the limit {max_depth}")
+    return _read(parsed, message, depth)
 
-    def text_of(name: str) -> str | None:
-        value = message.get(name)
-        return None if value is None else header_text(value)
 
-    def all_of(name: str) -> list[str]:
-        return [header_text(v) for v in message.get_all(name) or []]
+def _one(message: Message, name: str) -> str | None:
+    value = message.get(name)
+    return None if value is None else header_text(value)
 
+
+def _all(message: Message, name: str) -> list[str]:
+    return [header_text(v) for v in message.get_all(name) or []]
+
+
+def _read(parsed: mailparser.MailParser, message: Message, depth: int) -> InboundMail:
+    """The value of a mail that has headers and is nested no deeper than allowed."""
     plain, html = _text_parts(message)
     html_text = "\n".join(html) or None
     text = "\n".join(plain) if plain else html_to_text(html_text or "")
-    ids = message_ids(text_of("Message-ID"))
+    ids = message_ids(_one(message, "Message-ID"))
     return InboundMail(
         message_id=ids[0] if ids else None,
-        subject=clean_header(decode_words(text_of("Subject") or "")),
-        from_=parse_addresses(all_of("From")),
-        from_header_count=len(all_of("From")),
-        to=parse_addresses(all_of("To")),
-        cc=parse_addresses(all_of("Cc")),
-        delivered_to=parse_addresses(all_of("Delivered-To")),
-        reply_to=parse_addresses(all_of("Reply-To")),
-        in_reply_to=message_ids(text_of("In-Reply-To")),
-        references=message_ids(" ".join(all_of("References")))[-_MAX_REFERENCES:],
-        date=_date(text_of("Date")),
+        subject=clean_header(decode_words(_one(message, "Subject") or "")),
+        from_=parse_addresses(_all(message, "From")),
+        from_header_count=len(_all(message, "From")),
+        to=parse_addresses(_all(message, "To")),
+        cc=parse_addresses(_all(message, "Cc")),
+        delivered_to=parse_addresses(_all(message, "Delivered-To")),
+        reply_to=parse_addresses(_all(message, "Reply-To")),
+        in_reply_to=message_ids(_one(message, "In-Reply-To")),
+        references=message_ids(" ".join(_all(message, "References")))[-_MAX_REFERENCES:],
+        date=_date(_one(message, "Date")),
         text=text,
         html=html_text,
         attachments=_attachments(parsed),
         headers=_headers(message),
-        return_path=_return_path(text_of("Return-Path")),
+        return_path=_return_path(_one(message, "Return-Path")),
         content_type=message.get_content_type(),
         mime_depth=depth,
-        received_count=len(all_of("Received")),
+        received_count=len(_all(message, "Received")),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from maildesk.mail import AttachmentPart
 from maildesk.models import Attachment, Message, MessageRole, Ticket, Visibility
 from maildesk.pipeline.work import StageEnv, Work
 from maildesk.services.tickets import add_message
@@ -36,15 +37,22 @@ def store_message(
         inbox_item_id=work.item_id,
     )
     assert message.id is not None
-    for part in mail.attachments:
+    _store_attachments(env, message.id, mail.attachments)
+    return message
+
+
+def _store_attachments(
+    env: StageEnv, message_id: int, attachments: tuple[AttachmentPart, ...]
+) -> None:
+    """Each part's bytes in the file store (once per content), and a row naming them."""
+    for part in attachments:
         sha = env.desk.store.put(part.data)
         env.session.add(
             Attachment(
-                message_id=message.id,
+                message_id=message_id,
                 filename=part.filename,
                 content_type=part.content_type,
                 size=len(part.data),
                 sha256=sha,
             )
         )
-    return message

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from maildesk.mail.quotes import strip_quoted
-from maildesk.models import MessageRole, Ticket, TicketStatus, Visibility
+from maildesk.models import Message, MessageRole, Ticket, TicketStatus, Visibility
 from maildesk.pipeline.disposition import CONTINUE
 from maildesk.pipeline.messages import store_message
 from maildesk.pipeline.work import (
@@ -21,6 +21,7 @@ from maildesk.pipeline.work import (
     NoticeKind,
     StageEnv,
     Step,
+    ThreadMatch,
     Work,
 )
 from maildesk.services.contacts import get_or_create_contact
@@ -128,28 +129,7 @@ def _append(env: StageEnv, work: Work, plan: Append) -> Work:
     message = store_message(
         env, ticket, work, role=plan.role, visibility=plan.visibility, text=text
     )
-    record_event(
-        session,
-        ticket=ticket,
-        actor=actor,
-        type="message",
-        now=env.now,
-        data={
-            "message_id": message.message_id,
-            "role": plan.role,
-            "relation": work.thread.relation,
-            "threaded_by": work.thread.evidence,
-        },
-    )
-    if plan.reopen:
-        change(
-            session,
-            ticket=ticket,
-            actor=actor,
-            now=env.now,
-            status_event="reopen",
-            status=TicketStatus.OPEN,
-        )
+    _record(env, ticket, message, work.thread, plan, actor)
     notices = (
         (Notice(NoticeKind.CUSTOMER_REPLY, text, mail.sender),)
         if plan.role == MessageRole.CUSTOMER
@@ -162,6 +142,34 @@ def _append(env: StageEnv, work: Work, plan: Append) -> Work:
         summary=work.thread.evidence,
         notices=(*work.notices, *notices),
     )
+
+
+def _record(
+    env: StageEnv, ticket: Ticket, message: Message, thread: ThreadMatch, plan: Append, actor: Actor
+) -> None:
+    """The `message` event, saying how the mail found its ticket; a waiting ticket reopens."""
+    record_event(
+        env.session,
+        ticket=ticket,
+        actor=actor,
+        type="message",
+        now=env.now,
+        data={
+            "message_id": message.message_id,
+            "role": plan.role,
+            "relation": thread.relation,
+            "threaded_by": thread.evidence,
+        },
+    )
+    if plan.reopen:
+        change(
+            env.session,
+            ticket=ticket,
+            actor=actor,
+            now=env.now,
+            status_event="reopen",
+            status=TicketStatus.OPEN,
+        )
 
 
 def run(work: Work, env: StageEnv) -> Step:
