@@ -19,6 +19,7 @@ from maildesk.agent.run import Said, StoreFn, Via, run_agent_message
 from maildesk.desk import Desk
 from maildesk.models import Agent, Contact, Ticket
 from maildesk.notices import NO_THREAD, Thread
+from maildesk.services.blacklist import blacklist_entry
 from maildesk.services.contacts import get_or_create_contact
 from maildesk.services.tickets import Actor, create_ticket
 
@@ -30,7 +31,7 @@ class Started:
     customer: Contact | None = None
 
 
-def _target(desk: Desk, said: Said, now: datetime) -> tuple[str, Said] | BadLine:
+def _target(session: Session, desk: Desk, said: Said, now: datetime) -> tuple[str, Said] | BadLine:
     """The one `#to` address and what else was said, or why there is no such address."""
     targets: list[Command] = []
     others: list[str] = []
@@ -45,6 +46,9 @@ def _target(desk: Desk, said: Said, now: datetime) -> tuple[str, Said] | BadLine
     address = targets[0].args[0]
     if local_part_matches(address, desk.settings.desk_addresses()):
         return BadLine(targets[0].line, "that is one of the desk's own addresses")
+    entry = blacklist_entry(session, config=desk.settings.blacklist, address=address)
+    if entry is not None:
+        return BadLine(targets[0].line, f"{address} is blacklisted ({entry})")
     return address, Said(tuple(others), said.text)
 
 
@@ -69,7 +73,7 @@ def start_ticket(
     A refusal mail answers `answering`, the agent's own mail; with `mail_errors` False the
     caller tells the agent itself (the pipeline does, after rolling the mail back).
     """
-    target = _target(desk, said, now)
+    target = _target(session, desk, said, now)
     if isinstance(target, BadLine):
         return _refuse(session, desk, agent, (target,), subject, now, answering, mail_errors)
     address, rest = target

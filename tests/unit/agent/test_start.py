@@ -147,3 +147,12 @@ def test_a_refusal_can_be_left_for_the_caller_to_tell(planner: Planner) -> None:
 
     assert started == Started(None, (BadLine("#queue nowhere", "no such queue: 'nowhere'"),))
     assert (refs(planner), outbox(planner)) == (["TKT-1"], [])
+
+
+def test_no_ticket_is_started_for_a_blacklisted_address(planner: Planner) -> None:
+    started = start(planner, "#to spammer@example.net")
+
+    reason = "spammer@example.net is blacklisted (address spammer@example.net in config)"
+    assert started == Started(None, (BadLine("#to spammer@example.net", reason),))
+    assert refs(planner) == ["TKT-1"]
+    assert [template for _, template, _ in outbox(planner)] == ["command_error"]
