@@ -214,7 +214,9 @@ _KEY_FUNCTIONS = [
     ("  automatic stage", "maildesk/pipeline/stages/automatic.py", "run"),
     ("  thread-match stage", "maildesk/pipeline/stages/thread_match.py", "run"),
     ("  decide stage", "maildesk/pipeline/stages/decide.py", "run"),
-    ("  carry_out (writes)", "maildesk/pipeline/apply.py", "carry_out"),
+    ("  run_handlers (writes)", "maildesk/pipeline/runner.py", "run_handlers"),
+    ("    store handler", "maildesk/pipeline/handlers/store.py", "run"),
+    ("    participants handler", "maildesk/pipeline/handlers/participants.py", "run"),
     ("    strip_quoted", "maildesk/mail/quotes.py", "strip_quoted"),
     (
         "    announce: new ticket (ack, agent notices)",
