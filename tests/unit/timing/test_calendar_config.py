@@ -4,19 +4,24 @@ the tables is reported at once, each problem naming its key.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from datetime import date, time
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from maildesk.timing.calendar_config import (
+    KEYS,
     CalendarProblems,
     calendar_from_toml,
     calendars_from_config,
 )
-from maildesk.timing.calendars import MIDNIGHT, TWENTY_FOUR_SEVEN
+from maildesk.timing.calendars import DAYS, MIDNIGHT, TWENTY_FOUR_SEVEN
+
+EXAMPLE = Path(__file__).parents[3] / "config.example.toml"
 
 DESIGN_EXAMPLE = """
 [[calendars]]                          # "24x7" exists without being declared
@@ -203,3 +208,16 @@ def test_calendars_that_are_not_a_list_of_tables_are_one_problem() -> None:
     assert problems_of_config({"name": "office"}) == [
         "calendars: not a list of tables (write [[calendars]])"
     ]
+
+
+def test_the_example_config_documents_every_key_and_its_example_reads_cleanly() -> None:
+    text = EXAMPLE.read_text(encoding="utf-8")
+    block = text[text.index("# [[calendars]]") : text.index("\n\n", text.index("# [[calendars]]"))]
+    uncommented = re.sub(r"^# ?", "", block, flags=re.M)
+
+    found, problems = calendars_from_config(tomllib.loads(uncommented)["calendars"])
+
+    assert problems == []
+    assert found["office"].hours[0] == ((time(9), time(13)), (time(14), time(18)))
+    assert [k for k in (*KEYS, *DAYS) if not re.search(rf"^# {k} =", block, re.M)] == ["hours"]
+    assert "# [calendars.hours]" in block
