@@ -6,7 +6,6 @@ comes from `shapes` where one fits. `compile` raises ValueError saying what is w
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -87,15 +86,15 @@ def _headers(value: object) -> tuple[HeaderTest, ...]:
     return tuple(_one_header(item) for item in items)
 
 
-def _attachment(value: object) -> bool | tuple[str, ...]:
+def _attachment(value: object) -> bool | TextTest:
     """`true`/`false`, or MIME types with globs (`"image/*"`), any of."""
     if isinstance(value, bool):
         return value
-    kinds = tuple(k.lower() for k in shapes.strings(value, "true, false or a MIME type"))
+    kinds = [k.lower() for k in shapes.strings(value, "true, false or a MIME type")]
     for kind in kinds:
         if kind.count("/") != 1:
             raise ValueError(f"{kind!r} is not a MIME type like application/pdf or image/*")
-    return kinds
+    return TextTest(tuple(shapes.glob_patterns(kinds)))
 
 
 @dataclass(frozen=True)
@@ -149,11 +148,11 @@ def _header(facts: Facts, wanted: tuple[HeaderTest, ...]) -> bool:
     return False
 
 
-def _has_attachment(facts: Facts, wanted: bool | tuple[str, ...]) -> bool:
+def _has_attachment(facts: Facts, wanted: bool | TextTest) -> bool:
     if isinstance(wanted, bool):
         return bool(facts.mail.attachments) == wanted
-    kinds = [a.content_type.partition(";")[0].strip().lower() for a in facts.mail.attachments]
-    return any(fnmatch.fnmatchcase(kind, want) for kind in kinds for want in wanted)
+    kinds = [a.content_type.partition(";")[0].strip() for a in facts.mail.attachments]
+    return any(wanted.search(kind) for kind in kinds)
 
 
 def _category(facts: Facts, wanted: frozenset[str]) -> bool:

@@ -26,9 +26,11 @@ class Reference:
 
 
 def compile_regex(pattern: str, *, case_sensitive: bool = False) -> re.Pattern[str]:
-    """Every regex the rules use is compiled here, once, when the rules are loaded."""
+    """Every regex the rules use is compiled here, once, when the rules are loaded; `^` and `$`
+    match at each line, as in grep (`\\A` and `\\Z` hold the whole text)."""
+    flags = re.MULTILINE if case_sensitive else re.MULTILINE | re.IGNORECASE
     try:
-        return re.compile(pattern, 0 if case_sensitive else re.IGNORECASE)
+        return re.compile(pattern, flags)
     except re.error as exc:
         raise ValueError(f"bad regex: {exc}") from None
 
@@ -135,7 +137,7 @@ def _entries(value: object, what: str) -> tuple[list[str], list[re.Pattern[str]]
     return plain, found
 
 
-def _globs(globs: list[str]) -> list[re.Pattern[str]]:
+def glob_patterns(globs: list[str]) -> list[re.Pattern[str]]:
     """All globs of one argument as one anchored pattern."""
     if not globs:
         return []
@@ -168,7 +170,7 @@ def addresses(value: object) -> AddressTest:
             hint = " (a domain goes in a *_domain condition)" if not at else ""
             raise ValueError(f"{address!r} is not an address{hint}")
     globs = [a for a in plain if _GLOB & set(a)]
-    return AddressTest(frozenset(exact), tuple(_globs(globs) + found))
+    return AddressTest(frozenset(exact), tuple(glob_patterns(globs) + found))
 
 
 @dataclass(frozen=True)
@@ -195,4 +197,4 @@ def domains(value: object) -> DomainTest:
             raise ValueError(f"{domain!r} is not a domain (an address goes in from, to or cc)")
     exact = tuple(d.rstrip(".") for d in plain if not _GLOB & set(d))
     globs = [d for d in plain if _GLOB & set(d)]
-    return DomainTest(exact, tuple(_globs(globs) + found))
+    return DomainTest(exact, tuple(glob_patterns(globs) + found))
