@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import tomllib
+from pathlib import Path
 
+from maildesk.rules.actions import ACTIONS
+from maildesk.rules.conditions import CONDITIONS
 from maildesk.rules.spec import Rule, check_references, compile_rules
 from tests.unit.rules.given import rules
+
+ROOT = Path(__file__).resolve().parents[3]
 
 EXAMPLE = """
 [[rules]]
@@ -165,3 +170,28 @@ def test_mailbox_names_go_unchecked_when_not_given() -> None:
         )
         == []
     )
+
+
+def test_the_commented_example_in_config_example_toml_compiles() -> None:
+    lines = (ROOT / "config.example.toml").read_text(encoding="utf-8").splitlines()
+    start = lines.index("# [[rules]]")
+    block = []
+    for line in lines[start:]:
+        if not line.startswith("# "):
+            break
+        if not line.startswith("# #"):
+            block.append(line[2:])
+
+    compiled, problems = compile_rules(tomllib.loads("\n".join(block))["rules"])
+
+    assert problems == []
+    assert len(compiled[0].when) == 8 and len(compiled[0].then) == 10
+
+
+def test_the_readme_documents_every_condition_and_action() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    rules_section = readme.split("\n## Rules\n", 1)[1].split("\n## ", 1)[0]
+
+    missing = [name for name in (*CONDITIONS, *ACTIONS) if f"\n| `{name}` |" not in rules_section]
+
+    assert missing == []
