@@ -22,7 +22,6 @@ A = TypeVar("A")
 TYPES = ("incident", "request")
 STRATEGIES = ("least-loaded", "round-robin")
 LEVELS = range(1, 10)
-_TAG = re.compile(r"^[\w.\-]{1,64}$")
 _TEMPLATE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -51,14 +50,6 @@ def _one_of(*allowed: str) -> Callable[[object], str]:
         return value.lower()
 
     return check
-
-
-def _tags(value: object) -> tuple[str, ...]:
-    found = tuple(t.lower() for t in shapes.strings(value, "a tag"))
-    for tag in found:
-        if not _TAG.match(tag):
-            raise ValueError(f"{tag!r} is not a tag (letters, digits, . _ -)")
-    return found
 
 
 def _address(value: str) -> str:
@@ -146,7 +137,7 @@ ACTIONS: Mapping[str, Action[Any]] = MappingProxyType(
             Action("type", _one_of(*TYPES), _setting("type")),
             Action("priority", _one_of(*(str(p) for p in Priority)), _setting("priority")),
             Action("category", _name, _setting("category"), _refers("category")),
-            Action("tags", _tags, _add_tags),
+            Action("tags", shapes.tags, _add_tags),
             Action("assign", _assignee, _setting("assign"), Reference("agent", _agent)),
             Action("level", _level, _setting("level")),
             Action("cc", _addresses, _add_cc),

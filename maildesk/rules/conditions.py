@@ -47,7 +47,7 @@ def _one_of(allowed: Iterable[str]) -> Callable[[object], frozenset[str]]:
 
 
 def _tags(value: object) -> frozenset[str]:
-    return frozenset(t.lower() for t in shapes.strings(value, "a tag"))
+    return frozenset(shapes.tags(value))
 
 
 @dataclass(frozen=True)
@@ -151,7 +151,7 @@ def _header(facts: Facts, wanted: tuple[HeaderTest, ...]) -> bool:
 def _has_attachment(facts: Facts, wanted: bool | TextTest) -> bool:
     if isinstance(wanted, bool):
         return bool(facts.mail.attachments) == wanted
-    kinds = [a.content_type.partition(";")[0].strip() for a in facts.mail.attachments]
+    kinds = [a.content_type.partition(";")[0].strip().lower() for a in facts.mail.attachments]
     return any(wanted.search(kind) for kind in kinds)
 
 

@@ -50,11 +50,16 @@ def first_failing(rule: Rule, facts: Facts) -> str | None:
 def apply_rule(rule: Rule, decision: Decision) -> Decision:
     for name, argument in rule.then:
         decision = ACTIONS[name].apply(decision, argument)
-    return replace(decision, hits=(*decision.hits, rule.name))
+    return decision
 
 
-def updated(facts: Facts, decision: Decision) -> Facts:
+FACT_FIELDS = frozenset({"queue", "service", "priority", "category", "tags"})
+
+
+def updated(facts: Facts, rule: Rule, decision: Decision) -> Facts:
     """The facts later rules see: the ticket fields as the matching rules so far set them."""
+    if not any(name in FACT_FIELDS for name, _ in rule.then):
+        return facts
     return replace(
         facts,
         queue=decision.queue or facts.queue,
@@ -68,6 +73,8 @@ def updated(facts: Facts, decision: Decision) -> Facts:
 def evaluate(rules: Iterable[Rule], facts: Facts) -> Evaluation:
     decision = Decision()
     results: list[RuleResult] = []
+    hits: list[str] = []
+    stopped_by = None
     for rule in rules:
         if facts.event not in rule.on:
             results.append(RuleResult(rule.name, applies_to_event=False, matched=False))
@@ -77,7 +84,9 @@ def evaluate(rules: Iterable[Rule], facts: Facts) -> Evaluation:
         if failed is not None:
             continue
         decision = apply_rule(rule, decision)
-        facts = updated(facts, decision)
+        hits.append(rule.name)
+        facts = updated(facts, rule, decision)
         if rule.stop:
-            return Evaluation(decision, tuple(results), stopped_by=rule.name)
-    return Evaluation(decision, tuple(results))
+            stopped_by = rule.name
+            break
+    return Evaluation(replace(decision, hits=tuple(hits)), tuple(results), stopped_by)

@@ -8,6 +8,7 @@ unless `case_sensitive = true`; a regex is always a table `{ regex = "…" }` (o
 from __future__ import annotations
 
 import fnmatch
+import functools
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from typing import Any
 
 _GLOB = frozenset("*?[")
 _SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f]")
+_TAG = re.compile(r"^[\w.\-]{1,64}$")  # as `#tag` takes them
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,15 @@ def strings(value: object, what: str) -> tuple[str, ...]:
     return tuple(found)
 
 
+def tags(value: object) -> tuple[str, ...]:
+    """A tag or a list of them, lower-cased."""
+    found = tuple(t.lower() for t in strings(value, "a tag"))
+    for tag in found:
+        if not _TAG.match(tag):
+            raise ValueError(f"{tag!r} is not a tag (letters, digits, . _ -)")
+    return found
+
+
 def flag(value: object, key: str) -> bool:
     if not isinstance(value, bool):
         raise ValueError(f"{key} must be true or false, got {value!r}")
@@ -76,27 +87,45 @@ def base_address(address: str) -> str:
     return f"{local.split('+', 1)[0]}{at}{domain}"
 
 
+@functools.lru_cache(maxsize=8)
+def lowered(text: str) -> str:
+    """The text lower-cased, once however many conditions ask: how case is ignored cheaply
+    (Python's `re` searches ten times slower when told to ignore case)."""
+    return text.lower()
+
+
 @dataclass(frozen=True)
 class TextTest:
-    """Any of these patterns is found in the text."""
+    """Found when any of its needles or patterns is found in the text."""
 
-    patterns: tuple[re.Pattern[str], ...]
+    patterns: tuple[re.Pattern[str], ...] = ()  # searched in the text as it is
+    folded: tuple[re.Pattern[str], ...] = ()  # lower-case patterns, in the lower-cased text
+    needles: tuple[str, ...] = ()  # lower-case texts, in the lower-cased text
 
     def search(self, text: str) -> bool:
-        return any(p.search(text) for p in self.patterns)
+        if any(p.search(text) for p in self.patterns):
+            return True
+        if not (self.folded or self.needles):
+            return False
+        low = lowered(text)
+        return any(n in low for n in self.needles) or any(p.search(low) for p in self.folded)
+
+
+def _case_table(value: object, key: str) -> tuple[object, bool]:
+    """`value`, or `{ <key> = value, case_sensitive = true }`: the value and its case flag."""
+    if not isinstance(value, Mapping):
+        return value, False
+    spec = table(value, required=(key,), optional=("case_sensitive",))
+    return spec[key], flag(spec.get("case_sensitive", False), "case_sensitive")
 
 
 def contains(value: object) -> TextTest:
     """`"text"`, `["a", "b"]` (any), or `{ text = "…" or [...], case_sensitive = true }`."""
-    case_sensitive = False
-    if isinstance(value, Mapping):
-        spec = table(value, required=("text",), optional=("case_sensitive",))
-        case_sensitive = flag(spec.get("case_sensitive", False), "case_sensitive")
-        value = spec["text"]
+    value, case_sensitive = _case_table(value, "text")
     needles = strings(value, "a text")
-    return TextTest(
-        (compile_regex("|".join(map(re.escape, needles)), case_sensitive=case_sensitive),)
-    )
+    if not case_sensitive:
+        return TextTest(needles=tuple(n.lower() for n in needles))
+    return TextTest((compile_regex("|".join(map(re.escape, needles)), case_sensitive=True),))
 
 
 def equals(value: object, *, case_sensitive: bool = False) -> TextTest:
@@ -107,14 +136,19 @@ def equals(value: object, *, case_sensitive: bool = False) -> TextTest:
 
 
 def regexes(value: object) -> TextTest:
-    """`"regex"`, `["r1", "r2"]` (any), or `{ regex = "…" or [...], case_sensitive = true }`."""
-    case_sensitive = False
-    if isinstance(value, Mapping):
-        spec = table(value, required=("regex",), optional=("case_sensitive",))
-        case_sensitive = flag(spec.get("case_sensitive", False), "case_sensitive")
-        value = spec["regex"]
-    found = strings(value, "a regex")
-    return TextTest(tuple(compile_regex(r, case_sensitive=case_sensitive) for r in found))
+    """`"regex"`, `["r1", "r2"]` (any), or `{ regex = "…" or [...], case_sensitive = true }`.
+
+    A regex without upper-case letters (`outage|down`, `e-\\d+`) ignores case by searching
+    the lower-cased text; any other one (`\\Aerror`, `[A-Z]{3}`) is searched ignoring case.
+    """
+    value, case_sensitive = _case_table(value, "regex")
+    plain, folded = [], []
+    for pattern in strings(value, "a regex"):
+        if case_sensitive or pattern != pattern.lower() or "(?-" in pattern:
+            plain.append(compile_regex(pattern, case_sensitive=case_sensitive))
+        else:
+            folded.append(compile_regex(pattern, case_sensitive=True))
+    return TextTest(tuple(plain), tuple(folded))
 
 
 def _entries(value: object, what: str) -> tuple[list[str], list[re.Pattern[str]]]:
@@ -138,10 +172,11 @@ def _entries(value: object, what: str) -> tuple[list[str], list[re.Pattern[str]]
 
 
 def glob_patterns(globs: list[str]) -> list[re.Pattern[str]]:
-    """All globs of one argument as one anchored pattern."""
+    """All globs of one argument (lower-case, for lower-case names) as one anchored pattern."""
     if not globs:
         return []
-    return [compile_regex(r"\A(?:" + "|".join(fnmatch.translate(g) for g in globs) + ")")]
+    pattern = r"\A(?:" + "|".join(fnmatch.translate(g.lower()) for g in globs) + ")"
+    return [compile_regex(pattern, case_sensitive=True)]
 
 
 @dataclass(frozen=True)

@@ -112,9 +112,14 @@ def test_cc_matches_only_the_cc_header() -> None:
         ("subject_regex", r"^urgent:", True),
         ("subject_regex", {"regex": r"^urgent:", "case_sensitive": True}, False),
         ("subject_regex", ["^x", r"server$"], True),
+        ("subject_regex", r"OUTAGE", True),
+        ("subject_regex", r"\Aurgent", True),
+        ("subject_regex", r"(?-i:outage)", False),  # case matters inside, as written
+        ("subject_contains", "Outage OF", True),
         ("body_contains", "error code e-42", True),
         ("body_contains", "printer", False),
         ("body_regex", r"E-\d+", True),
+        ("body_regex", r"error code e-\d+", True),
         ("body_regex", r"^Error code", True),  # ^ and $ match at each line
         ("body_regex", r"9:00\.$", True),
         ("body_regex", r"\AError", False),  # \A and \Z: the whole text
@@ -232,6 +237,7 @@ def test_business_hours_asks_the_injected_calendar_about_now() -> None:
         ("priority", "critical", "'critical' is not one of low, normal, high, urgent"),
         ("status", ["open", "done"], "'done' is not one of new, open"),
         ("category", [""], "expected a name"),
+        ("tags", "two words", "is not a tag"),
         ("business_hours", 1, "expected a calendar name"),
         ("business_hours", {"calendar": "office", "inside": "no"}, "inside must be true"),
     ],
