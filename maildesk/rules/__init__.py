@@ -1,1 +1,1 @@
-"""Routing rules: which queue a new ticket lands in."""
+"""Routing rules: name registries of conditions and actions, rule specs from TOML, the engine."""
