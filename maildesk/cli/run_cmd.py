@@ -11,6 +11,7 @@ import typer
 from maildesk.app import open_app
 from maildesk.cli.root import state
 from maildesk.clock import FixedClock
+from maildesk.config import secret_problems
 from maildesk.daemon import Daemon
 from maildesk.errors import InvalidInput
 from maildesk.timed import tick
@@ -22,6 +23,8 @@ def run(ctx: typer.Context) -> None:
     logging.basicConfig(
         level=settings.logging.level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    for problem in secret_problems(settings.desk):  # a weak secret: told, not refused
+        logging.getLogger("maildesk").warning("%s", problem)
     daemon = Daemon(open_app(settings))
     asyncio.run(daemon.run_until_stopped())
 

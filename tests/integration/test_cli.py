@@ -31,7 +31,7 @@ CONFIG = """\
 [desk]
 name = "Example Support"
 address = "support@example.com"
-secret = "s3cret"
+secret = "kx4-Rt9w_Lq2Zp7yHv3N"
 {desk_extra}
 
 [database]
@@ -200,10 +200,11 @@ def test_config_check_names_each_bad_key_on_its_own_line(tmp_path: Path) -> None
     assert run.code == 1
     assert run.out == ""
     lines = run.err.splitlines()
-    assert len(lines) == 3
+    assert len(lines) == 4
     assert all(line.startswith(f"{path}: ") for line in lines)
     assert [line.split(": ")[1] for line in sorted(lines)] == [
         "desk.colour",
+        "desk.secret",
         "desk.ticket_prefix",
         "smtp.port",
     ]
