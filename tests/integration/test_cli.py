@@ -631,6 +631,27 @@ def test_blacklist_remove_of_an_absent_entry_is_a_user_error(config: Path) -> No
     assert "not on the blacklist" in message
 
 
+# --- contacts ------------------------------------------------------------------------------
+
+
+def test_contact_set_show_and_list_and_an_unknown_category_is_a_user_error(config: Path) -> None:
+    ingest(config, mail(sender="Carol <carol@acme.test>", message_id="c1@acme.test"))
+
+    chosen = maildesk(
+        "--config", config, "contact", "set", "carol@acme.test", "--category", "standard"
+    )
+    shown = maildesk("--config", config, "contact", "show", "carol@acme.test", "--json").json()
+    listed = maildesk("--config", config, "contact", "list", "--json").json()
+
+    assert chosen.code == 0, chosen.err
+    assert (shown["category"], shown["category_source"]) == ("standard", "set")
+    assert [row["email"] for row in listed] == ["carol@acme.test"]
+    message = assert_one_line_error(
+        maildesk("--config", config, "contact", "set", "carol@acme.test", "--category", "gold")
+    )
+    assert message == "maildesk: unknown category 'gold' (use standard or auto)"
+
+
 # --- what a shell sees -------------------------------------------------------------------------
 
 
