@@ -162,9 +162,9 @@ CHECKS: tuple[Check, ...] = (
     _agents_name_known_queues_and_calendars,
     _unique("imap", "name"),
     _tls_or_starttls,
-    _unique("services", "name"),
+    _unique("services", "name", fold=True),  # `#service` finds a service in any case
     _services_name_known_queues,
-    _unique("categories", "name"),
+    _unique("categories", "name", fold=True),
     _no_reserved_category,
 )
 
