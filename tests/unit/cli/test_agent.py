@@ -33,6 +33,18 @@ def test_each_agents_compose_address_is_signed_for_them_with_ref_zero(shell: She
         assert not verify(signed, secrets_=(SECRET,), role="customer")
 
 
+def test_each_agent_is_listed_with_the_calendar_of_their_working_hours(shell: Shell) -> None:
+    text = shell.config.read_text().replace('name = "Bob"\n', 'name = "Bob"\ncalendar = "24x7"\n')
+    shell.config.write_text(text)
+
+    listed = agents(shell)
+
+    assert (listed["alice@example.com"]["calendar"], listed["bob@example.com"]["calendar"]) == (
+        None,
+        "24x7",
+    )
+
+
 def test_an_added_agent_can_be_changed_and_removed(shell: Shell) -> None:
     added = shell.run(agent, "agent", "add", "Dora@Example.com", "--name", "Dora", "--level", "2")
     changed = shell.run(agent, "agent", "set", "dora@example.com", "--queue", "billing", "--away")
