@@ -279,9 +279,6 @@ class Settings(_Section):
             return self.queues
         return (QueueSettings(name=DEFAULT_QUEUE, addresses=(self.desk.address,)),)
 
-    def service(self, name: str) -> ServiceSettings | None:
-        return next((s for s in self.services if s.name == name), None)
-
     def path(self, relative: str) -> Path:
         return (self.base_dir / relative).resolve()
 

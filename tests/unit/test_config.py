@@ -100,7 +100,6 @@ def test_services_categories_and_assignment_have_documented_defaults() -> None:
 
     [service] = settings.services
     assert (service.type, service.priority, service.description) == ("incident", "normal", "")
-    assert settings.service("email") == service and settings.service("print") is None
     assert settings.queues[0].assignment == "none"
     assert settings.agents[0].calendar is None
     assert settings.categories[0].domains == ("bigcorp.example",)
