@@ -50,6 +50,10 @@ SUMMARY_KEYS = {
     "status",
     "priority",
     "queue",
+    "service",  # issue 10: the service desk keys, in list items too
+    "type",
+    "category",
+    "level",
     "assignee",
     "requester",
     "tags",

@@ -9,6 +9,8 @@ from sqlmodel import col, select
 
 from maildesk.agent.apply import apply_actions
 from maildesk.agent.lines import BadLine
+from maildesk.agent.registry import COMMANDS
+from maildesk.agent.specs.catalogue import SPECS
 from maildesk.config import Settings
 from maildesk.models import Event, TicketType
 from maildesk.services.tickets import Actor
@@ -102,3 +104,8 @@ def test_service_and_type_may_be_given_once_per_message(planner: Planner) -> Non
     errors = run(planner, "#service email\n#service invoices")
 
     assert errors == [BadLine("#service invoices", "#service may be given once per message")]
+
+
+def test_service_and_type_are_registered_commands_once_per_message() -> None:
+    assert [COMMANDS[spec.name] for spec in SPECS] == list(SPECS)
+    assert [(spec.name, spec.once) for spec in SPECS] == [("service", True), ("type", True)]
