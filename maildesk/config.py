@@ -10,18 +10,20 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
     field_validator,
-    model_validator,
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from maildesk.config_checks import DEFAULT_QUEUE, cross_problems, weak_secret
 from maildesk.errors import ConfigError
+from maildesk.models import Priority, TicketType
 from maildesk.timing.durations import parse_duration
 
 DEFAULT_FREE_MAIL = [
@@ -52,6 +54,16 @@ DEFAULT_FREE_MAIL = [
     "orange.fr",
     "free.fr",
 ]
+
+
+NAME = r"^[A-Za-z0-9_.-]{1,64}$"  # a queue, service or category: one word, as commands name it
+
+
+def _lower(value: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(item.strip().lower() for item in value)
+
+
+Lowered = Annotated[tuple[str, ...], AfterValidator(_lower)]  # addresses, domains
 
 
 def _duration(value: Any) -> Any:
@@ -187,22 +199,12 @@ class OutboundSettings(_Section):
     def resolved_password(self) -> str | None:
         return _secret(self.password, self.password_env)
 
-    @model_validator(mode="after")
-    def _exclusive_tls(self) -> OutboundSettings:
-        if self.tls and self.starttls:
-            raise ValueError("tls and starttls are exclusive")
-        return self
-
 
 class QueueSettings(_Section):
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
-    addresses: tuple[str, ...] = ()
+    name: str = Field(pattern=NAME)
+    addresses: Lowered = ()
     acknowledge: bool = True
-
-    @field_validator("addresses")
-    @classmethod
-    def _lower(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(a.lower() for a in value)
+    assignment: Literal["none", "least-loaded", "round-robin"] = "none"
 
 
 class AgentSettings(_Section):
@@ -211,6 +213,26 @@ class AgentSettings(_Section):
     role: Literal["agent", "supervisor"] = "agent"
     queues: tuple[str, ...] = ()
     level: int = Field(1, ge=1, le=9)
+    calendar: str | None = None  # working hours; None: always available (as "24x7")
+
+
+class ServiceSettings(_Section):
+    """One entry of the service catalogue: what a ticket is about, and who answers for it."""
+
+    name: str = Field(pattern=NAME)
+    description: str = ""
+    queue: str  # the responsible queue
+    type: TicketType = TicketType.INCIDENT
+    priority: Priority = Priority.NORMAL
+
+
+class CategorySettings(_Section):
+    """A customer category; a contact matching any of its lists belongs to it."""
+
+    name: str = Field(pattern=NAME)
+    addresses: Lowered = ()
+    domains: Lowered = ()  # and their subdomains
+    organisations: Lowered = ()  # an organisation's name or domain, any case
 
 
 class BlacklistSettings(_Section):
@@ -242,20 +264,11 @@ class Settings(_Section):
     blacklist: BlacklistSettings = BlacklistSettings()
     worker: WorkerSettings = WorkerSettings()
     logging: LoggingSettings = LoggingSettings()
-
-    @model_validator(mode="after")
-    def _cross_checks(self) -> Settings:
-        names = [q.name for q in self.queues]
-        if len(names) != len(set(names)):
-            raise ValueError("queues: two queues share a name")
-        for agent in self.agents:
-            for queue in agent.queues:
-                if queue not in self.queue_names():
-                    raise ValueError(f"agents: {agent.email} names unknown queue {queue!r}")
-        imap_names = [m.name for m in self.imap]
-        if len(imap_names) != len(set(imap_names)):
-            raise ValueError("imap: two mailboxes share a name")
-        return self
+    services: tuple[ServiceSettings, ...] = ()
+    categories: tuple[CategorySettings, ...] = ()  # in order of precedence
+    # Read by maildesk.timing.calendars and maildesk.rules, which name their own problems:
+    calendars: tuple[dict[str, Any], ...] = ()
+    rules: tuple[dict[str, Any], ...] = ()
 
     def queue_names(self) -> list[str]:
         return [q.name for q in self.effective_queues()]
@@ -264,7 +277,7 @@ class Settings(_Section):
         """The configured queues, or the one default queue on the desk's address."""
         if self.queues:
             return self.queues
-        return (QueueSettings(name="general", addresses=(self.desk.address,)),)
+        return (QueueSettings(name=DEFAULT_QUEUE, addresses=(self.desk.address,)),)
 
     def path(self, relative: str) -> Path:
         return (self.base_dir / relative).resolve()
@@ -317,26 +330,82 @@ def problems_of(error: ValidationError) -> list[str]:
     return lines
 
 
-def parse_settings(data: dict[str, Any], base_dir: Path) -> Settings:
+def validate_settings(data: dict[str, Any], base_dir: Path) -> tuple[Settings | None, list[str]]:
+    """The settings, and every problem of their fields and between their sections, at once.
+
+    The settings are None when there is any problem. Field problems come from pydantic (which
+    reports them all); the cross-checks read the raw tables, so they run even then.
+    """
+    found = ["base_dir: unknown key"] if "base_dir" in data else []
+    settings = None
     try:
-        return Settings.model_validate({**data, "base_dir": base_dir})
+        settings = Settings.model_validate({**data, "base_dir": base_dir})
     except ValidationError as exc:
-        raise ConfigError("; ".join(problems_of(exc))) from exc
+        found += problems_of(exc)
+    found += cross_problems(data)
+    return (None if found else settings), found
 
 
-def load_settings(path: Path) -> Settings:
-    """Read and validate a config file; every failure is one ConfigError line."""
+def parse_settings(data: dict[str, Any], base_dir: Path) -> Settings:
+    settings, found = validate_settings(data, base_dir)
+    if settings is None:
+        raise ConfigError("; ".join(found))
+    return settings
+
+
+def secret_problems(desk: DeskSettings) -> list[str]:
+    """The desk secret is set (in the file or its environment variable) and not guessable.
+
+    A weak secret does not stop the desk (the daemon logs a warning); `config check` fails.
+    """
+    secret = desk.resolved_secret()
+    if not secret:
+        env = desk.secret_env or "desk.secret_env"
+        return [f"desk.secret: not set (set ${env} or desk.secret)"]
+    where = "desk.secret" if desk.secret else f"desk.secret_env: ${desk.secret_env}"
+    keys = [(where, secret)]
+    keys += [(f"desk.old_secrets[{i}]", old) for i, old in enumerate(desk.old_secrets)]
+    return [
+        f"{key}: too weak, {why} (whoever guesses it can forge reply addresses)"
+        for key, value in keys
+        if (why := weak_secret(value))
+    ]
+
+
+def config_problems(data: dict[str, Any], base_dir: Path) -> tuple[Settings | None, list[str]]:
+    """Everything `maildesk config check` finds in a config's data: fields, references, secrets.
+
+    The secrets are checked even when other keys are invalid, as long as theirs are valid.
+    """
+    settings, found = validate_settings(data, base_dir)
+    desk = settings.desk if settings else None
+    if desk is None:
+        table = data.get("desk", {})
+        if not isinstance(table, dict):
+            return None, found
+        keys = ("secret", "secret_env", "old_secrets")
+        try:
+            desk = DeskSettings.model_validate({k: table[k] for k in keys if k in table})
+        except ValidationError:
+            return None, found
+    return settings, found + secret_problems(desk)
+
+
+def read_config(path: Path) -> dict[str, Any]:
+    """The TOML of a config file; a missing, unreadable or malformed file is a ConfigError."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise ConfigError(f"config file not found: {path} (run `maildesk init`)") from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read config {path}: {exc}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
-    if "base_dir" in data:
-        raise ConfigError("base_dir: unknown key")
-    return parse_settings(data, path.resolve().parent)
+
+
+def load_settings(path: Path) -> Settings:
+    """Read and validate a config file; every failure is one ConfigError line."""
+    return parse_settings(read_config(path), path.resolve().parent)
 
 
 def config_path(explicit: Path | None) -> Path:

@@ -31,6 +31,11 @@ class Priority(StrEnum):
     URGENT = "urgent"
 
 
+class TicketType(StrEnum):
+    INCIDENT = "incident"  # something that worked is broken
+    REQUEST = "request"  # something is asked for
+
+
 class MessageRole(StrEnum):
     CUSTOMER = "customer"
     AGENT = "agent"
@@ -59,6 +64,8 @@ class Relation(StrEnum):
 
 STATUSES = tuple(TicketStatus)
 PRIORITIES = tuple(Priority)
+TICKET_TYPES = tuple(TicketType)
+STANDARD_CATEGORY = "standard"  # a customer no [[categories]] entry matches
 INBOX_STATES = ("received", "processed", "held", "failed", "dropped", "rejected")
 
 
@@ -80,8 +87,10 @@ class EnumString(TypeDecorator[Any]):
 
 
 class Organisation(SQLModel, table=True):
+    """Made for each non-free-mail domain (named by it), or by name from `maildesk contact set`."""
+
     id: int | None = Field(default=None, primary_key=True)
-    domain: str = Field(max_length=255, unique=True)
+    domain: str | None = Field(default=None, max_length=255, unique=True)
     name: str = Field(default="", max_length=255)
 
 
@@ -90,7 +99,7 @@ class Contact(SQLModel, table=True):
     email: str = Field(max_length=320, unique=True)
     name: str = Field(default="", max_length=255)
     organisation_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
-    category: str = Field(default="", max_length=64)
+    category: str = Field(default="", max_length=64)  # set by an operator; "": from the config
     created_at: datetime
 
 
@@ -103,6 +112,8 @@ class Agent(SQLModel, table=True):
     queues: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     away: bool = False
     active: bool = True
+    calendar: str | None = Field(default=None, max_length=64)  # working hours; None: always
+    last_assigned_at: datetime | None = None  # automatic assignment: who waited longest
 
 
 class Queue(SQLModel, table=True):
@@ -112,7 +123,11 @@ class Queue(SQLModel, table=True):
 
 
 class Ticket(SQLModel, table=True):
-    __table_args__ = (Index("ix_ticket_status_queue", "status", "queue"),)
+    __table_args__ = (
+        Index("ix_ticket_status_queue", "status", "queue"),
+        # each agent's open tickets, counted in one index scan (least-loaded assignment)
+        Index("ix_ticket_assignee_status", "assignee_id", "status"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     ref: str | None = Field(default=None, max_length=32, unique=True)
@@ -124,9 +139,13 @@ class Ticket(SQLModel, table=True):
         default=Priority.NORMAL, sa_type=EnumString(Priority, 16), nullable=False
     )
     queue: str = Field(default="general", max_length=64)
-    category: str = Field(default="", max_length=64)
+    service: str | None = Field(default=None, max_length=64)  # from the [[services]] catalogue
+    type: TicketType = Field(
+        default=TicketType.INCIDENT, sa_type=EnumString(TicketType, 16), nullable=False
+    )
+    category: str = Field(default=STANDARD_CATEGORY, max_length=64)  # the requester's, at creation
     level: int = 1
-    assignee_id: int | None = Field(default=None, foreign_key="agent.id", index=True)
+    assignee_id: int | None = Field(default=None, foreign_key="agent.id")
     requester_id: int = Field(foreign_key="contact.id", index=True)
     merged_into_id: int | None = Field(default=None, foreign_key="ticket.id")
     created_at: datetime

@@ -14,7 +14,7 @@ from types import MappingProxyType
 from maildesk.agent import specs
 from maildesk.agent.spec import CommandSpec
 
-TO_COME = ("service", "type", "reason", "kb")  # rules issue: service, type; SLA: reason, kb
+TO_COME = ("reason", "kb")  # the SLA issue
 
 
 def _collect() -> dict[str, CommandSpec]:

@@ -20,6 +20,7 @@ from maildesk.desk import Desk
 from maildesk.models import Agent, Contact, Ticket
 from maildesk.notices import NO_THREAD, Thread
 from maildesk.services.blacklist import blacklist_entry
+from maildesk.services.categories import contact_category
 from maildesk.services.contacts import get_or_create_contact
 from maildesk.services.tickets import Actor, create_ticket
 
@@ -111,6 +112,7 @@ def _open(
         queue=queue,
         actor=actor,
         now=now,
+        category=contact_category(session, settings=desk.settings, contact=customer),
     )
     return customer, ticket
 

@@ -17,6 +17,7 @@ from maildesk.cli import (
     agent,
     blacklist,
     config_cmd,
+    contact,
     db_cmd,
     import_cmd,
     inbox,
@@ -39,6 +40,7 @@ _GROUPS = (
     inbox,
     outbox,
     agent,
+    contact,
     blacklist,
 )
 for _module in _GROUPS:

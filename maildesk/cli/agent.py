@@ -26,6 +26,7 @@ def agent_view(agent: Agent, compose: str) -> dict[str, object]:
         "queues": agent.queues,
         "away": agent.away,
         "active": agent.active,
+        "calendar": agent.calendar,
         "compose_address": compose,
     }
 

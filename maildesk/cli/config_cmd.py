@@ -9,7 +9,7 @@ import typer
 
 from maildesk.app import template_override
 from maildesk.cli.root import state
-from maildesk.config import Settings, load_settings
+from maildesk.config import Settings, config_problems, load_settings, read_config
 from maildesk.db import make_engine, require_current_schema, upgrade
 from maildesk.errors import ConfigError, MaildeskError
 from maildesk.outbound.render import Renderer, check_templates
@@ -55,16 +55,13 @@ def init(
     typer.echo(f"database ready: {settings.database_url()}")
 
 
-def problems(settings: Settings) -> list[str]:
-    """Problems beyond the schema: secrets, mailboxes, templates, database."""
-    found = []
-    if not settings.desk.resolved_secret():
-        found.append(f"desk.secret: not set (set ${settings.desk.secret_env} or desk.secret)")
-    for index, mailbox in enumerate(settings.imap):
-        if not mailbox.resolved_password():
-            found.append(f"imap[{index}].password: not set (password or password_env)")
-        if mailbox.tls and mailbox.starttls:
-            found.append(f"imap[{index}]: tls and starttls are exclusive")
+def environment_problems(settings: Settings) -> list[str]:
+    """Problems of what a valid config points at: mailbox passwords, templates, database."""
+    found = [
+        f"imap[{index}].password: not set (password or password_env)"
+        for index, mailbox in enumerate(settings.imap)
+        if not mailbox.resolved_password()
+    ]
     found += [
         f"templates: {line}" for line in check_templates(Renderer(template_override(settings)))
     ]
@@ -81,15 +78,20 @@ def problems(settings: Settings) -> list[str]:
 
 @config_app.command("check")
 def check(ctx: typer.Context) -> None:
-    """Validate the config file; name each problem on its own line."""
+    """Validate the config file; name every problem, each on its own line, in one run.
+
+    Field errors, cross-references and secrets are all checked at once; what the config
+    points at (mailboxes, templates, database) once the file itself is valid.
+    """
     path = state(ctx).config
     try:
-        settings = load_settings(path)
+        data = read_config(path)
     except ConfigError as exc:
-        for line in str(exc).split("; "):
-            typer.echo(f"{path}: {line}", err=True)
+        typer.echo(f"{path}: {exc}", err=True)
         raise typer.Exit(1) from None
-    found = problems(settings)
+    settings, found = config_problems(data, path.resolve().parent)
+    if settings is not None:
+        found += environment_problems(settings)
     for line in found:
         typer.echo(f"{path}: {line}", err=True)
     if found:

@@ -10,6 +10,7 @@ import typer
 
 from maildesk.app import open_app
 from maildesk.cli.root import state
+from maildesk.config import secret_problems
 from maildesk.daemon.loop import Daemon
 from maildesk.daemon.tick import tick
 from maildesk.errors import InvalidInput
@@ -22,6 +23,8 @@ def run(ctx: typer.Context) -> None:
     logging.basicConfig(
         level=settings.logging.level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    for problem in secret_problems(settings.desk):  # a weak secret: told, not refused
+        logging.getLogger("maildesk").warning("%s", problem)
     daemon = Daemon(open_app(settings))
     asyncio.run(daemon.run_until_stopped())
 

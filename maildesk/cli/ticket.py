@@ -48,7 +48,8 @@ def show_cmd(ctx: typer.Context, ref: str, as_json: bool = typer.Option(False, "
         print_json(detail)
         return
     typer.echo(f"{detail['ref']}  {detail['subject']}")
-    for key in ("status", "priority", "queue", "assignee", "requester", "participants", "tags"):
+    keys = ("status", "priority", "queue", "service", "type", "category", "level", "assignee")
+    for key in (*keys, "requester", "participants", "tags"):
         typer.echo(f"  {key}: {detail[key]}")
     for message in detail["messages"]:
         typer.echo(

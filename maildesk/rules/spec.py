@@ -155,19 +155,20 @@ def check_references(
         known["mailbox"] = set(mailboxes)
     for kind, names in ALWAYS_THERE.items():
         known[kind] |= names
+    return [problem for rule in rules for problem in _unknown_names(rule, known)]
+
+
+def _unknown_names(rule: Rule, known: dict[str, set[str]]) -> list[str]:
+    """The names one rule uses that are not in `known`, one line each."""
     problems = []
-    for rule in rules:
-        for part, entries, registry in (
-            ("when", rule.when, CONDITIONS),
-            ("then", rule.then, ACTIONS),
-        ):
-            for key, arg in entries:
-                refers = registry[key].refers
-                if refers is None or refers.kind not in known:
-                    continue
-                problems += [
-                    f"rules[{rule.name}].{part}.{key}: unknown {refers.kind} {name!r}"
-                    for name in sorted(refers.names(arg))
-                    if name not in known[refers.kind]
-                ]
+    for part, entries, registry in (("when", rule.when, CONDITIONS), ("then", rule.then, ACTIONS)):
+        for key, arg in entries:
+            refers = registry[key].refers
+            if refers is None or refers.kind not in known:
+                continue
+            problems += [
+                f"rules[{rule.name}].{part}.{key}: unknown {refers.kind} {name!r}"
+                for name in sorted(refers.names(arg))
+                if name not in known[refers.kind]
+            ]
     return problems

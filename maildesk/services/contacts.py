@@ -1,4 +1,4 @@
-"""Contacts and their organisations (one per non-free-mail domain)."""
+"""Contacts and their organisations (one per non-free-mail domain, or named by an operator)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,14 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, func
 from sqlalchemy.orm import make_transient_to_detached
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from maildesk.config_checks import AUTO
 from maildesk.db import insert_unless_taken
+from maildesk.errors import InvalidInput, NotFound
 from maildesk.models import Agent, Contact, Organisation
 
 T = TypeVar("T", Organisation, Contact)
@@ -104,3 +106,62 @@ def forget_active_agents(session: Session) -> None:
 def find_agent(session: Session, *, email: str) -> Agent | None:
     email = email.lower()
     return next((agent for agent in active_agents(session) if agent.email == email), None)
+
+
+def get_contact(session: Session, *, email: str) -> Contact:
+    contact = session.exec(_CONTACT, params={"key": email.strip().lower()}).first()
+    if contact is None:
+        raise NotFound(f"no contact {email}")
+    return contact
+
+
+def list_contacts(session: Session) -> list[Contact]:
+    return list(session.exec(select(Contact).order_by(col(Contact.email))))
+
+
+def named_organisation(session: Session, *, name: str) -> Organisation:
+    """The organisation with this domain or name (any case), made by name if there is none."""
+    key = name.strip().lower()
+    by_domain = session.exec(_ORGANISATION, params={"key": key}).first()
+    if by_domain is not None:
+        return by_domain
+    query = select(Organisation).where(func.lower(Organisation.name) == key)
+    found = session.exec(query.order_by(col(Organisation.id))).first()
+    if found is None:
+        found = Organisation(name=name.strip())
+        session.add(found)
+        session.flush()
+    return found
+
+
+def set_contact(
+    session: Session,
+    *,
+    email: str,
+    known_categories: list[str],
+    free_mail: Iterable[str],
+    now: datetime,
+    category: str | None = None,
+    organisation: str | None = None,
+) -> Contact:
+    """Set a contact's category (`auto`: follow [[categories]] again) or organisation.
+
+    A contact who never wrote is made: an operator may name a customer before their first mail.
+    """
+    email = email.strip().lower()
+    local, _, domain = email.rpartition("@")
+    if not local or "." not in domain or " " in email:
+        raise InvalidInput(f"not an email address: {email!r}")
+    if category is not None and category != AUTO and category not in known_categories:
+        raise InvalidInput(
+            f"unknown category {category!r} (use {', '.join(known_categories)} or {AUTO})"
+        )
+    if organisation is not None and not organisation.strip():
+        raise InvalidInput("--organisation needs a name")
+    contact = get_or_create_contact(session, email=email, name="", free_mail=free_mail, now=now)
+    if category is not None:
+        contact.category = "" if category == AUTO else category
+    if organisation is not None:
+        contact.organisation_id = named_organisation(session, name=organisation).id
+    session.add(contact)
+    return contact

@@ -27,6 +27,7 @@ def sync_config(session: Session, *, settings: Settings) -> None:
         row_agent.role = agent.role
         row_agent.level = agent.level
         row_agent.queues = list(agent.queues)
+        row_agent.calendar = agent.calendar
         row_agent.active = True
         session.add(row_agent)
     forget_active_agents(session)

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from maildesk.models import Agent, Priority, Ticket, TicketStatus
+from maildesk.models import Agent, Priority, Ticket, TicketStatus, TicketType
 from maildesk.services.tickets import Actor, record_event
 from maildesk.ticket_hooks import HOOKS
 
@@ -54,6 +54,8 @@ FIELDS: dict[str, FieldChange] = {
     "status": FieldChange("status", _from_to, TicketStatus),
     "priority": FieldChange("priority", _from_to, Priority),
     "queue": FieldChange("queue", _from_to),
+    "service": FieldChange("service", _from_to),
+    "type": FieldChange("type", _from_to, TicketType),
     "category": FieldChange("category", _from_to),
     "level": FieldChange("escalate", lambda _s, _b, after: {"level": after}),  # the new level
     "assignee_id": FieldChange("assign", _assignee),

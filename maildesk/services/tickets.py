@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from maildesk.db import insert_unless_taken
 from maildesk.errors import NotFound
 from maildesk.models import (
+    STANDARD_CATEGORY,
     Agent,
     Contact,
     Event,
@@ -85,12 +86,15 @@ def create_ticket(
     actor: Actor,
     now: datetime,
     priority: Priority = Priority.NORMAL,
+    category: str = STANDARD_CATEGORY,
 ) -> Ticket:
+    """A new ticket; `category` is its requester's now (services/categories.contact_category)."""
     assert requester.id is not None
     ticket = Ticket(
         subject=subject,
         queue=queue,
         priority=priority,
+        category=category,
         requester_id=requester.id,
         created_at=now,
         updated_at=now,

@@ -1,4 +1,4 @@
-"""Tickets as plain dicts with the stable keys of the CLI's JSON (DESIGN.md §6)."""
+"""Tickets and contacts as plain dicts with the stable keys of the CLI's JSON (DESIGN.md §6)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,18 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from maildesk.models import Agent, Attachment, Contact, Event, Message, Ticket, TicketTag
+from maildesk.config import Settings
+from maildesk.models import (
+    Agent,
+    Attachment,
+    Contact,
+    Event,
+    Message,
+    Organisation,
+    Ticket,
+    TicketTag,
+)
+from maildesk.services.categories import contact_category
 from maildesk.services.tickets import participant_emails
 from maildesk.timing.clock import iso
 
@@ -26,6 +37,10 @@ def ticket_summary(session: Session, ticket: Ticket) -> dict[str, Any]:
         "status": ticket.status,
         "priority": ticket.priority,
         "queue": ticket.queue,
+        "service": ticket.service,
+        "type": ticket.type,
+        "category": ticket.category,
+        "level": ticket.level,
         "assignee": assignee.email if assignee else None,
         "requester": requester.email if requester else None,
         "tags": ticket_tags(session, ticket_id=ticket.id),
@@ -78,4 +93,33 @@ def ticket_detail(session: Session, ticket: Ticket) -> dict[str, Any]:
             "breached": [],
         },
         "rating": None,
+    }
+
+
+def contact_view(session: Session, contact: Contact, *, settings: Settings) -> dict[str, Any]:
+    """A contact; `category_source` says whether an operator set the category or the config."""
+    organisation = (
+        session.get(Organisation, contact.organisation_id) if contact.organisation_id else None
+    )
+    return {
+        "email": contact.email,
+        "name": contact.name,
+        "organisation": organisation.name if organisation else None,
+        "category": contact_category(session, settings=settings, contact=contact),
+        "category_source": "set" if contact.category else "config",
+        "created_at": iso(contact.created_at),
+    }
+
+
+def contact_detail(session: Session, contact: Contact, *, settings: Settings) -> dict[str, Any]:
+    """A contact and the tickets they asked for, oldest first."""
+    tickets = session.exec(
+        select(Ticket).where(Ticket.requester_id == contact.id).order_by(col(Ticket.id))
+    )
+    return {
+        **contact_view(session, contact, settings=settings),
+        "tickets": [
+            {"ref": t.ref, "status": t.status, "category": t.category, "subject": t.subject}
+            for t in tickets
+        ],
     }

@@ -31,7 +31,7 @@ CONFIG = """\
 [desk]
 name = "Example Support"
 address = "support@example.com"
-secret = "s3cret"
+secret = "kx4-Rt9w_Lq2Zp7yHv3N"
 {desk_extra}
 
 [database]
@@ -50,6 +50,10 @@ SUMMARY_KEYS = {
     "status",
     "priority",
     "queue",
+    "service",  # issue 10: the service desk keys, in list items too
+    "type",
+    "category",
+    "level",
     "assignee",
     "requester",
     "tags",
@@ -200,10 +204,11 @@ def test_config_check_names_each_bad_key_on_its_own_line(tmp_path: Path) -> None
     assert run.code == 1
     assert run.out == ""
     lines = run.err.splitlines()
-    assert len(lines) == 3
+    assert len(lines) == 4
     assert all(line.startswith(f"{path}: ") for line in lines)
     assert [line.split(": ")[1] for line in sorted(lines)] == [
         "desk.colour",
+        "desk.secret",
         "desk.ticket_prefix",
         "smtp.port",
     ]
@@ -628,6 +633,27 @@ def test_blacklist_remove_of_an_absent_entry_is_a_user_error(config: Path) -> No
     )
 
     assert "not on the blacklist" in message
+
+
+# --- contacts ------------------------------------------------------------------------------
+
+
+def test_contact_set_show_and_list_and_an_unknown_category_is_a_user_error(config: Path) -> None:
+    ingest(config, mail(sender="Carol <carol@acme.test>", message_id="c1@acme.test"))
+
+    chosen = maildesk(
+        "--config", config, "contact", "set", "carol@acme.test", "--category", "standard"
+    )
+    shown = maildesk("--config", config, "contact", "show", "carol@acme.test", "--json").json()
+    listed = maildesk("--config", config, "contact", "list", "--json").json()
+
+    assert chosen.code == 0, chosen.err
+    assert (shown["category"], shown["category_source"]) == ("standard", "set")
+    assert [row["email"] for row in listed] == ["carol@acme.test"]
+    message = assert_one_line_error(
+        maildesk("--config", config, "contact", "set", "carol@acme.test", "--category", "gold")
+    )
+    assert message == "maildesk: unknown category 'gold' (use standard or auto)"
 
 
 # --- what a shell sees -------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from maildesk.pipeline.work import (
     ThreadMatch,
     Work,
 )
-from maildesk.services.contacts import get_or_create_contact
+from maildesk.services.contacts import get_or_create_contact, set_contact
 from maildesk.services.inbox import store_raw
 from maildesk.services.origin import Origin
 from maildesk.services.tickets import Actor, create_ticket
@@ -147,6 +147,21 @@ def test_to_opens_a_ticket_for_the_customer_and_sends_them_the_message(scene: Sc
     )
     assert (done.ticket.priority, done.ticket.status) == ("high", "open")
     assert scene.outbox() == [("dan@acme.test", "agent-reply")]
+
+
+def test_a_ticket_started_for_a_customer_takes_their_category(scene: Scene) -> None:
+    set_contact(
+        scene.session,
+        email="dan@acme.test",
+        category="vip",
+        known_categories=["standard", "vip"],
+        free_mail=(),
+        now=START,
+    )
+
+    done = start(scene, "#to dan@acme.test\n\nYour toner is due.")
+
+    assert done.ticket is not None and done.ticket.category == "vip"
 
 
 @pytest.mark.parametrize(

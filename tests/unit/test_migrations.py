@@ -6,13 +6,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 import maildesk.models  # noqa: F401  (registers the tables on SQLModel.metadata)
-from maildesk.db import current_revision, head_revision, make_engine, upgrade
+from maildesk.db import MIGRATIONS, current_revision, head_revision, make_engine, upgrade
 
 
 def drift(engine: Engine) -> list[Any]:
@@ -48,3 +51,41 @@ def test_the_migrated_postgresql_schema_matches_the_models(postgres_url: str) ->
         assert drift(engine) == []
     finally:
         engine.dispose()
+
+
+def test_tickets_made_before_the_catalogue_become_standard_incidents(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    upgrade(engine, "0001")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO contact (id, email, name, category, created_at)"
+                " VALUES (1, 'carol@acme.test', '', '', '2026-11-23 09:00:00')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO ticket (id, ref, subject, status, priority, queue, category, level,"
+                " requester_id, created_at, updated_at) VALUES (1, 'TKT-1', 'Printer', 'open',"
+                " 'normal', 'general', '', 1, 1, '2026-11-23 09:00:00', '2026-11-23 09:00:00')"
+            )
+        )
+
+    upgrade(engine)
+
+    with engine.connect() as connection:
+        row = connection.execute(text("SELECT service, type, category FROM ticket")).one()
+    assert tuple(row) == (None, "incident", "standard")
+    downgrade(engine, "0001")
+    assert current_revision(engine) == "0001"
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT category FROM ticket")).scalar_one() == ""
+    engine.dispose()
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """What an operator going back a version runs (maildesk itself only upgrades)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["engine"] = engine
+    command.downgrade(config, revision)

@@ -34,12 +34,19 @@ def test_opening_the_app_mirrors_every_configured_queue_and_agent(app: App) -> N
 
 
 def test_a_changed_config_updates_its_rows(app: App, tmp_path: Path, database_url: str) -> None:
-    bob = {"email": "Bob@Example.com", "name": "Robert", "level": 2, "queues": ["billing"]}
+    bob = {
+        "email": "Bob@Example.com",
+        "name": "Robert",
+        "level": 2,
+        "queues": ["billing"],
+        "calendar": "office",
+    }
     changed = make_settings(
         tmp_path,
         database_url,
         queues=[*BASE_CONFIG["queues"][:1], {"name": "billing", "addresses": ["pay@example.com"]}],
         agents=[BASE_CONFIG["agents"][0], bob],
+        calendars=[{"name": "office"}],
     )
 
     with unit_of_work(app.engine) as session:
@@ -56,6 +63,8 @@ def test_a_changed_config_updates_its_rows(app: App, tmp_path: Path, database_ur
             False,
             True,
         )
+        robert = find_agent(session, email="bob@example.com")
+        assert robert is not None and robert.calendar == "office"
 
 
 def test_availability_and_cli_agents_survive_a_sync(app: App) -> None:

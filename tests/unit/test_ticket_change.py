@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 
 from maildesk.app import App
 from maildesk.db import unit_of_work
-from maildesk.models import Event, Priority, Ticket, TicketStatus
+from maildesk.models import Event, Priority, Ticket, TicketStatus, TicketType
 from maildesk.services import ticket_change
 from maildesk.services.contacts import find_agent, get_or_create_contact
 from maildesk.services.ticket_change import change
@@ -148,3 +148,21 @@ def test_a_field_that_is_not_for_changing_is_refused(scene: Scene) -> None:
     with pytest.raises(TypeError, match="cannot set ref, subject"):
         scene.change(subject="New", ref="TKT-9")
     assert scene.events() == []
+
+
+def test_service_type_and_category_are_one_event_each(scene: Scene) -> None:
+    assert (scene.ticket.service, scene.ticket.type, scene.ticket.category) == (
+        None,
+        TicketType.INCIDENT,
+        "standard",
+    )
+
+    changed = scene.change(service="email", type="request", category="premium")
+
+    assert changed == {"service", "type", "category"}
+    assert scene.ticket.type is TicketType.REQUEST
+    assert [(type, data) for type, data, *_ in scene.events()] == [
+        ("service", {"from": None, "to": "email"}),
+        ("type", {"from": "incident", "to": "request"}),
+        ("category", {"from": "standard", "to": "premium"}),
+    ]

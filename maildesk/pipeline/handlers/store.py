@@ -1,7 +1,7 @@
 """store: a person's or a machine's mail becomes a new ticket, or a message on its ticket.
 
-A new ticket gets the requester's contact and the routed queue, and a link when a stranger
-named another ticket or a reply came after the reopen window; a reply may reopen its ticket.
+A new ticket gets the requester's contact, category and the routed queue, and a link when a
+stranger named another ticket or a reply came after the reopen window; a reply may reopen it.
 Agent mail is left to `agent-commands`. What to announce is decided here, sent by `announce`.
 """
 
@@ -24,6 +24,7 @@ from maildesk.pipeline.work import (
     ThreadMatch,
     Work,
 )
+from maildesk.services.categories import contact_category
 from maildesk.services.contacts import get_or_create_contact
 from maildesk.services.ticket_change import change
 from maildesk.services.tickets import (
@@ -62,6 +63,7 @@ def _create(env: StageEnv, work: Work, plan: Create) -> Work:
         queue=work.queue,
         actor=actor,
         now=env.now,
+        category=contact_category(env.session, settings=settings, contact=requester),
     )
     text = _text(work)
     store_message(

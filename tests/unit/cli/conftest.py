@@ -23,11 +23,12 @@ from maildesk.pipeline.runner import Outcome, process_one
 from maildesk.services.inbox import Stored
 from maildesk.services.origin import Origin
 
-CONFIG = """\
+SECRET = "kx4-Rt9w_Lq2Zp7yHv3N"  # strong enough for `config check`
+CONFIG = f"""\
 [desk]
 name = "Example Support"
 address = "support@example.com"
-secret = "s3cret"
+secret = "{SECRET}"
 
 [database]
 url = "sqlite:///var/maildesk.db"

@@ -13,7 +13,7 @@ from maildesk.db import unit_of_work
 from maildesk.errors import InvalidInput
 from maildesk.models import Event, Ticket
 from tests.mails import mail
-from tests.unit.cli.conftest import Shell
+from tests.unit.cli.conftest import SECRET, Shell
 
 
 def agents(shell: Shell) -> dict[str, dict[str, Any]]:
@@ -29,8 +29,20 @@ def test_each_agents_compose_address_is_signed_for_them_with_ref_zero(shell: She
     for email, row in listed.items():
         signed = parse_signed(row["compose_address"])
         assert signed is not None and signed.ref == "TKT-0"
-        assert verify(signed, secrets_=("s3cret",), role=agent_role(email))
-        assert not verify(signed, secrets_=("s3cret",), role="customer")
+        assert verify(signed, secrets_=(SECRET,), role=agent_role(email))
+        assert not verify(signed, secrets_=(SECRET,), role="customer")
+
+
+def test_each_agent_is_listed_with_the_calendar_of_their_working_hours(shell: Shell) -> None:
+    text = shell.config.read_text().replace('name = "Bob"\n', 'name = "Bob"\ncalendar = "24x7"\n')
+    shell.config.write_text(text)
+
+    listed = agents(shell)
+
+    assert (listed["alice@example.com"]["calendar"], listed["bob@example.com"]["calendar"]) == (
+        None,
+        "24x7",
+    )
 
 
 def test_an_added_agent_can_be_changed_and_removed(shell: Shell) -> None:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from maildesk.cli import config_cmd
 from maildesk.config import load_settings
 from maildesk.db import current_revision, head_revision, make_engine
-from tests.unit.cli.conftest import Shell
+from tests.unit.cli.conftest import SECRET, Shell
 
 
 def test_init_writes_a_private_config_with_a_fresh_secret_and_a_migrated_database(
@@ -54,12 +56,32 @@ def test_check_names_every_problem_on_its_own_line(tmp_path: Path) -> None:
     ]
 
 
-def test_check_of_a_config_that_does_not_validate_names_each_bad_key(tmp_path: Path) -> None:
+def test_check_of_a_config_that_does_not_validate_names_each_bad_key_and_the_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MAILDESK_SECRET", raising=False)
     path = tmp_path / "maildesk.toml"
     path.write_text('[desk]\ncolour = "blue"\n[smtp]\nport = 70000\n')
 
     result = Shell(path).run(config_cmd, "config", "check")
 
     assert result.exit_code == 1
-    assert len(result.stderr.splitlines()) == 2
-    assert all(line.startswith(f"{path}: ") for line in result.stderr.splitlines())
+    assert result.stderr.splitlines() == [
+        f"{path}: desk.colour: unknown key",
+        f"{path}: smtp.port: Input should be less than or equal to 65535",
+        f"{path}: desk.secret: not set (set $MAILDESK_SECRET or desk.secret)",
+    ]
+
+
+def test_check_names_a_weak_secret_and_a_service_queue_that_does_not_exist(shell: Shell) -> None:
+    text = shell.config.read_text().replace(SECRET, "change-me")
+    shell.config.write_text(text + '\n[[services]]\nname = "email"\nqueue = "sales"\n')
+
+    result = shell.run(config_cmd, "config", "check")
+
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"{shell.config}: services[0].queue: unknown queue 'sales' (queues: general, billing)",
+        f"{shell.config}: desk.secret: too weak, a well-known placeholder"
+        " (whoever guesses it can forge reply addresses)",
+    ]

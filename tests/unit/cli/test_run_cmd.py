@@ -1,15 +1,22 @@
-"""`maildesk tick [--at TIME]`: the timed work that is due, once, for cron or without a daemon."""
+"""`maildesk tick [--at TIME]`: the timed work that is due, once, for cron or without a daemon.
+
+And `maildesk run`: what it says before the daemon starts.
+"""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
+from maildesk.app import App
 from maildesk.cli import run_cmd
 from maildesk.db import unit_of_work
 from maildesk.errors import InvalidInput
 from maildesk.services.tickets import get_ticket
 from tests.mails import mail
-from tests.unit.cli.conftest import Shell
+from tests.unit.cli.conftest import SECRET, Shell
 
 
 def test_with_nothing_due_tick_says_so_job_by_job(shell: Shell) -> None:
@@ -49,3 +56,29 @@ def test_an_at_that_is_no_time_is_a_user_error(shell: Shell) -> None:
 
     assert isinstance(result.exception, InvalidInput)
     assert str(result.exception) == "--at: not an ISO 8601 time: 'tomorrow'"
+
+
+class StoppedDaemon:
+    """Stands in for the daemon: `run` returns as if SIGTERM came at once."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    async def run_until_stopped(self) -> None:
+        self.app.engine.dispose()
+
+
+def test_the_daemon_runs_with_a_weak_secret_and_logs_a_warning_naming_it(
+    shell: Shell, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    shell.config.write_text(shell.config.read_text().replace(SECRET, "s3cret"))
+    monkeypatch.setattr(run_cmd, "Daemon", StoppedDaemon)
+
+    with caplog.at_level(logging.WARNING, logger="maildesk"):
+        result = shell.run(run_cmd, "run")
+
+    assert result.exit_code == 0, result.output
+    assert [r.getMessage() for r in caplog.records if r.name == "maildesk"] == [
+        "desk.secret: too weak, shorter than 16 characters"
+        " (whoever guesses it can forge reply addresses)"
+    ]

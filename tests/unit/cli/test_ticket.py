@@ -113,3 +113,38 @@ def test_an_unknown_status_is_a_user_error(shell: Shell) -> None:
 
     assert isinstance(result.exception, InvalidInput)
     assert str(result.exception).startswith("unknown status 'done'")
+
+
+def test_show_and_list_carry_service_type_category_and_level(shell: Shell, refs: list[str]) -> None:
+    shell.config.write_text(
+        shell.config.read_text()
+        + '\n[[services]]\nname = "invoices"\nqueue = "billing"\ntype = "request"\n'
+    )
+    fresh = shown(shell, "TKT-1")
+
+    done = shell.run(
+        ticket, "ticket", "do", "TKT-1", "#service invoices", "--as", "alice@example.com"
+    )
+
+    assert done.exit_code == 0, done.output
+    assert {k: fresh[k] for k in ("service", "type", "category", "level")} == {
+        "service": None,
+        "type": "incident",
+        "category": "standard",
+        "level": 1,
+    }
+    after = shown(shell, "TKT-1")
+    assert (after["service"], after["type"], after["queue"]) == ("invoices", "request", "billing")
+    [row] = [
+        r
+        for r in json.loads(shell.run(ticket, "ticket", "list", "--json").stdout)
+        if r["ref"] == "TKT-1"
+    ]
+    assert (row["service"], row["type"], row["category"], row["level"]) == (
+        "invoices",
+        "request",
+        "standard",
+        1,
+    )
+    plain = shell.run(ticket, "ticket", "show", "TKT-1").stdout.splitlines()
+    assert "  service: invoices" in plain and "  type: request" in plain
