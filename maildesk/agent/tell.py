@@ -55,26 +55,6 @@ def assigned(
     _on_ticket(session, desk, ticket, NoticeEvent.ASSIGNED, by=by, now=now, facts=facts)
 
 
-def escalated(
-    session: Session,
-    *,
-    desk: Desk,
-    ticket: Ticket,
-    by: Agent,
-    from_level: int,
-    reason: str,
-    now: datetime,
-) -> None:
-    """The agents of the new level, and the watchers: who escalated, from where, and why."""
-    facts = {
-        "escalated_by": by.name or by.email,
-        "from_level": from_level,
-        "to_level": ticket.level,
-        "reason": reason,
-    }
-    _on_ticket(session, desk, ticket, NoticeEvent.ESCALATED, by=by, now=now, facts=facts)
-
-
 def status_changed(
     session: Session, *, desk: Desk, ticket: Ticket, by: Agent, now: datetime
 ) -> None:

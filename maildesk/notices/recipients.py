@@ -65,6 +65,11 @@ def new_assignee(occasion: Occasion) -> list[Reader]:
     return [Reader.of_agent(agent)] if agent else []
 
 
+def assignee(occasion: Occasion) -> list[Reader]:
+    """The ticket's assignee, told that it is theirs."""
+    return new_assignee(occasion)
+
+
 def handlers(occasion: Occasion) -> list[Reader]:
     """The assignee, else the queue's available agents, then the watchers.
 
@@ -83,6 +88,19 @@ def next_level(occasion: Occasion) -> list[Reader]:
     ticket = _ticket(occasion)
     agents = queue_agents(occasion.session, queue=ticket.queue)
     return [Reader.of_agent(a) for a in agents if a.level >= ticket.level] + watchers(occasion)
+
+
+def escalation(occasion: Occasion) -> list[Reader]:
+    """The previous assignee, the new level's agents if nobody has it now, then the watchers.
+
+    The new level's agents: the queue's available agents at the ticket's new level or above.
+    """
+    previous = occasion.facts.get("previous_assignee") or ""
+    agents = [a for a in active_agents(occasion.session) if a.email == previous]
+    readers = [Reader.of_agent(a) for a in agents]
+    if _assignee(occasion) is None:
+        readers += next_level(occasion)
+    return readers + watchers(occasion)
 
 
 def acting_agent(occasion: Occasion) -> list[Reader]:

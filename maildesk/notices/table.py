@@ -46,11 +46,13 @@ TO_YOU, TO_OTHERS = MappingProxyType({"to_you": True}), MappingProxyType({"to_yo
 
 NOTICES: tuple[Row, ...] = (
     Row(E.NEW_TICKET, C, recipients.requester, "ack", kind="ack", gate=gates.may_acknowledge),
-    Row(E.NEW_TICKET, A, recipients.handlers, "notify_new"),
+    Row(E.NEW_TICKET, A, recipients.assignee, "notify_new", extra=TO_YOU),
+    Row(E.NEW_TICKET, A, recipients.handlers, "notify_new", extra=TO_OTHERS),
     Row(E.CUSTOMER_REPLY, A, recipients.handlers, "notify_reply", context=contexts.customer_author),
     Row(E.ASSIGNED, A, recipients.new_assignee, "notify_assigned", extra=TO_YOU),
     Row(E.ASSIGNED, A, recipients.watchers, "notify_assigned", extra=TO_OTHERS),
-    Row(E.ESCALATED, A, recipients.next_level, "escalated"),
+    Row(E.ESCALATED, A, recipients.assignee, "escalated", extra=TO_YOU),
+    Row(E.ESCALATED, A, recipients.escalation, "escalated", extra=TO_OTHERS),
     Row(
         E.STATUS_CHANGED, C, recipients.customers, "status_changed", kind="status", automatic=False
     ),

@@ -51,7 +51,7 @@ SAMPLE_CONTEXTS: dict[str, dict[str, Any]] = {
         "signed_off": False,
         "reply": True,
     },
-    "notify_new": _AGENT | _TEXT | {"queue": "general"},
+    "notify_new": _AGENT | _TEXT | {"queue": "general", "to_you": True},
     "notify_reply": _AGENT
     | _TEXT
     | {"author_name": "Carol Customer", "author_email": "carol@acme.test", "status": "open"},
@@ -88,6 +88,8 @@ SAMPLE_CONTEXTS: dict[str, dict[str, Any]] = {
         "from_level": 1,
         "to_level": 2,
         "reason": "The printer is a leased model: level 2 has the contract.",
+        "assignee_name": "Dana",
+        "to_you": False,
     },
     "snooze_wakeup": _AGENT | {"snoozed_until": "2026-11-24 09:00 UTC"},
     "auto_close": _CUSTOMER | {"waited": "7 days"},
@@ -143,7 +145,8 @@ class Renderer:
                        signed_off (the text ends with the agent's own sign-off: the
                        template does not sign with their name again); reply (False
                        for the first mail of a ticket an agent started: no "Re:")
-    notify_new         agent_name, requester_name, requester_email, queue, priority, text
+    notify_new         agent_name, requester_name, requester_email, queue, priority, text,
+                       to_you (the reader is the ticket's assignee)
     notify_reply       agent_name, requester_name, requester_email, author_name,
                        author_email, status, text
     notify_assigned    agent_name, assigned_by, assignee_name ("nobody" when
@@ -160,7 +163,8 @@ class Renderer:
                        due, overdue, level (the support level now responsible)
     escalated          agent_name, requester_name, requester_email, priority,
                        escalated_by, from_level, to_level, reason (the escalating
-                       agent's text; "" when they wrote none)
+                       agent's text; "" when they wrote none), assignee_name (the
+                       new level's assignee; "" when none), to_you (the reader is it)
     snooze_wakeup      agent_name, requester_name, requester_email, priority,
                        snoozed_until
     auto_close         requester_name, waited (e.g. "7 days")

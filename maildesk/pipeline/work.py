@@ -131,6 +131,8 @@ class Work:
     acknowledge: bool = True  # a new ticket's requester gets the ack (a rule may say no)
     notices: tuple[Notice, ...] = ()  # sent by the announce handler, last
     rule_hits: tuple[str, ...] = ()  # the rules that matched, in order
+    assign_to: str | None = None  # a new ticket's assignee by a rule: an agent's email or a
+    # strategy name; None: the queue's own strategy (the assign handler)
     refusal: Refusal | None = None  # written by the stopping handler's on_stop
 
     def parsed(self) -> InboundMail:

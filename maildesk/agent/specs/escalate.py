@@ -1,12 +1,12 @@
-"""`#escalate`: the next support level has the ticket, and its agents hear of it."""
+"""`#escalate`: the next support level has the ticket, assigned there by the queue's strategy."""
 
 from __future__ import annotations
 
 from sqlmodel import Session
 
-from maildesk.agent import tell
 from maildesk.agent.spec import Arity, CommandSpec, Context, Refusal, Run
 from maildesk.models import Agent, Ticket
+from maildesk.rules.levels import escalate
 from maildesk.services.contacts import queue_agents
 
 
@@ -25,17 +25,15 @@ def _reachable(ctx: Context, args: tuple[str, ...]) -> Refusal | None:
 
 
 def _escalate(run: Run, value: None) -> None:
-    """One level up; its agents (and the watchers) hear who did it and why, if they said."""
-    before = run.ticket.level
-    run.change(level=before + 1)
-    tell.escalated(
+    """One level up, assigned there; who hears of it, and why, is `rules.levels.escalate`'s."""
+    escalate(
         run.session,
         desk=run.desk,
         ticket=run.ticket,
-        by=run.agent,
-        from_level=before,
-        reason=run.text,
+        actor=run.actor,
         now=run.now,
+        by=run.agent,
+        reason=run.text,
     )
 
 

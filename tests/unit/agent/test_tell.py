@@ -10,8 +10,9 @@ from maildesk.agent import tell
 from maildesk.agent.lines import BadLine
 from maildesk.models import Agent, OutboxItem, Watcher
 from maildesk.notices import Thread
+from maildesk.rules.levels import escalate
 from maildesk.services.contacts import get_or_create_contact
-from maildesk.services.tickets import add_participant
+from maildesk.services.tickets import Actor, add_participant
 from tests.conftest import START
 from tests.unit.agent.acting import outbox
 from tests.unit.agent.conftest import Planner, add
@@ -81,16 +82,15 @@ def test_taking_a_ticket_mails_no_one_and_unassigning_names_nobody(planner: Plan
 
 def test_an_escalation_tells_the_next_level_from_where_to_where_and_why(planner: Planner) -> None:
     add(planner.session, "dora@example.com", "Dora", level=2)
-    planner.ticket.level = 2  # the escalation has raised it already
 
-    tell.escalated(
+    escalate(
         planner.session,
         desk=planner.app.desk,
         ticket=planner.ticket,
-        by=planner.agent("bob@example.com"),
-        from_level=1,
-        reason="Needs a root shell.",
+        actor=Actor("bob@example.com", "cli"),
         now=START,
+        by=planner.agent("bob@example.com"),
+        reason="Needs a root shell.",
     )
 
     [(to, template, context)] = outbox(planner)  # alice and bob are level 1
