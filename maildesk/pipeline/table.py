@@ -18,6 +18,7 @@ handler's `on_stop` writes what the stop keeps.
 | unproven       | hold          | an agent's address without proof; keeps the agent's warning |
 | store          | —             | creates the ticket or appends the message; reopens        |
 | participants   | —             | Cc'd people and a writing colleague join the ticket       |
+| rules          | hold, drop    | the [[rules]]: fields, tags, cc, notes, auto-reply, no ack |
 | agent-commands | reject        | runs an agent's commands, `#to`; keeps the error mail     |
 | bounce         | —             | fails the outbox row a delivery report is about           |
 | announce       | —             | the ack and the agents' notices (last: rules go before it) |
@@ -34,6 +35,7 @@ from maildesk.pipeline.handlers import (
     bounce,
     participants,
     route,
+    rules,
     store,
     unproven,
 )
@@ -63,6 +65,7 @@ HANDLERS: tuple[Handler, ...] = (
     Handler(unproven.NAME, unproven.run, unproven.on_stop),
     Handler(store.NAME, store.run),
     Handler(participants.NAME, participants.run),
+    Handler(rules.NAME, rules.run),
     Handler(agent_commands.NAME, agent_commands.run, agent_commands.on_stop),
     Handler(bounce.NAME, bounce.run),
     Handler(announce.NAME, announce.run),

@@ -118,6 +118,7 @@ class Work:
     raw: bytes
     envelope_to: tuple[str, ...] = ()
     envelope_from: str | None = None  # SMTP MAIL FROM; "": the null sender <>; None: unknown
+    mailbox: str | None = None  # the [[imap]] mailbox it was fetched from; None: not IMAP
     mail: InboundMail | None = None
     automatic: str | None = None  # why the mail counts as automatic (never auto-answered)
     bounce: Bounce | None = None  # the delivery status report it is, parsed once by `automatic`
@@ -131,6 +132,8 @@ class Work:
     acknowledge: bool = True  # a new ticket's requester gets the ack (a rule may say no)
     notices: tuple[Notice, ...] = ()  # sent by the announce handler, last
     rule_hits: tuple[str, ...] = ()  # the rules that matched, in order
+    assign_to: str | None = None  # a rule's assignee: an agent's email or a strategy;
+    # None: the queue's own strategy
     refusal: Refusal | None = None  # written by the stopping handler's on_stop
 
     def parsed(self) -> InboundMail:
