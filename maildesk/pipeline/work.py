@@ -88,6 +88,7 @@ class Handled(StrEnum):
 class NoticeKind(StrEnum):
     NEW_TICKET = "new-ticket"  # ack the requester; tell the assignee, else the queue's agents
     CUSTOMER_REPLY = "customer-reply"  # tell the assignee, else the queue's agents
+    AUTO_REPLY = "auto-reply"  # a rule's reply to the requester, after the ack
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,7 @@ class Notice:
     kind: NoticeKind
     text: str  # what the customer wrote, quoted history stripped
     author: Address | None = None  # who wrote it, by the name their mail gave
+    template: str | None = None  # an auto-reply's template
 
 
 @dataclass(frozen=True)

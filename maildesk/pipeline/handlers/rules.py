@@ -2,8 +2,8 @@
 
 Can stop with hold or drop (a rule's `hold`/`drop`: the mail is rolled back and kept or
 dropped with the rule's reason). Otherwise each matching rule's fields go through the one
-ticket-change function in its own name (`rule:<name>`), tags, Cc'd people, notes and
-auto-replies are added, and the ack and assignee ride on `Work` for `assign` and `announce`.
+ticket-change function in its own name (`rule:<name>`); tags, Cc'd people and notes are
+added; auto-replies, the ack and the assignee ride on `Work` for `assign` and `announce`.
 Every hit is a `rule` event; the whole outcome is a `rules` event, for `rules check --replay`.
 """
 
@@ -13,10 +13,9 @@ from dataclasses import replace
 from typing import Any
 
 from maildesk.models import MessageRole, ParticipantRole, Ticket, Visibility
-from maildesk.notices import NoticeEvent, Thread, notify
 from maildesk.pipeline.disposition import CONTINUE, drop, hold
 from maildesk.pipeline.rule_facts import decision_json, evaluate_mail, rule_event, state_of
-from maildesk.pipeline.work import StageEnv, Step, Work
+from maildesk.pipeline.work import Notice, NoticeKind, StageEnv, Step, Work
 from maildesk.rules.decision import Decision
 from maildesk.rules.engine import Evaluation, apply_rule
 from maildesk.rules.spec import Rule
@@ -82,30 +81,6 @@ def _add_cc(env: StageEnv, ticket: Ticket, email: str) -> None:
     add_participant(env.session, ticket=ticket, contact=contact, role=ParticipantRole.CC)
 
 
-def _auto_reply(env: StageEnv, work: Work, ticket: Ticket, template: str) -> None:
-    """A rule's reply to the requester: automatic, never to machine mail, within the ack limit."""
-    done = notify(
-        env.session,
-        desk=env.desk,
-        event=NoticeEvent.AUTO_REPLY,
-        ticket=ticket,
-        now=env.now,
-        facts={"auto_reply_template": template},
-        thread=Thread.answering(work.parsed().message_id),
-    )
-    for withheld in done.withheld:
-        data = {"template": template, "reason": withheld.reason}
-        actor = Actor("maildesk", f"mail:{work.item_id}")
-        record_event(
-            env.session,
-            ticket=ticket,
-            actor=actor,
-            type="auto-reply-skipped",
-            data=data,
-            now=env.now,
-        )
-
-
 def _record(env: StageEnv, work: Work, ticket: Ticket, evaluation: Evaluation) -> None:
     data = {
         "item": work.item_id,
@@ -134,8 +109,10 @@ def run(work: Work, env: StageEnv) -> Step:
     rules = {rule.name: rule for rule in env.desk.rules}
     for name in decision.hits:
         _carry_out_rule(env, work, ticket, rules[name], decision)
-    for template in decision.auto_reply:
-        _auto_reply(env, work, ticket, template)
     _record(env, work, ticket, evaluation)
     acknowledge = work.acknowledge and decision.acknowledge is not False
-    return CONTINUE, replace(work, acknowledge=acknowledge, assign_to=decision.assign)
+    replies = tuple(Notice(NoticeKind.AUTO_REPLY, "", template=t) for t in decision.auto_reply)
+    notices = (*work.notices, *replies)  # sent by `announce`, after the ack
+    return CONTINUE, replace(
+        work, acknowledge=acknowledge, assign_to=decision.assign, notices=notices
+    )
