@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.engine import Engine
 
@@ -14,10 +16,49 @@ from maildesk.desk import Desk
 from maildesk.errors import ConfigError
 from maildesk.files import AttachmentStore
 from maildesk.outbound.render import Renderer
+from maildesk.rules.spec import Rule, check_references, compile_rules
 from maildesk.services.inbox import Stored, store_raw
 from maildesk.services.origin import Accepted, AcceptFn, Origin
 from maildesk.services.sync import sync_config
+from maildesk.timing.calendar_config import calendars_from_config
+from maildesk.timing.calendars import Calendar
 from maildesk.timing.clock import Clock, SystemClock
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The `[[calendars]]` and `[[rules]]` compiled, and every problem of them, one line each."""
+
+    calendars: Mapping[str, Calendar]
+    rules: tuple[Rule, ...]
+    problems: list[str]
+
+
+def compile_policy(settings: Settings, renderer: Renderer) -> Policy:
+    """Calendars and rules from the config, their names checked against the rest of it."""
+    tables: Any = list(settings.calendars)
+    calendars, problems = calendars_from_config(tables, default_timezone=settings.desk.timezone)
+    rules, rule_problems = compile_rules(settings.rules)
+    problems += rule_problems
+    problems += check_references(
+        rules,
+        queues=settings.queue_names(),
+        services=[s.name for s in settings.services],
+        categories=[c.name for c in settings.categories],
+        calendars=calendars,
+        agents=[a.email for a in settings.agents],
+        templates=renderer.template_names(),
+        mailboxes=[m.name for m in settings.imap],
+    )
+    return Policy(calendars, rules, problems)
+
+
+def raw_policy_problems(data: Mapping[str, Any]) -> list[str]:
+    """The calendars' and rules' own problems from the raw TOML, for a config whose other
+    sections do not validate (their names cannot be checked then)."""
+    _, problems = calendars_from_config(data.get("calendars", []))
+    rules = data.get("rules", [])
+    return problems + compile_rules(rules if isinstance(rules, list) else [rules])[1]
 
 
 @dataclass(frozen=True)
@@ -36,6 +77,10 @@ def open_app(settings: Settings, *, clock: Clock | None = None, check_schema: bo
     if not secret:
         env = settings.desk.secret_env or "desk.secret_env"
         raise ConfigError(f"desk.secret: not set (set ${env} or desk.secret)")
+    renderer = Renderer(template_override(settings))
+    policy = compile_policy(settings, renderer)
+    if policy.problems:
+        raise ConfigError("; ".join(policy.problems))
     engine = make_engine(settings.database_url())
     if check_schema:
         require_current_schema(engine)
@@ -46,7 +91,9 @@ def open_app(settings: Settings, *, clock: Clock | None = None, check_schema: bo
         clock=clock or SystemClock(),
         store=AttachmentStore(settings.path(settings.desk.attachments_dir)),
         secrets=(secret, *settings.desk.old_secrets),
-        renderer=Renderer(template_override(settings)),
+        renderer=renderer,
+        calendars=policy.calendars,
+        rules=policy.rules,
     )
     return App(engine=engine, desk=desk)
 

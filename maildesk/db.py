@@ -11,7 +11,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Column, Table, event, make_url
+from sqlalchemy import Column, Table, event, make_url, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
@@ -85,9 +85,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+READ_ONLY = "maildesk_read_only"  # an execution option: this connection only reads
+
+
 def _sqlite_begin_immediate(connection: Any) -> None:
-    """Take the write lock up front: a read-then-write never fails on a stale snapshot."""
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    """Take the write lock up front: a read-then-write never fails on a stale snapshot.
+    A read-only unit of work begins DEFERRED instead, and so never waits for a writer."""
+    deferred = connection.get_execution_options().get(READ_ONLY)
+    connection.exec_driver_sql("BEGIN DEFERRED" if deferred else "BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, *, create_dirs: bool = True) -> Engine:
@@ -177,6 +182,23 @@ def unit_of_work(engine: Engine) -> Iterator[Session]:
         session.info.clear()
 
 
+@contextmanager
+def read_only_unit(engine: Engine) -> Iterator[Session]:
+    """A transaction that writes nothing and takes no write lock, always rolled back: SQLite
+    begins DEFERRED (a WAL reader never waits for a writer), PostgreSQL is READ ONLY."""
+    with engine.connect() as connection:
+        connection = connection.execution_options(**{READ_ONLY: True})
+        session = UnitSession(bind=connection, expire_on_commit=False)
+        try:
+            if engine.dialect.name == "postgresql":
+                session.execute(text("SET TRANSACTION READ ONLY"))
+            yield session
+        finally:
+            session.rollback()
+            session.close()
+            session.info.clear()
+
+
 def _alembic_config(engine: Engine) -> AlembicConfig:
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
@@ -195,7 +217,8 @@ def head_revision() -> str | None:
 
 
 def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as connection:
+    with engine.connect() as connection:  # reading the revision needs no write lock
+        connection = connection.execution_options(**{READ_ONLY: True})
         return MigrationContext.configure(connection).get_current_revision()
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from maildesk.config import Settings
 from maildesk.files import AttachmentStore
 from maildesk.outbound.compose import DeskIdentity
 from maildesk.outbound.outbox import Backoff
 from maildesk.outbound.render import Renderer
+from maildesk.timing.calendars import ALWAYS, TWENTY_FOUR_SEVEN, Calendar, is_open
 from maildesk.timing.clock import Clock
 
 
@@ -20,6 +23,14 @@ class Desk:
     store: AttachmentStore
     secrets: tuple[str, ...]  # current first; older ones still verify
     renderer: Renderer
+    # Compiled once, by `app.open_app`, never per mail. The desk sits below `rules` in the
+    # layer chain, so it cannot name their type: `rules` holds `maildesk.rules.spec.Rule`s.
+    calendars: Mapping[str, Calendar] = field(default_factory=lambda: {ALWAYS: TWENTY_FOUR_SEVEN})
+    rules: tuple[Any, ...] = ()
+
+    def is_open(self, calendar: str, moment: datetime) -> bool:
+        """Whether `moment` is inside the named calendar's business hours."""
+        return is_open(self.calendars[calendar], moment)
 
     @property
     def secret(self) -> str:

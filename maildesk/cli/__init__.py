@@ -23,6 +23,7 @@ from maildesk.cli import (
     inbox,
     ingest_cmd,
     outbox,
+    rules,
     run_cmd,
     ticket,
 )
@@ -42,6 +43,7 @@ _GROUPS = (
     agent,
     contact,
     blacklist,
+    rules,
 )
 for _module in _GROUPS:
     _module.register(app)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from maildesk.app import template_override
+from maildesk.app import compile_policy, raw_policy_problems, template_override
 from maildesk.cli.root import state
 from maildesk.config import Settings, config_problems, load_settings, read_config
 from maildesk.db import make_engine, require_current_schema, upgrade
@@ -91,7 +91,10 @@ def check(ctx: typer.Context) -> None:
         raise typer.Exit(1) from None
     settings, found = config_problems(data, path.resolve().parent)
     if settings is not None:
-        found += environment_problems(settings)
+        renderer = Renderer(template_override(settings))
+        found += compile_policy(settings, renderer).problems + environment_problems(settings)
+    else:
+        found += raw_policy_problems(data)
     for line in found:
         typer.echo(f"{path}: {line}", err=True)
     if found:

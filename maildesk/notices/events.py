@@ -15,6 +15,7 @@ class NoticeEvent(StrEnum):
     COMMAND_ERROR = "command-error"
     SPOOF_WARNING = "spoof-warning"
     SNOOZE_WOKE = "snooze-woke"
+    AUTO_REPLY = "auto-reply"  # a rule's `auto_reply`: the template is the rule's
     SLA_WARNING = "sla-warning"
     SLA_BREACH = "sla-breach"
     RATING_REQUEST = "rating-request"

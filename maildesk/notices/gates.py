@@ -25,6 +25,12 @@ def may_acknowledge(occasion: Occasion, readers: list[Reader]) -> str | None:
     queues = {q.name: q for q in settings.effective_queues()}
     if ticket.queue in queues and not queues[ticket.queue].acknowledge:
         return f"queue {ticket.queue} sends no acknowledgements"
+    return may_auto_reply(occasion, readers)
+
+
+def may_auto_reply(occasion: Occasion, readers: list[Reader]) -> str | None:
+    """Never to a desk address, `outbound.ack_limit` automatic mails an hour (the ack's own)."""
+    settings = occasion.desk.settings
     for reader in readers:
         email = reader.address.email
         if local_part_matches(email, settings.desk_addresses()):

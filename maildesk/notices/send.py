@@ -118,8 +118,9 @@ def _queue(
 ) -> OutboxItem:
     desk, ticket = occasion.desk, occasion.ticket
     override = desk.renderer.override_dir
+    template = str(context[row.template_key]) if row.template_key else row.template
     draft = Draft(
-        template=row.template,
+        template=template,
         context=context,
         templates_dir=str(override) if override is not None else None,
         desk=sender_identity(desk, ticket),

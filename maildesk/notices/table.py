@@ -33,6 +33,7 @@ class Row:
     audience: Audience
     readers: Callable[[Occasion], list[Reader]]
     template: str
+    template_key: str | None = None  # take the template from this fact (a rule's choice)
     kind: str = "notify"  # the outbox row's kind
     automatic: bool = True  # Auto-Submitted: auto-replied, X-Loop; never answered automatically
     gate: Gate | None = None  # may withhold the row, saying why
@@ -42,6 +43,7 @@ class Row:
 
 
 E, A, C = NoticeEvent, Audience.AGENTS, Audience.CUSTOMERS
+RULE_TEMPLATE = "(the rule's auto_reply)"  # the template a rule names, shown in the table
 TO_YOU, TO_OTHERS = MappingProxyType({"to_you": True}), MappingProxyType({"to_you": False})
 
 NOTICES: tuple[Row, ...] = (
@@ -77,6 +79,15 @@ NOTICES: tuple[Row, ...] = (
         spare_actor=False,
     ),
     Row(E.SNOOZE_WOKE, A, recipients.handlers, "snooze_wakeup"),
+    Row(
+        E.AUTO_REPLY,
+        C,
+        recipients.requester,
+        RULE_TEMPLATE,
+        template_key="auto_reply_template",
+        kind="auto-reply",
+        gate=gates.may_auto_reply,
+    ),
 )
 
 

@@ -207,6 +207,14 @@ class Renderer:
         """One template file rendered in the sandbox (macros: `macros/<name>.txt`)."""
         return self.env.get_template(filename).render(context).strip("\n")
 
+    def template_names(self) -> list[str]:
+        """Every mail template there is: the built-in ones and those of the override directory."""
+        folders = [f for f in (self.override_dir, self.builtin_dir) if f is not None]
+        found = {
+            p.name.removesuffix(".subject.txt") for f in folders for p in f.glob("*.subject.txt")
+        }
+        return sorted(found | set(TEMPLATE_NAMES))
+
     def macro_names(self) -> list[str]:
         """Every macro the override directory or the built-ins provide, sorted."""
         folders = [f / "macros" for f in (self.override_dir, self.builtin_dir) if f is not None]

@@ -55,3 +55,27 @@ def customer_reply(env: StageEnv, ticket: Ticket, text: str, author: Address | N
         now=env.now,
         facts={"text": text, "author_name": "", "author_email": ""} | who,
     )
+
+
+def auto_reply(env: StageEnv, work: Work, ticket: Ticket, template: str) -> None:
+    """A rule's reply to the requester: automatic, within the ack limit (the ack counts)."""
+    done = notify(
+        env.session,
+        desk=env.desk,
+        event=NoticeEvent.AUTO_REPLY,
+        ticket=ticket,
+        now=env.now,
+        facts={"auto_reply_template": template},
+        thread=Thread.answering(work.parsed().message_id),
+    )
+    actor = Actor("maildesk", f"mail:{work.item_id}")
+    for withheld in done.withheld:
+        data = {"template": template, "reason": withheld.reason}
+        record_event(
+            env.session,
+            ticket=ticket,
+            actor=actor,
+            type="auto-reply-skipped",
+            data=data,
+            now=env.now,
+        )

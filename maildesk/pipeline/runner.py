@@ -141,6 +141,7 @@ def run_item(
         raw=item.raw,
         envelope_to=tuple(item.envelope_to),
         envelope_from=item.envelope_from,
+        mailbox=item.imap_mailbox,
     )
     stop, work = run_stages(stages, work, env)
     if stop is None:

@@ -18,6 +18,7 @@ handler's `on_stop` writes what the stop keeps.
 | unproven       | hold          | an agent's address without proof; keeps the agent's warning |
 | store          | —             | creates the ticket or appends the message; reopens        |
 | participants   | —             | Cc'd people and a writing colleague join the ticket       |
+| rules          | hold, drop    | the [[rules]]: fields, tags, cc, notes, auto-reply, no ack |
 | assign         | —             | a customer's new ticket: a rule's assignee, else by strategy |
 | agent-commands | reject        | runs an agent's commands, `#to`; keeps the error mail     |
 | bounce         | —             | fails the outbox row a delivery report is about           |
@@ -36,6 +37,7 @@ from maildesk.pipeline.handlers import (
     bounce,
     participants,
     route,
+    rules,
     store,
     unproven,
 )
@@ -65,6 +67,7 @@ HANDLERS: tuple[Handler, ...] = (
     Handler(unproven.NAME, unproven.run, unproven.on_stop),
     Handler(store.NAME, store.run),
     Handler(participants.NAME, participants.run),
+    Handler(rules.NAME, rules.run),
     Handler(assign.NAME, assign.run),
     Handler(agent_commands.NAME, agent_commands.run, agent_commands.on_stop),
     Handler(bounce.NAME, bounce.run),

@@ -88,6 +88,7 @@ class Handled(StrEnum):
 class NoticeKind(StrEnum):
     NEW_TICKET = "new-ticket"  # ack the requester; tell the assignee, else the queue's agents
     CUSTOMER_REPLY = "customer-reply"  # tell the assignee, else the queue's agents
+    AUTO_REPLY = "auto-reply"  # a rule's reply to the requester, after the ack
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,7 @@ class Notice:
     kind: NoticeKind
     text: str  # what the customer wrote, quoted history stripped
     author: Address | None = None  # who wrote it, by the name their mail gave
+    template: str | None = None  # an auto-reply's template
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,7 @@ class Work:
     raw: bytes
     envelope_to: tuple[str, ...] = ()
     envelope_from: str | None = None  # SMTP MAIL FROM; "": the null sender <>; None: unknown
+    mailbox: str | None = None  # the [[imap]] mailbox it was fetched from; None: not IMAP
     mail: InboundMail | None = None
     automatic: str | None = None  # why the mail counts as automatic (never auto-answered)
     bounce: Bounce | None = None  # the delivery status report it is, parsed once by `automatic`

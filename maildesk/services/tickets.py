@@ -26,6 +26,7 @@ from maildesk.models import (
     Priority,
     Ticket,
     TicketLink,
+    TicketTag,
     Visibility,
 )
 
@@ -159,6 +160,17 @@ _TICKETS_BY_MESSAGE_ID: CompoundSelect[str, int | None, int] = union_all(
         col(Message.message_id).in_(bindparam("ids", expanding=True))
     ),
 )
+
+
+def add_tags(session: Session, *, ticket: Ticket, tags: Sequence[str]) -> list[str]:
+    """Tag the ticket (lowercased, each once); returns the tags it did not have yet."""
+    assert ticket.id is not None
+    added = []
+    for tag in dict.fromkeys(t.lower() for t in tags):
+        if session.get(TicketTag, (ticket.id, tag)) is None:
+            session.add(TicketTag(ticket_id=ticket.id, tag=tag))
+            added.append(tag)
+    return added
 
 
 def add_message(

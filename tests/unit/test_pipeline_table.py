@@ -11,6 +11,7 @@ from maildesk.pipeline.handlers import (
     bounce,
     participants,
     route,
+    rules,
     store,
     unproven,
 )
@@ -43,6 +44,7 @@ def test_the_handlers_run_in_the_documented_order_routing_first_announcing_last(
         "unproven",
         "store",
         "participants",
+        "rules",
         "assign",
         "agent-commands",
         "bounce",
@@ -51,7 +53,17 @@ def test_the_handlers_run_in_the_documented_order_routing_first_announcing_last(
 
 
 def test_each_handler_runs_its_own_module_and_only_stopping_ones_keep_something() -> None:
-    modules = (route, unproven, store, participants, assign, agent_commands, bounce, announce)
+    modules = (
+        route,
+        unproven,
+        store,
+        participants,
+        rules,
+        assign,
+        agent_commands,
+        bounce,
+        announce,
+    )
 
     for handler, module in zip(HANDLERS, modules, strict=True):
         assert handler.run is module.run

@@ -8,7 +8,7 @@ Agent replies are relayed by `agent-commands` itself.
 from __future__ import annotations
 
 from maildesk.models import Ticket
-from maildesk.pipeline.announce import customer_reply, new_ticket
+from maildesk.pipeline.announce import auto_reply, customer_reply, new_ticket
 from maildesk.pipeline.disposition import CONTINUE
 from maildesk.pipeline.work import NoticeKind, StageEnv, Step, Work
 
@@ -23,6 +23,8 @@ def run(work: Work, env: StageEnv) -> Step:
     for notice in work.notices:
         if notice.kind is NoticeKind.NEW_TICKET:
             new_ticket(env, work, ticket, notice.text)
+        elif notice.kind is NoticeKind.AUTO_REPLY and notice.template is not None:
+            auto_reply(env, work, ticket, notice.template)
         else:
             customer_reply(env, ticket, notice.text, notice.author)
     return CONTINUE, work
