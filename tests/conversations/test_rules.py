@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
+from maildesk.agent.do import do_commands
 from maildesk.app import open_app
 from maildesk.db import unit_of_work
 from maildesk.errors import ConfigError
@@ -37,6 +38,11 @@ RULES: list[dict[str, Any]] = [
     {"name": "outage", "when": {"subject_contains": "outage"}, "then": {"auto_reply": "ack"}},
     {"name": "lottery", "when": {"subject_contains": "lottery"}, "then": {"hold": "spam?"}},
     {"name": "newsletter", "when": {"subject_contains": "newsletter"}, "then": {"drop": "bulk"}},
+    {
+        "name": "on call",
+        "when": {"subject_contains": "server room"},
+        "then": {"cc": "oncall@acme.test"},
+    },
 ]
 SERVICES = [{"name": "billing-help", "queue": "billing", "type": "request", "priority": "low"}]
 
@@ -143,3 +149,25 @@ def test_bad_rules_fail_loading_for_running(tmp_path: Path, database_url: str) -
     )
     with pytest.raises(ConfigError, match="unknown queue 'nowhere'"):
         open_app(settings)
+
+
+def test_a_cc_rule_makes_a_participant_who_then_reads_the_agents_public_reply(desk: Desk) -> None:
+    ref, _ = customer_writes(desk, subject="Server room is hot")
+    ticket = desk.ticket(ref)
+    assert "oncall@acme.test" in ticket["participants"]
+    assert [e["data"]["set"] for e in _events(ticket, "rule")] == [{"cc": ["oncall@acme.test"]}]
+
+    with unit_of_work(desk.app.engine) as session:
+        done = do_commands(
+            session,
+            desk=desk.app.desk,
+            ref=ref,
+            agent_email="alice@example.com",
+            lines=[],
+            text="We are on it.",
+            now=desk.clock.now(),
+        )
+        assert not done.errors
+
+    [reply] = [m for m in desk.sent() if "We are on it." in str(m.get_body())]
+    assert "oncall@acme.test" in str(reply["To"]) + str(reply["Cc"])
