@@ -29,6 +29,7 @@ from maildesk.models import (
     TicketTag,
     Visibility,
 )
+from maildesk.services.contacts import get_or_create_contact
 
 # Append-only rows go in with pre-built Core statements: no ORM unit of work to flush.
 _INSERT_EVENT = insert(Event.__table__)  # type: ignore[attr-defined]
@@ -116,6 +117,38 @@ def create_ticket(
         now=now,
     )
     return ticket
+
+
+def add_cc(
+    session: Session,
+    *,
+    ticket: Ticket,
+    email: str,
+    name: str = "",
+    free_mail: Sequence[str],
+    now: datetime,
+) -> bool:
+    """The contact of `email` (made if new) joins the ticket as a Cc'd participant; True when
+    this call added it."""
+    contact = get_or_create_contact(session, email=email, name=name, free_mail=free_mail, now=now)
+    return add_participant(session, ticket=ticket, contact=contact, role=ParticipantRole.CC)
+
+
+def add_system_note(
+    session: Session, *, ticket: Ticket, now: datetime, subject: str, text: str
+) -> Message:
+    """An internal note written by the desk itself: agents read it, customers never do."""
+    return add_message(
+        session,
+        ticket=ticket,
+        now=now,
+        direction="in",
+        visibility=Visibility.INTERNAL,
+        role=MessageRole.SYSTEM,
+        author="maildesk",
+        subject=subject,
+        text=text,
+    )
 
 
 def add_participant(

@@ -10,7 +10,7 @@ from maildesk.agent.spec import Arity, CommandSpec, Context, Refusal, Run, no_va
 from maildesk.models import Contact, Participant, ParticipantRole, Watcher
 from maildesk.services.blacklist import blacklist_entry
 from maildesk.services.contacts import get_or_create_contact
-from maildesk.services.tickets import add_participant
+from maildesk.services.tickets import add_cc
 
 _ADDRESS = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 ADDRESS_PROBLEM = "not an email address"
@@ -44,14 +44,8 @@ def _uncc_address(ctx: Context, args: tuple[str, ...]) -> str | Refusal:
 
 
 def _cc(run: Run, address: str) -> None:
-    contact = get_or_create_contact(
-        run.session,
-        email=address,
-        name="",
-        free_mail=run.desk.settings.desk.free_mail_domains,
-        now=run.now,
-    )
-    add_participant(run.session, ticket=run.ticket, contact=contact, role=ParticipantRole.CC)
+    free_mail = run.desk.settings.desk.free_mail_domains
+    add_cc(run.session, ticket=run.ticket, email=address, free_mail=free_mail, now=run.now)
     run.event("cc", {"address": address})
 
 

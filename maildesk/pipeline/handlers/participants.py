@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from maildesk.addresses import local_part_matches
 from maildesk.mail import Address, InboundMail
-from maildesk.models import MessageRole, ParticipantRole, Relation, Ticket
+from maildesk.models import MessageRole, Relation, Ticket
 from maildesk.pipeline.disposition import CONTINUE
 from maildesk.pipeline.work import Append, Create, StageEnv, Step, Work
-from maildesk.services.contacts import active_agents, get_or_create_contact
-from maildesk.services.tickets import Actor, add_participant, record_event
+from maildesk.services.contacts import active_agents
+from maildesk.services.tickets import Actor, add_cc, record_event
 
 NAME = "participants"
 
@@ -31,14 +31,14 @@ def _cc_candidates(env: StageEnv, mail: InboundMail) -> list[Address]:
 
 
 def _join(env: StageEnv, ticket: Ticket, address: Address) -> bool:
-    contact = get_or_create_contact(
+    return add_cc(
         env.session,
+        ticket=ticket,
         email=address.email,
         name=address.name,
         free_mail=env.desk.settings.desk.free_mail_domains,
         now=env.now,
     )
-    return add_participant(env.session, ticket=ticket, contact=contact, role=ParticipantRole.CC)
 
 
 def _customer_mail(work: Work) -> bool:

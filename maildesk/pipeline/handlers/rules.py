@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from maildesk.models import MessageRole, ParticipantRole, Ticket, Visibility
+from maildesk.models import Ticket
 from maildesk.pipeline.disposition import CONTINUE, drop, hold
 from maildesk.pipeline.rule_facts import decision_json, evaluate_mail, rule_event, state_of
 from maildesk.pipeline.work import Notice, NoticeKind, StageEnv, Step, Work
@@ -21,9 +21,14 @@ from maildesk.rules.engine import Evaluation, apply_rule
 from maildesk.rules.levels import escalate
 from maildesk.rules.spec import Rule
 from maildesk.services.catalogue import find_service, service_fields
-from maildesk.services.contacts import get_or_create_contact
 from maildesk.services.ticket_change import change
-from maildesk.services.tickets import Actor, add_message, add_participant, add_tags, record_event
+from maildesk.services.tickets import (
+    Actor,
+    add_cc,
+    add_system_note,
+    add_tags,
+    record_event,
+)
 
 NAME = "rules"
 SINGLE = ("queue", "type", "priority", "category", "level")
@@ -68,32 +73,19 @@ def _carry_out_rule(env: StageEnv, work: Work, ticket: Ticket, rule: Rule, final
         )
     add_tags(env.session, ticket=ticket, tags=own.tags)
     for email in own.cc:
-        _add_cc(env, ticket, email)
-    for note in own.notes:
-        add_message(
+        add_cc(
             env.session,
             ticket=ticket,
+            email=email,
+            free_mail=env.desk.settings.desk.free_mail_domains,
             now=env.now,
-            direction="in",
-            visibility=Visibility.INTERNAL,
-            role=MessageRole.SYSTEM,
-            author="maildesk",
-            subject=f"Rule {rule.name}",
-            text=note,
+        )
+    for note in own.notes:
+        add_system_note(
+            env.session, ticket=ticket, now=env.now, subject=f"Rule {rule.name}", text=note
         )
     data = {"rule": rule.name, "set": _said(own)}
     record_event(env.session, ticket=ticket, actor=actor, type="rule", data=data, now=env.now)
-
-
-def _add_cc(env: StageEnv, ticket: Ticket, email: str) -> None:
-    contact = get_or_create_contact(
-        env.session,
-        email=email,
-        name="",
-        free_mail=env.desk.settings.desk.free_mail_domains,
-        now=env.now,
-    )
-    add_participant(env.session, ticket=ticket, contact=contact, role=ParticipantRole.CC)
 
 
 def _record(env: StageEnv, work: Work, ticket: Ticket, evaluation: Evaluation) -> None:

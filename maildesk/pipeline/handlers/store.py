@@ -29,7 +29,7 @@ from maildesk.services.contacts import get_or_create_contact
 from maildesk.services.ticket_change import change
 from maildesk.services.tickets import (
     Actor,
-    add_message,
+    add_system_note,
     create_ticket,
     link_tickets,
     record_event,
@@ -99,16 +99,8 @@ def _link(env: StageEnv, work: Work, ticket: Ticket, plan: Create, actor: Actor)
     )
     if plan.link_kind == "follow-up-of":
         note = f"A reply after this ticket was closed became the follow-up {ticket.ref}."
-    add_message(
-        env.session,
-        ticket=other,
-        now=env.now,
-        direction="in",
-        visibility=Visibility.INTERNAL,
-        role=MessageRole.SYSTEM,
-        author="maildesk",
-        subject=f"Linked ticket {ticket.ref}",
-        text=note,
+    add_system_note(
+        env.session, ticket=other, now=env.now, subject=f"Linked ticket {ticket.ref}", text=note
     )
     record_event(
         env.session,
