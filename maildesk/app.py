@@ -23,6 +23,7 @@ from maildesk.services.sync import sync_config
 from maildesk.timing.calendar_config import calendars_from_config
 from maildesk.timing.calendars import Calendar
 from maildesk.timing.clock import Clock, SystemClock
+from maildesk.timing.sla import SlaBook, SlaPolicy
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,31 @@ class Policy:
 
     calendars: Mapping[str, Calendar]
     rules: tuple[Rule, ...]
+    sla: SlaBook
     problems: list[str]
+
+
+def compile_sla(settings: Settings, calendars: Mapping[str, Calendar]) -> SlaBook:
+    """The `[[sla]]` policies with their calendars; one naming an unknown calendar is left out
+    (`config check` names it)."""
+    policies = []
+    for entry in settings.sla:
+        if entry.calendar not in calendars:
+            continue
+        spans = {"first_response": entry.first_response, "resolution": entry.resolution}
+        spans["next_reply"] = entry.next_reply
+        match = {key: frozenset(names) for key, names in entry.match if names}
+        policies.append(
+            SlaPolicy(
+                name=entry.name,
+                calendar=calendars[entry.calendar],
+                targets={k: int(v.total_seconds()) // 60 for k, v in spans.items() if v},
+                match=match,
+                warn_at=entry.warn_at,
+                escalate_on_breach=entry.escalate_on_breach,
+            )
+        )
+    return SlaBook(tuple(policies))
 
 
 def compile_policy(settings: Settings, renderer: Renderer) -> Policy:
@@ -50,7 +75,7 @@ def compile_policy(settings: Settings, renderer: Renderer) -> Policy:
         templates=renderer.template_names(),
         mailboxes=[m.name for m in settings.imap],
     )
-    return Policy(calendars, rules, problems)
+    return Policy(calendars, rules, compile_sla(settings, calendars), problems)
 
 
 def raw_policy_problems(data: Mapping[str, Any]) -> list[str]:
@@ -94,6 +119,7 @@ def open_app(settings: Settings, *, clock: Clock | None = None, check_schema: bo
         renderer=renderer,
         calendars=policy.calendars,
         rules=policy.rules,
+        sla=policy.sla,
     )
     return App(engine=engine, desk=desk)
 

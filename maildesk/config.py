@@ -17,6 +17,7 @@ from pydantic import (
     Field,
     ValidationError,
     field_validator,
+    model_validator,
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -235,6 +236,65 @@ class CategorySettings(_Section):
     organisations: Lowered = ()  # an organisation's name or domain, any case
 
 
+def _names_list(value: Any) -> Any:
+    return (value,) if isinstance(value, str) else value
+
+
+Names = Annotated[tuple[str, ...], BeforeValidator(_names_list)]  # "a" or ["a", "b"]
+
+
+def _whole_minutes(value: timedelta) -> timedelta:
+    if value <= timedelta(0) or value % timedelta(minutes=1):
+        raise ValueError("must be a positive number of whole minutes (e.g. 90m, 8h, 3d)")
+    return value
+
+
+BusinessTime = Annotated[timedelta, BeforeValidator(_duration), AfterValidator(_whole_minutes)]
+
+
+class SlaMatch(_Section):
+    """What an SLA policy applies to; a key left out matches anything, a list any of its names."""
+
+    service: Names = ()
+    queue: Names = ()
+    priority: tuple[Priority, ...] = ()
+    category: Names = ()
+
+    @field_validator("priority", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return _names_list(value)
+
+
+class SlaSettings(_Section):
+    """One `[[sla]]` policy: targets in business time of its calendar."""
+
+    name: str = Field(pattern=NAME)
+    match: SlaMatch = SlaMatch()
+    calendar: str = "24x7"
+    first_response: BusinessTime | None = None
+    resolution: BusinessTime | None = None
+    next_reply: BusinessTime | None = None  # each customer reply answered within this
+    warn_at: float = Field(0.8, gt=0, lt=1)
+    escalate_on_breach: bool = False
+
+    @model_validator(mode="after")
+    def _some_target(self) -> SlaSettings:
+        if not (self.first_response or self.resolution or self.next_reply):
+            raise ValueError("a policy needs a target: first_response, resolution or next_reply")
+        return self
+
+
+class RatingsSettings(_Section):
+    wait: Duration = timedelta(hours=72)  # resolved and unrated this long: closed
+    window: Duration = timedelta(days=14)  # a rating after closing still counts this long
+
+
+class LifecycleSettings(_Section):
+    pending_reminder: Duration | None = None  # remind a customer who has not answered, once
+    pending_close: Duration | None = None  # close a pending ticket nobody answered
+
+
 class BlacklistSettings(_Section):
     addresses: tuple[str, ...] = ()
     domains: tuple[str, ...] = ()
@@ -269,6 +329,9 @@ class Settings(_Section):
     # Read by maildesk.timing.calendars and maildesk.rules, which name their own problems:
     calendars: tuple[dict[str, Any], ...] = ()
     rules: tuple[dict[str, Any], ...] = ()
+    sla: tuple[SlaSettings, ...] = ()  # most specific match wins; declared order breaks ties
+    ratings: RatingsSettings = RatingsSettings()
+    lifecycle: LifecycleSettings = LifecycleSettings()
 
     def queue_names(self) -> list[str]:
         return [q.name for q in self.effective_queues()]

@@ -110,7 +110,8 @@ def _one_queue_per_address(data: Data) -> list[str]:
 
 
 def _known(kind: str, names: list[str]) -> str:
-    return f"unknown {kind} {{!r}} ({kind}s: {', '.join(dict.fromkeys(names)) or 'none'})"
+    kinds = kind[:-1] + "ies" if kind.endswith("y") else kind + "s"
+    return f"unknown {kind} {{!r}} ({kinds}: {', '.join(dict.fromkeys(names)) or 'none'})"
 
 
 def _agents_name_known_queues_and_calendars(data: Data) -> list[str]:
@@ -134,6 +135,36 @@ def _services_name_known_queues(data: Data) -> list[str]:
         for where, table in _tables(data, "services")
         if (queue := _text(table, "queue")) is not None and queue not in queues
     ]
+
+
+def _one_or_many(table: Mapping[str, Any], key: str) -> list[str]:
+    value = table.get(key)
+    return [value] if isinstance(value, str) else _texts(table, key)
+
+
+def _sla_names_known(data: Data) -> list[str]:
+    """A policy's calendar and the queues, services and categories it matches exist."""
+    known = {
+        "queue": queue_names(data),
+        "service": _names(data, "services"),
+        "category": [STANDARD, *_names(data, "categories")],
+    }
+    calendars = [ALWAYS_OPEN, *_names(data, "calendars")]
+    found = []
+    for where, table in _tables(data, "sla"):
+        calendar = _text(table, "calendar")
+        if calendar is not None and calendar not in calendars:
+            found.append(f"{where}.calendar: " + _known("calendar", calendars).format(calendar))
+        match = table.get("match")
+        if not isinstance(match, dict):
+            continue
+        for key, names in known.items():
+            found += [
+                f"{where}.match.{key}: " + _known(key, names).format(name)
+                for name in _one_or_many(match, key)
+                if name not in names
+            ]
+    return found
 
 
 def _no_reserved_category(data: Data) -> list[str]:
@@ -166,6 +197,8 @@ CHECKS: tuple[Check, ...] = (
     _services_name_known_queues,
     _unique("categories", "name", fold=True),
     _no_reserved_category,
+    _unique("sla", "name"),
+    _sla_names_known,
 )
 
 

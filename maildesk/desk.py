@@ -14,6 +14,7 @@ from maildesk.outbound.outbox import Backoff
 from maildesk.outbound.render import Renderer
 from maildesk.timing.calendars import ALWAYS, TWENTY_FOUR_SEVEN, Calendar, is_open
 from maildesk.timing.clock import Clock
+from maildesk.timing.sla import SlaBook
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class Desk:
     # layer chain, so it cannot name their type: `rules` holds `maildesk.rules.spec.Rule`s.
     calendars: Mapping[str, Calendar] = field(default_factory=lambda: {ALWAYS: TWENTY_FOUR_SEVEN})
     rules: tuple[Any, ...] = ()
+    sla: SlaBook = field(default_factory=SlaBook)
 
     def is_open(self, calendar: str, moment: datetime) -> bool:
         """Whether `moment` is inside the named calendar's business hours."""

@@ -127,6 +127,8 @@ class Ticket(SQLModel, table=True):
         Index("ix_ticket_status_queue", "status", "queue"),
         # each agent's open tickets, counted in one index scan (least-loaded assignment)
         Index("ix_ticket_assignee_status", "assignee_id", "status"),
+        # resolved tickets waiting for a rating, oldest first (auto-close)
+        Index("ix_ticket_status_resolved", "status", "resolved_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -157,6 +159,22 @@ class Ticket(SQLModel, table=True):
     sla_policy: str | None = Field(default=None, max_length=64)
     first_response_due: datetime | None = Field(default=None, index=True)
     resolution_due: datetime | None = Field(default=None, index=True)
+    next_reply_due: datetime | None = Field(default=None, index=True)
+    # the next moment the SLA sweep must look at this ticket (a warning or a deadline); None
+    # while the clock stands still or no target runs: the sweep is one indexed range query
+    sla_next_at: datetime | None = Field(default=None, index=True)
+    # the clock: stopped since (pending, resolved, closed); business minutes stopped in all
+    paused_since: datetime | None = None
+    paused_minutes: int = 0
+    customer_waiting_since: datetime | None = None  # a customer reply no agent has answered
+    first_response_minutes: int | None = None  # business minutes, pauses left out
+    resolution_minutes: int | None = None  # to the last resolution
+    reopened: int = 0  # times a resolved or closed ticket went back to work
+    close_reason: str | None = Field(default=None, max_length=255)  # `#reason`
+    kb_reference: str | None = Field(default=None, max_length=255)  # `#kb`
+    rating: int | None = None  # 1 to 5
+    rating_comment: str | None = Field(default=None, sa_column=Column(Text))
+    rated_at: datetime | None = None
 
 
 class TicketTag(SQLModel, table=True):
@@ -255,6 +273,23 @@ class Event(SQLModel, table=True):
     type: str = Field(max_length=32)
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     source: str = Field(default="", max_length=64)  # "mail:<inbox item id>" | "cli" | "system"
+
+
+class TicketNotice(SQLModel, table=True):
+    """A timed notice sent: the unique key makes each one happen once, also with several
+    processes ticking at once (the second insert of a key inserts nothing, so sends nothing).
+    """
+
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "kind", "target", "due", name="uq_ticketnotice_key"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    kind: str = Field(max_length=32)  # sla-warning | sla-breach | pending-reminder | …
+    target: str = Field(default="", max_length=32)  # first_response | resolution | next_reply
+    due: datetime  # the deadline (or moment) it is about: a moved deadline is a new key
+    at: datetime
 
 
 class BlacklistEntry(SQLModel, table=True):

@@ -232,9 +232,9 @@ def publish(
     tell.reply_published(
         session, desk=desk, ticket=ticket, agent=agent, text=message.text, now=now, thread=thread
     )
-    fields: dict[str, Any] = {}
+    fields: dict[str, Any] = {"customer_waiting_since": None}  # answered
     if ticket.first_response_at is None:
         fields["first_response_at"] = now
     if ticket.status == TicketStatus.NEW:
         fields["status"] = TicketStatus.OPEN
-    change(session, ticket=ticket, actor=actor, now=now, **fields)
+    change(session, desk=desk, ticket=ticket, actor=actor, now=now, **fields)

@@ -81,7 +81,12 @@ class Run:
     def change(self, **fields: Any) -> frozenset[str]:
         """Change fields of the ticket, audited (the one way: services/ticket_change)."""
         return ticket_change.change(
-            self.session, ticket=self.ticket, actor=self.actor, now=self.now, **fields
+            self.session,
+            desk=self.desk,
+            ticket=self.ticket,
+            actor=self.actor,
+            now=self.now,
+            **fields,
         )
 
 

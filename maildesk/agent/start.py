@@ -22,6 +22,7 @@ from maildesk.notices import NO_THREAD, Thread
 from maildesk.services.blacklist import blacklist_entry
 from maildesk.services.categories import contact_category
 from maildesk.services.contacts import get_or_create_contact
+from maildesk.services.ticket_change import begin
 from maildesk.services.tickets import Actor, create_ticket
 
 
@@ -114,6 +115,7 @@ def _open(
         now=now,
         category=contact_category(session, settings=desk.settings, contact=customer),
     )
+    begin(session, desk=desk, ticket=ticket, now=now)
     return customer, ticket
 
 

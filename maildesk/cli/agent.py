@@ -120,7 +120,13 @@ def remove_cmd(ctx: typer.Context, email: str) -> None:
     app = state(ctx).app()
     refuse_configured(app.settings, email)
     with unit_of_work(app.engine) as session:
-        remove_agent(session, email=email, actor=Actor("maildesk", "cli"), now=app.desk.clock.now())
+        remove_agent(
+            session,
+            desk=app.desk,
+            email=email,
+            actor=Actor("maildesk", "cli"),
+            now=app.desk.clock.now(),
+        )
     typer.echo(f"removed agent {email.lower()}")
 
 

@@ -43,7 +43,7 @@ def escalate(
     """
     before, previous = ticket.level, _agent(session, ticket.assignee_id)
     level = to_level if to_level is not None else next_level(session, ticket=ticket)
-    change(session, ticket=ticket, actor=actor, now=now, level=level, assignee_id=None)
+    change(session, desk=desk, ticket=ticket, actor=actor, now=now, level=level, assignee_id=None)
     agent = assign_by_strategy(session, desk=desk, ticket=ticket, actor=actor, now=now)
     facts = {
         "escalated_by": (by.name or by.email) if by else actor.name,

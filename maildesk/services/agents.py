@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from maildesk.desk import Desk
 from maildesk.errors import InvalidInput, NotFound
 from maildesk.models import Agent, Ticket
 from maildesk.services.contacts import forget_active_agents
@@ -91,13 +92,13 @@ def set_agent(
     return agent
 
 
-def remove_agent(session: Session, *, email: str, actor: Actor, now: datetime) -> Agent:
+def remove_agent(session: Session, *, desk: Desk, email: str, actor: Actor, now: datetime) -> Agent:
     """Deactivate (history keeps naming them); each of their tickets is unassigned, audited."""
     agent = get_agent(session, email=email)
     agent.active = False
     assigned = session.exec(select(Ticket).where(Ticket.assignee_id == agent.id)).all()
     for ticket in assigned:
-        change(session, ticket=ticket, actor=actor, now=now, assignee_id=None)
+        change(session, desk=desk, ticket=ticket, actor=actor, now=now, assignee_id=None)
     session.add(agent)
     forget_active_agents(session)
     return agent

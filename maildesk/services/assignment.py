@@ -97,10 +97,10 @@ def pick_agent(
 
 
 def assign_agent(
-    session: Session, *, ticket: Ticket, agent: Agent, actor: Actor, now: datetime
+    session: Session, *, desk: Desk, ticket: Ticket, agent: Agent, actor: Actor, now: datetime
 ) -> bool:
     """Make `agent` the assignee (audited) and stamp their turn; False if they had it already."""
-    if not change(session, ticket=ticket, actor=actor, now=now, assignee_id=agent.id):
+    if not change(session, desk=desk, ticket=ticket, actor=actor, now=now, assignee_id=agent.id):
         return False
     latest = session.exec(select(func.max(Agent.last_assigned_at))).one()
     agent.last_assigned_at = now if latest is None or latest < now else latest + _TICK
@@ -139,5 +139,5 @@ def assign_by_strategy(
         data = {"strategy": strategy, "reason": why}
         record_event(session, ticket=ticket, actor=actor, type="unassigned", data=data, now=now)
         return None
-    assign_agent(session, ticket=ticket, agent=agent, actor=actor, now=now)
+    assign_agent(session, desk=desk, ticket=ticket, agent=agent, actor=actor, now=now)
     return agent

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select, update
 
+from maildesk.desk import Desk
 from maildesk.models import (
     Contact,
     Event,
@@ -20,7 +21,13 @@ from maildesk.services.tickets import Actor, add_participant, link_tickets, reco
 
 
 def merge_tickets(
-    session: Session, *, source: Ticket, target: Ticket, actor: Actor, now: datetime
+    session: Session,
+    *,
+    desk: Desk,
+    source: Ticket,
+    target: Ticket,
+    actor: Actor,
+    now: datetime,
 ) -> None:
     """Move messages, participants and events into `target`; close `source` with a pointer.
 
@@ -42,7 +49,8 @@ def merge_tickets(
         session.delete(row)
     link_tickets(session, ticket=source, other=target, kind="merged-into")
     closed = TicketStatus.CLOSED
-    change(session, ticket=source, actor=actor, now=now, status=closed, merged_into_id=target.id)
+    fields = {"status": closed, "merged_into_id": target.id}
+    change(session, desk=desk, ticket=source, actor=actor, now=now, **fields)
     record_event(
         session, ticket=target, actor=actor, type="merged", now=now, data={"from": source.ref}
     )

@@ -6,13 +6,14 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from maildesk.desk import Desk
 from maildesk.models import Ticket, TicketStatus
 from maildesk.services.ticket_change import change
 from maildesk.services.tickets import Actor
 
 
 def wake_snoozed(
-    session: Session, *, now: datetime, limit: int = 500
+    session: Session, *, desk: Desk, now: datetime, limit: int = 500
 ) -> list[tuple[Ticket, datetime]]:
     """Reopen the due snoozed tickets; returns each with the time its snooze ended."""
     due = session.exec(
@@ -33,6 +34,7 @@ def wake_snoozed(
         woken.append((ticket, ticket.snoozed_until))
         change(
             session,
+            desk=desk,
             ticket=ticket,
             actor=actor,
             now=now,

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from maildesk.desk import Desk
 from maildesk.models import Agent, Priority, Ticket, TicketStatus, TicketType
 from maildesk.services.tickets import Actor, record_event
 from maildesk.ticket_hooks import HOOKS
@@ -43,9 +44,10 @@ def _merged(session: Session, before: Any, after: Any) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class FieldChange:
-    """How a change of one field is audited: the event type, its data, the value's type."""
+    """How a change of one field is audited: the event type (None: the field follows what
+    another event records, a message), its data, the value's type."""
 
-    event: str
+    event: str | None
     data: EventData
     coerce: Callable[[Any], Any] | None = None
 
@@ -62,12 +64,16 @@ FIELDS: dict[str, FieldChange] = {
     "snoozed_until": FieldChange("snooze", lambda _s, _b, after: {"until": _plain(after)}),
     "merged_into_id": FieldChange("merged", _merged),
     "first_response_at": FieldChange("first-response", lambda _s, _b, _a: {}),
+    "customer_waiting_since": FieldChange(None, _from_to),  # follows the messages
+    "close_reason": FieldChange("reason", lambda _s, _b, after: {"reason": after}),
+    "kb_reference": FieldChange("kb", lambda _s, _b, after: {"kb": after}),
 }
 
 
 def change(
     session: Session,
     *,
+    desk: Desk,
     ticket: Ticket,
     actor: Actor,
     now: datetime,
@@ -91,16 +97,28 @@ def change(
             continue
         setattr(ticket, name, after)
         event = status_event if name == "status" else spec.event
-        data = spec.data(session, before, after)
-        record_event(session, ticket=ticket, actor=actor, type=event, data=data, now=now)
+        if event is not None:
+            data = spec.data(session, before, after)
+            record_event(session, ticket=ticket, actor=actor, type=event, data=data, now=now)
         changed.append(name)
     if "status" in changed:
         changed += _follow_status(ticket, now)
     session.add(ticket)
     names = frozenset(changed)
-    for hook in HOOKS if names else ():
-        hook(session, ticket, names, now)
+    _run_hooks(session, desk, ticket, names, now)
     return names
+
+
+def begin(session: Session, *, desk: Desk, ticket: Ticket, now: datetime) -> None:
+    """A new ticket's first change: the hooks see it `created` (its SLA clock starts)."""
+    _run_hooks(session, desk, ticket, frozenset({"created"}), now)
+
+
+def _run_hooks(
+    session: Session, desk: Desk, ticket: Ticket, names: frozenset[str], now: datetime
+) -> None:
+    for hook in HOOKS if names else ():
+        hook(session, desk.sla, ticket, names, now)
 
 
 def _follow_status(ticket: Ticket, now: datetime) -> list[str]:

@@ -31,7 +31,7 @@ def wake_snoozes(app: App) -> int:
     """Snoozed tickets whose time has come reopen, and their agents are told."""
     desk, now = app.desk, app.desk.clock.now()
     with unit_of_work(app.engine) as session:
-        woken = wake_snoozed(session, now=now)
+        woken = wake_snoozed(session, desk=desk, now=now)
         for ticket, until in woken:
             facts = {"snoozed_until": desk.local_time(until)}
             notify(

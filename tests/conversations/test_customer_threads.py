@@ -118,6 +118,7 @@ def test_a_reply_to_a_closed_ticket_reopens_within_the_window(desk: Desk) -> Non
         ticket = get_ticket(session, ref=first.ticket or "")
         change(
             session,
+            desk=desk.app.desk,
             ticket=ticket,
             actor=Actor("alice", "cli"),
             now=desk.clock.now(),
@@ -139,6 +140,7 @@ def test_a_reply_long_after_closing_becomes_a_linked_follow_up(desk: Desk) -> No
         ticket = get_ticket(session, ref=first.ticket or "")
         change(
             session,
+            desk=desk.app.desk,
             ticket=ticket,
             actor=Actor("alice", "cli"),
             now=desk.clock.now(),

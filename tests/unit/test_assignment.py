@@ -137,7 +137,7 @@ def test_least_loaded_picks_as_the_reference_model_over_a_thousand_tickets(app: 
                 session, settings=settings, queue="general", level=1, strategy=LEAST_LOADED, now=now
             )
             assert agent is not None and agent.email == model.pick(), f"pick {i}"
-            assign_agent(session, ticket=ticket, agent=agent, actor=ACTOR, now=now)
+            assign_agent(session, desk=app.desk, ticket=ticket, agent=agent, actor=ACTOR, now=now)
             model.loads[agent.email] += 1
             model.last[agent.email] = now
             picked.append(agent.email)

@@ -41,7 +41,7 @@ def test_the_merged_ticket_keeps_its_created_event_and_its_other_events_move(app
             session, ticket=source, actor=ALICE, type="tag", data={"tags": ["x"]}, now=START
         )
 
-        merge_tickets(session, source=source, target=target, actor=ALICE, now=START)
+        merge_tickets(session, desk=app.desk, source=source, target=target, actor=ALICE, now=START)
 
         assert trail(session, source) == [
             (

@@ -90,7 +90,7 @@ def test_the_service_reopens_what_is_due_and_says_when_each_snooze_ended(
     desk: Desk, ref: str
 ) -> None:
     with unit_of_work(desk.app.engine) as session:
-        woken = wake_snoozed(session, now=UNTIL + timedelta(minutes=5))
+        woken = wake_snoozed(session, desk=desk.app.desk, now=UNTIL + timedelta(minutes=5))
 
         assert [(ticket.ref, ticket.status, until) for ticket, until in woken] == [
             (ref, "open", UNTIL)

@@ -52,7 +52,12 @@ def set_ticket_status(desk: Desk, ref: str, status: str) -> None:
     with unit_of_work(desk.app.engine) as session:
         ticket = get_ticket(session, ref=ref)
         change(
-            session, ticket=ticket, actor=Actor("alice", "cli"), now=desk.clock.now(), status=status
+            session,
+            desk=desk.app.desk,
+            ticket=ticket,
+            actor=Actor("alice", "cli"),
+            now=desk.clock.now(),
+            status=status,
         )
 
 

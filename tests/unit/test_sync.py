@@ -92,7 +92,13 @@ def test_availability_and_cli_agents_survive_a_sync(app: App) -> None:
 
 def test_a_configured_agent_deactivated_in_the_database_is_active_again(app: App) -> None:
     with unit_of_work(app.engine) as session:
-        remove_agent(session, email="bob@example.com", actor=Actor("maildesk", "cli"), now=START)
+        remove_agent(
+            session,
+            desk=app.desk,
+            email="bob@example.com",
+            actor=Actor("maildesk", "cli"),
+            now=START,
+        )
         assert find_agent(session, email="bob@example.com") is None
 
         sync_config(session, settings=app.settings)

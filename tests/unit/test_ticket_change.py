@@ -11,11 +11,13 @@ from sqlmodel import Session, col, select
 
 from maildesk.app import App
 from maildesk.db import unit_of_work
+from maildesk.desk import Desk as DeskObject
 from maildesk.models import Event, Priority, Ticket, TicketStatus, TicketType
 from maildesk.services import ticket_change
 from maildesk.services.contacts import find_agent, get_or_create_contact
 from maildesk.services.ticket_change import change
 from maildesk.services.tickets import Actor, create_ticket
+from maildesk.timing.sla import SlaBook
 from tests.conftest import START
 
 LATER = START + timedelta(hours=1)
@@ -25,10 +27,13 @@ ALICE = Actor("alice@example.com", "mail:7")
 @dataclass
 class Scene:
     session: Session
+    desk: DeskObject
     ticket: Ticket
 
     def change(self, **fields: object) -> frozenset[str]:
-        return change(self.session, ticket=self.ticket, actor=ALICE, now=LATER, **fields)
+        return change(
+            self.session, desk=self.desk, ticket=self.ticket, actor=ALICE, now=LATER, **fields
+        )
 
     def events(self) -> list[tuple[str, dict[str, object], str, str]]:
         rows = self.session.exec(
@@ -54,7 +59,7 @@ def scene(app: App) -> Iterator[Scene]:
             actor=Actor("carol@acme.test", "mail:1"),
             now=START,
         )
-        yield Scene(session, ticket)
+        yield Scene(session, app.desk, ticket)
 
 
 def test_each_changed_field_is_one_event_with_the_actor_and_its_source(scene: Scene) -> None:
@@ -88,6 +93,7 @@ def test_resolving_and_closing_stamp_their_moment_and_reopening_clears_both(scen
 
     change(
         scene.session,
+        desk=scene.desk,
         ticket=scene.ticket,
         actor=ALICE,
         now=LATER,
@@ -133,7 +139,9 @@ def test_every_hook_hears_which_fields_changed_and_when(
 ) -> None:
     heard: list[tuple[int | None, frozenset[str], datetime]] = []
 
-    def hook(session: Session, ticket: Ticket, changed: frozenset[str], now: datetime) -> None:
+    def hook(
+        session: Session, book: SlaBook, ticket: Ticket, changed: frozenset[str], now: datetime
+    ) -> None:
         heard.append((ticket.id, changed, now))
 
     monkeypatch.setattr(ticket_change, "HOOKS", (hook,))

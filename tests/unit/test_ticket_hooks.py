@@ -19,10 +19,13 @@ from maildesk.services import ticket_change
 from maildesk.services.contacts import find_agent, get_or_create_contact
 from maildesk.services.tickets import Actor, create_ticket
 from maildesk.ticket_hooks import ChangeHook
+from maildesk.ticket_hooks.clock import follow_clock
+from maildesk.timing.sla import SlaBook
 from tests.conftest import START
 
 LATER = START + timedelta(hours=1)
 BOB = Actor("bob@example.com", "mail:1")
+Names, At = frozenset[str], datetime
 Heard = tuple[int | None, frozenset[str], str, datetime | None, datetime]
 
 
@@ -33,7 +36,12 @@ class Ear:
         self.heard: list[Heard] = []
 
     def __call__(
-        self, session: Session, ticket: Ticket, changed: frozenset[str], now: datetime
+        self,
+        session: Session,
+        book: SlaBook,
+        ticket: Ticket,
+        changed: frozenset[str],
+        now: datetime,
     ) -> None:
         self.heard.append((ticket.id, changed, str(ticket.status), ticket.resolved_at, now))
 
@@ -68,15 +76,18 @@ def hooked(monkeypatch: pytest.MonkeyPatch, *hooks: ChangeHook) -> None:
 def test_change_runs_the_declared_table() -> None:
     assert ticket_change.HOOKS is ticket_hooks.HOOKS
     assert all(callable(hook) for hook in ticket_hooks.HOOKS)
+    assert follow_clock in ticket_hooks.HOOKS  # the SLA clock follows every change
 
 
 def test_a_hook_sees_the_ticket_once_changed_with_the_derived_fields_named(
-    session: Session, ticket: Ticket, monkeypatch: pytest.MonkeyPatch
+    app: App, session: Session, ticket: Ticket, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ear = Ear()
     hooked(monkeypatch, ear)
 
-    ticket_change.change(session, ticket=ticket, actor=BOB, now=LATER, status="resolved")
+    ticket_change.change(
+        session, desk=app.desk, ticket=ticket, actor=BOB, now=LATER, status="resolved"
+    )
 
     assert ear.heard == [
         (ticket.id, frozenset({"status", "resolved_at"}), "resolved", LATER, LATER)
@@ -84,28 +95,32 @@ def test_a_hook_sees_the_ticket_once_changed_with_the_derived_fields_named(
 
 
 def test_every_hook_runs_in_order_and_none_when_nothing_changed(
-    session: Session, ticket: Ticket, monkeypatch: pytest.MonkeyPatch
+    app: App, session: Session, ticket: Ticket, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     order: list[str] = []
 
-    def first(session: Session, ticket: Ticket, changed: frozenset[str], now: datetime) -> None:
+    def first(session: Session, book: SlaBook, ticket: Ticket, changed: Names, now: At) -> None:
         order.append("first")
 
-    def second(session: Session, ticket: Ticket, changed: frozenset[str], now: datetime) -> None:
+    def second(session: Session, book: SlaBook, ticket: Ticket, changed: Names, now: At) -> None:
         order.append("second")
 
     hooked(monkeypatch, first, second)
 
-    ticket_change.change(session, ticket=ticket, actor=BOB, now=LATER, priority="normal")
+    ticket_change.change(
+        session, desk=app.desk, ticket=ticket, actor=BOB, now=LATER, priority="normal"
+    )
     assert order == []
-    ticket_change.change(session, ticket=ticket, actor=BOB, now=LATER, priority="high")
+    ticket_change.change(
+        session, desk=app.desk, ticket=ticket, actor=BOB, now=LATER, priority="high"
+    )
     assert order == ["first", "second"]
 
 
 def test_what_a_hook_writes_is_part_of_the_change(
     app: App, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def deadline(session: Session, ticket: Ticket, changed: frozenset[str], now: datetime) -> None:
+    def deadline(session: Session, book: SlaBook, ticket: Ticket, changed: Names, now: At) -> None:
         if "priority" in changed:
             ticket.resolution_due = now + timedelta(hours=4)
             session.add(ticket)
@@ -124,7 +139,9 @@ def test_what_a_hook_writes_is_part_of_the_change(
             actor=BOB,
             now=START,
         )
-        ticket_change.change(session, ticket=made, actor=BOB, now=LATER, priority="urgent")
+        ticket_change.change(
+            session, desk=app.desk, ticket=made, actor=BOB, now=LATER, priority="urgent"
+        )
 
     with unit_of_work(app.engine) as session:
         stored = session.get(Ticket, made.id)

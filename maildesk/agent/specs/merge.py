@@ -33,7 +33,9 @@ def _target(ctx: Context, args: tuple[str, ...]) -> int | Refusal:
 def _merge(run: Run, target_id: int) -> None:
     target = run.session.get(Ticket, target_id)
     assert target is not None
-    merge_tickets(run.session, source=run.ticket, target=target, actor=run.actor, now=run.now)
+    merge_tickets(
+        run.session, desk=run.desk, source=run.ticket, target=target, actor=run.actor, now=run.now
+    )
 
 
 SPECS = (

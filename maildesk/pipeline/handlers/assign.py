@@ -25,7 +25,7 @@ def _to_agent(env: StageEnv, ticket: Ticket, email: str, actor: Actor) -> None:
             env.session, ticket=ticket, actor=actor, type="unassigned", data=why, now=env.now
         )
         return
-    assign_agent(env.session, ticket=ticket, agent=agent, actor=actor, now=env.now)
+    assign_agent(env.session, desk=env.desk, ticket=ticket, agent=agent, actor=actor, now=env.now)
 
 
 def run(work: Work, env: StageEnv) -> Step:

@@ -58,7 +58,7 @@ def _carry_out_rule(env: StageEnv, work: Work, ticket: Ticket, rule: Rule, final
     fields = _fields(env, own, final, new=new)
     level = fields.pop("level", None) if not new else None
     if fields:
-        change(env.session, ticket=ticket, actor=actor, now=env.now, **fields)
+        change(env.session, desk=env.desk, ticket=ticket, actor=actor, now=env.now, **fields)
     if level is not None and level != ticket.level:  # on a follow-up: reassigned at that level
         reason = f"rule {rule.name}"
         escalate(

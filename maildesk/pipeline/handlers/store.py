@@ -8,6 +8,7 @@ Agent mail is left to `agent-commands`. What to announce is decided here, sent b
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from maildesk.mail.quotes import strip_quoted
 from maildesk.models import Message, MessageRole, Ticket, TicketStatus, Visibility
@@ -26,7 +27,7 @@ from maildesk.pipeline.work import (
 )
 from maildesk.services.categories import contact_category
 from maildesk.services.contacts import get_or_create_contact
-from maildesk.services.ticket_change import change
+from maildesk.services.ticket_change import begin, change
 from maildesk.services.tickets import (
     Actor,
     add_system_note,
@@ -65,6 +66,7 @@ def _create(env: StageEnv, work: Work, plan: Create) -> Work:
         now=env.now,
         category=contact_category(env.session, settings=settings, contact=requester),
     )
+    begin(env.session, desk=env.desk, ticket=ticket, now=env.now)
     text = _text(work)
     store_message(
         env, ticket, work, role=MessageRole.CUSTOMER, visibility=Visibility.PUBLIC, text=text
@@ -155,15 +157,20 @@ def _record(
             "threaded_by": thread.evidence,
         },
     )
+    fields: dict[str, Any] = {}
     if plan.reopen:
-        change(
-            env.session,
-            ticket=ticket,
-            actor=actor,
-            now=env.now,
-            status_event="reopen",
-            status=TicketStatus.OPEN,
-        )
+        fields["status"] = TicketStatus.OPEN
+    if plan.role == MessageRole.CUSTOMER and ticket.customer_waiting_since is None:
+        fields["customer_waiting_since"] = env.now  # the next-reply clock starts
+    change(
+        env.session,
+        desk=env.desk,
+        ticket=ticket,
+        actor=actor,
+        now=env.now,
+        status_event="reopen",
+        **fields,
+    )
 
 
 def run(work: Work, env: StageEnv) -> Step:

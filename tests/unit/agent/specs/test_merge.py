@@ -30,14 +30,23 @@ def test_a_merge_names_a_ticket_ref_and_runs_once_after_the_other_commands() -> 
 
 def test_a_merge_resolves_to_where_the_other_ticket_now_lives(planner: Planner) -> None:
     second, third = new_ticket(planner.session), new_ticket(planner.session)
-    merge_tickets(planner.session, source=second, target=third, actor=SYSTEM, now=START)
+    merge_tickets(
+        planner.session, desk=planner.app.desk, source=second, target=third, actor=SYSTEM, now=START
+    )
 
     assert MERGE.resolve(context(planner), ("tkt-2",)) == third.id
 
 
 def test_no_ticket_merges_into_itself_or_into_one_merged_into_it(planner: Planner) -> None:
     other = new_ticket(planner.session)
-    merge_tickets(planner.session, source=other, target=planner.ticket, actor=SYSTEM, now=START)
+    merge_tickets(
+        planner.session,
+        desk=planner.app.desk,
+        source=other,
+        target=planner.ticket,
+        actor=SYSTEM,
+        now=START,
+    )
     ctx = context(planner)
 
     assert [MERGE.resolve(ctx, (ref,)) for ref in ("TKT-1", "tkt-2", "TKT-99")] == [
