@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from rich.console import Console
 from rich.measure import Measurement
 from rich.table import Table
+
+from maildesk.errors import InvalidInput
+from maildesk.timing.clock import aware
 
 UNBOUNDED = 1_000_000  # columns of the console a table is measured in when nothing is cut
 
@@ -50,3 +54,11 @@ def print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]
 def _natural_width(table: Table) -> int:
     wide = Console(width=UNBOUNDED)
     return Measurement.get(wide, wide.options, table).maximum
+
+
+def moment_option(text: str, option: str) -> datetime:
+    """An ISO 8601 time given to an option, aware; one without an offset is UTC."""
+    try:
+        return aware(datetime.fromisoformat(text))
+    except ValueError:
+        raise InvalidInput(f"{option}: not an ISO 8601 time: {text!r}") from None

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
 
 import typer
 
 from maildesk.app import open_app
+from maildesk.cli.output import moment_option
 from maildesk.cli.root import state
 from maildesk.config import secret_problems
 from maildesk.daemon.loop import Daemon
 from maildesk.daemon.tick import tick
-from maildesk.errors import InvalidInput
 from maildesk.timing.clock import FixedClock
 
 
@@ -34,12 +33,7 @@ def tick_cmd(
     at: str | None = typer.Option(None, "--at", help="Pretend it is this ISO 8601 time."),
 ) -> None:
     """Run the timed work that is due, once (for cron, or when no daemon runs)."""
-    clock = None
-    if at:
-        try:
-            clock = FixedClock(datetime.fromisoformat(at))
-        except ValueError:
-            raise InvalidInput(f"--at: not an ISO 8601 time: {at!r}") from None
+    clock = FixedClock(moment_option(at, "--at")) if at else None
     report = tick(open_app(state(ctx).settings(), clock=clock))
     typer.echo(report.line())
 

@@ -7,12 +7,14 @@ from pathlib import Path
 import typer
 
 from maildesk.agent.do import do_commands
-from maildesk.cli.output import emit, print_json
+from maildesk.cli.output import emit, moment_option, print_json
 from maildesk.cli.root import state
 from maildesk.db import unit_of_work
 from maildesk.errors import InvalidInput
 from maildesk.models import STATUSES
 from maildesk.services.search import search_tickets
+from maildesk.services.sla import breached
+from maildesk.services.sla import due_before as due_before_clause
 from maildesk.services.tickets import get_ticket, list_tickets
 from maildesk.services.views import ticket_detail, ticket_summary
 
@@ -25,14 +27,25 @@ def list_cmd(
     status: str | None = typer.Option(None, "--status", help="new|open|pending|resolved|closed"),
     queue: str | None = typer.Option(None, "--queue"),
     assignee: str | None = typer.Option(None, "--assignee", help="Agent email, or 'none'."),
+    breached_only: bool = typer.Option(
+        False, "--breached", help="Only tickets that missed a target."
+    ),
+    due_before: str | None = typer.Option(
+        None,
+        "--due-before",
+        help="Only tickets with a running target due before this ISO 8601 time.",
+    ),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """List tickets, newest first."""
     if status and status not in STATUSES:
         raise InvalidInput(f"unknown status {status!r} (use {', '.join(STATUSES)})")
     app = state(ctx).app()
+    where = [breached()] if breached_only else []
+    if due_before is not None:
+        where.append(due_before_clause(moment_option(due_before, "--due-before")))
     with unit_of_work(app.engine) as session:
-        tickets = list_tickets(session, status=status, queue=queue, assignee=assignee)
+        tickets = list_tickets(session, status=status, queue=queue, assignee=assignee, where=where)
         rows = [ticket_summary(session, t) for t in tickets]
     columns = ("ref", "status", "priority", "queue", "assignee", "requester", "subject")
     emit(rows, as_json=as_json, title="Tickets", columns=columns)

@@ -24,8 +24,6 @@ class NoticeEvent(StrEnum):
 
 #: Declared, with their templates written, but nothing sends them yet (the SLA work will).
 TO_COME: dict[NoticeEvent, str] = {
-    NoticeEvent.SLA_WARNING: "sla_warning",
-    NoticeEvent.SLA_BREACH: "sla_breach",
     NoticeEvent.RATING_REQUEST: "rating_request",
     NoticeEvent.AUTO_CLOSE: "auto_close",
 }

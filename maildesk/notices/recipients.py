@@ -103,6 +103,30 @@ def escalation(occasion: Occasion) -> list[Reader]:
     return readers + watchers(occasion)
 
 
+def on_duty(occasion: Occasion) -> list[Reader]:
+    """The assignee, else the queue's available agents at the ticket's level, then watchers.
+
+    For what must be acted on now: an SLA warning or breach.
+    """
+    agent, ticket = _assignee(occasion), _ticket(occasion)
+    if agent is not None:
+        agents = [agent]
+    else:
+        agents = queue_agents(occasion.session, queue=ticket.queue)
+        agents = [a for a in agents if a.level == ticket.level] or agents
+    return [Reader.of_agent(a) for a in agents] + watchers(occasion)
+
+
+def supervisors(occasion: Occasion) -> list[Reader]:
+    """The active supervisors of the ticket's queue (one with no queues supervises all)."""
+    queue = _ticket(occasion).queue
+    return [
+        Reader.of_agent(agent)
+        for agent in active_agents(occasion.session)
+        if agent.role == "supervisor" and (not agent.queues or queue in agent.queues)
+    ]
+
+
 def acting_agent(occasion: Occasion) -> list[Reader]:
     """The agent who sent the commands, or in whose name a mail came."""
     agent = occasion.actor_agent

@@ -79,6 +79,9 @@ NOTICES: tuple[Row, ...] = (
         spare_actor=False,
     ),
     Row(E.SNOOZE_WOKE, A, recipients.handlers, "snooze_wakeup"),
+    Row(E.SLA_WARNING, A, recipients.on_duty, "sla_warning", kind="sla"),
+    Row(E.SLA_BREACH, A, recipients.on_duty, "sla_breach", kind="sla"),
+    Row(E.SLA_BREACH, A, recipients.supervisors, "sla_breach", kind="sla"),
     Row(
         E.AUTO_REPLY,
         C,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, col, select, update
 
@@ -49,7 +50,7 @@ def merge_tickets(
         session.delete(row)
     link_tickets(session, ticket=source, other=target, kind="merged-into")
     closed = TicketStatus.CLOSED
-    fields = {"status": closed, "merged_into_id": target.id}
+    fields: dict[str, Any] = {"status": closed, "merged_into_id": target.id}
     change(session, desk=desk, ticket=source, actor=actor, now=now, **fields)
     record_event(
         session, ticket=target, actor=actor, type="merged", now=now, data={"from": source.ref}

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CompoundSelect, bindparam, insert, literal, union_all, update
+from sqlalchemy import ColumnElement, CompoundSelect, bindparam, insert, literal, union_all, update
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
@@ -277,9 +277,11 @@ def list_tickets(
     status: str | None = None,
     queue: str | None = None,
     assignee: str | None = None,
+    where: Sequence[ColumnElement[bool]] = (),
     limit: int = 1000,
 ) -> list[Ticket]:
-    query = select(Ticket).where(col(Ticket.merged_into_id).is_(None))
+    """Tickets, newest first, by status, queue, assignee and any further conditions."""
+    query = select(Ticket).where(col(Ticket.merged_into_id).is_(None), *where)
     if status:
         query = query.where(Ticket.status == status)
     if queue:

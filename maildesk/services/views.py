@@ -18,6 +18,7 @@ from maildesk.models import (
     TicketTag,
 )
 from maildesk.services.categories import contact_category
+from maildesk.services.sla import sla_view
 from maildesk.services.tickets import participant_emails
 from maildesk.timing.clock import iso
 
@@ -86,12 +87,7 @@ def ticket_detail(session: Session, ticket: Ticket) -> dict[str, Any]:
             {"at": iso(e.at), "actor": e.actor, "type": e.type, "data": e.data, "source": e.source}
             for e in events
         ],
-        "sla": {
-            "policy": ticket.sla_policy,
-            "first_response_due": iso(ticket.first_response_due),
-            "resolution_due": iso(ticket.resolution_due),
-            "breached": [],
-        },
+        "sla": sla_view(session, ticket),
         "rating": None,
     }
 

@@ -14,6 +14,7 @@ from maildesk.errors import TransientError
 from maildesk.notices import NoticeEvent, notify
 from maildesk.pipeline.runner import drain
 from maildesk.services.snoozes import wake_snoozed
+from maildesk.timed.sla_sweep import sweep_sla
 
 log = logging.getLogger(__name__)
 
@@ -47,4 +48,8 @@ def wake_snoozes(app: App) -> int:
 
 Job = Callable[[App], int]  # runs what is due in its own transactions; how many it did
 
-JOBS: tuple[tuple[str, Job], ...] = (("inbox", process_inbox), ("snoozes", wake_snoozes))
+JOBS: tuple[tuple[str, Job], ...] = (
+    ("inbox", process_inbox),
+    ("snoozes", wake_snoozes),
+    ("sla", sweep_sla),
+)

@@ -25,3 +25,15 @@ def format_duration(value: timedelta) -> str:
         if seconds and seconds % size == 0:
             return f"{seconds // size}{unit}"
     return f"{seconds}s"
+
+
+def spoken_minutes(minutes: int) -> str:
+    """A number of minutes as a person says it: "1 day 2 hours", "45 minutes" (two units)."""
+    if minutes <= 0:
+        return "less than a minute"
+    parts = []
+    for unit, size in (("day", 1440), ("hour", 60), ("minute", 1)):
+        count, minutes = divmod(minutes, size)
+        if count:
+            parts.append(f"{count} {unit}" + ("s" if count != 1 else ""))
+    return " ".join(parts[:2])

@@ -22,7 +22,7 @@ from tests.unit.cli.conftest import SECRET, Shell
 def test_with_nothing_due_tick_says_so_job_by_job(shell: Shell) -> None:
     result = shell.run(run_cmd, "tick")
 
-    assert (result.exit_code, result.stdout) == (0, "inbox: 0, snoozes: 0, outbox: 0\n")
+    assert (result.exit_code, result.stdout) == (0, "inbox: 0, snoozes: 0, sla: 0, outbox: 0\n")
 
 
 def test_tick_processes_waiting_mail_and_delivers_what_it_caused(shell: Shell) -> None:
@@ -30,7 +30,7 @@ def test_tick_processes_waiting_mail_and_delivers_what_it_caused(shell: Shell) -
 
     result = shell.run(run_cmd, "tick")
 
-    assert result.stdout == "inbox: 1, snoozes: 0, outbox: 3\n"  # the ack and two notices
+    assert result.stdout == "inbox: 1, snoozes: 0, sla: 0, outbox: 3\n"  # the ack and two notices
     sent = shell.config.parent / "var" / "sent" / "new"
     assert len(list(sent.iterdir())) == 3
 

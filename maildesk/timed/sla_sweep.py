@@ -1,0 +1,107 @@
+"""The SLA sweep: warnings before a target is due, breach notices (and escalation) once it is.
+
+One indexed range query finds the tickets whose `sla_next_at` has come; each is locked (SKIP
+LOCKED: another process takes the others), each notice is claimed by a unique row before it
+is sent, so it goes out once per ticket, target and deadline whoever ticks.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from maildesk.app import App
+from maildesk.db import unit_of_work
+from maildesk.desk import Desk
+from maildesk.models import Ticket
+from maildesk.notices import NoticeEvent, notify
+from maildesk.rules.levels import escalate, next_level
+from maildesk.services.sla import claim_notice
+from maildesk.services.tickets import Actor
+from maildesk.ticket_hooks.clock import BREACH, WARNING, Moment, moments, next_moment
+from maildesk.timing.durations import spoken_minutes
+from maildesk.timing.sla import TARGET_NAMES, SlaPolicy
+
+SYSTEM = Actor("maildesk", "system")
+BATCH = 500
+
+
+def due_tickets(session: Session, *, now: datetime, limit: int = BATCH) -> list[Ticket]:
+    """The tickets the sweep must look at now, locked for this process."""
+    query = (
+        select(Ticket)
+        .where(col(Ticket.sla_next_at) <= now)
+        .order_by(col(Ticket.sla_next_at))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list(session.exec(query))
+
+
+def sweep_sla(app: App) -> int:
+    """Send every SLA warning and breach notice that is due; returns how many were sent."""
+    desk, now, sent = app.desk, app.desk.clock.now(), 0
+    while True:
+        with unit_of_work(app.engine) as session:
+            tickets = due_tickets(session, now=now)
+            sent += sum(sweep_ticket(session, desk=desk, ticket=t, now=now) for t in tickets)
+        if len(tickets) < BATCH:
+            return sent
+
+
+def sweep_ticket(session: Session, *, desk: Desk, ticket: Ticket, now: datetime) -> int:
+    """What is due for one ticket: per running target its breach if due, else its warning."""
+    policy = desk.sla.named(ticket.sla_policy)
+    sent = 0
+    for moment in _due(policy, ticket, now):
+        if claim_notice(
+            session, ticket=ticket, kind=moment.kind, target=moment.target, due=moment.due, now=now
+        ):
+            assert policy is not None
+            _send(session, desk, policy, ticket, moment, now)
+            sent += 1
+    ticket.sla_next_at = next_moment(policy, ticket, after=now)
+    session.add(ticket)
+    return sent
+
+
+def _due(policy: SlaPolicy | None, ticket: Ticket, now: datetime) -> list[Moment]:
+    """Per target, the breach if its due has come, else the warning if its time has."""
+    found: dict[str, Moment] = {}
+    for moment in moments(policy, ticket):
+        if moment.at <= now and (moment.kind == BREACH or moment.target not in found):
+            found[moment.target] = moment
+    return list(found.values())
+
+
+def _send(
+    session: Session, desk: Desk, policy: SlaPolicy, ticket: Ticket, moment: Moment, now: datetime
+) -> None:
+    facts: dict[str, object] = {
+        "target": TARGET_NAMES[moment.target],
+        "due": desk.local_time(moment.due),
+    }
+    if moment.kind == WARNING:
+        left = policy.minutes_between(now, moment.due)
+        facts["remaining"] = spoken_minutes(left)
+        notify(
+            session, desk=desk, event=NoticeEvent.SLA_WARNING, ticket=ticket, now=now, facts=facts
+        )
+        return
+    overdue = int((now - moment.due).total_seconds()) // 60
+    level = next_level(session, ticket=ticket) if policy.escalate_on_breach else None
+    facts |= {"overdue": spoken_minutes(overdue), "level": level}
+    notify(session, desk=desk, event=NoticeEvent.SLA_BREACH, ticket=ticket, now=now, facts=facts)
+    if level is not None:
+        reason = f"The {facts['target']} target was due at {facts['due']}."
+        escalate(
+            session,
+            desk=desk,
+            ticket=ticket,
+            actor=SYSTEM,
+            now=now,
+            by=None,
+            reason=reason,
+            to_level=level,
+        )
