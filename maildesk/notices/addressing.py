@@ -35,8 +35,14 @@ _PUBLIC_IDS = (
 )
 
 
+THREADS = "prefetched threads"  # session.info key: {ticket id: Thread} (`prefetch.py`)
+
+
 def ticket_thread(session: Session, ticket: Ticket) -> Thread:
     """In-Reply-To the latest public message, References all public ones: notes never leak."""
+    known = session.info.get(THREADS, {}).get(ticket.id)
+    if known is not None:
+        return known  # type: ignore[no-any-return]
     ids = [m for m in session.exec(_PUBLIC_IDS, params={"ticket_id": ticket.id}) if m]
     return Thread(ids[-1] if ids else None, tuple(ids))
 

@@ -39,6 +39,7 @@ def customers(occasion: Occasion) -> list[Reader]:
 
 
 _WATCHER_IDS = select(Watcher.agent_id).where(Watcher.ticket_id == bindparam("ticket_id"))
+WATCHERS = "prefetched watchers"  # session.info key: {ticket id: agent ids} (`prefetch.py`)
 
 
 def watchers(occasion: Occasion) -> list[Reader]:
@@ -47,7 +48,9 @@ def watchers(occasion: Occasion) -> list[Reader]:
     if ticket.id is None:
         return []
     session = occasion.session
-    ids = set(session.execute(_WATCHER_IDS, {"ticket_id": ticket.id}).scalars())  # autoflushed
+    ids = session.info.get(WATCHERS, {}).get(ticket.id)
+    if ids is None:
+        ids = set(session.execute(_WATCHER_IDS, {"ticket_id": ticket.id}).scalars())  # autoflushed
     return [Reader.of_agent(agent) for agent in active_agents(session) if agent.id in ids]
 
 

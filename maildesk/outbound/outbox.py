@@ -5,8 +5,11 @@ Nothing here sends; `maildesk.sender` takes due rows and reports back with mark_
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import bindparam, insert, update
 from sqlmodel import Session, col, func, select
@@ -19,7 +22,10 @@ from maildesk.outbound.bounces import Bounce
 from maildesk.outbound.draft import Draft, compose_draft
 
 STATES = ("queued", "sent", "failed")
-_INSERT = insert(OutboxItem.__table__).returning(OutboxItem.__table__.c.id)  # type: ignore[attr-defined]
+_TABLE = OutboxItem.__table__  # type: ignore[attr-defined]
+_INSERT = insert(_TABLE).returning(_TABLE.c.id)
+_INSERT_MANY = insert(_TABLE)
+_DEFERRED = "deferred outbox rows"  # session.info key: rows `write_together` writes at its end
 MAX_ERROR_CHARS = 2000
 
 
@@ -80,8 +86,29 @@ def enqueue_draft(
         created_at=now,
     )
     row = item.model_dump(exclude={"id"})
+    deferred: list[dict[str, Any]] | None = session.info.get(_DEFERRED)
+    if deferred is not None:
+        deferred.append(row)  # written with the others when `write_together` ends; no id
+        return item
     item.id = session.execute(_INSERT, row).scalar_one()  # written at once, not left to a flush
     return item
+
+
+@contextmanager
+def write_together(session: Session) -> Iterator[None]:
+    """Mail queued inside this block is written in one statement when it ends, not row by row
+    (a sweep that queues a thousand notices). The rows it returns carry no id."""
+    if _DEFERRED in session.info:
+        yield
+        return
+    rows: list[dict[str, Any]] = []
+    session.info[_DEFERRED] = rows
+    try:
+        yield
+    finally:
+        session.info.pop(_DEFERRED, None)
+    if rows:
+        session.connection().execute(_INSERT_MANY, rows)
 
 
 def raw_of(item: OutboxItem) -> bytes:

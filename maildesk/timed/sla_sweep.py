@@ -16,8 +16,10 @@ from maildesk.db import unit_of_work
 from maildesk.desk import Desk
 from maildesk.models import Ticket
 from maildesk.notices import NoticeEvent, notify
+from maildesk.notices.prefetch import prefetched
+from maildesk.outbound.outbox import write_together
 from maildesk.rules.levels import escalate, next_level
-from maildesk.services.sla import claim_notice
+from maildesk.services.sla import claim_notices
 from maildesk.services.tickets import Actor
 from maildesk.ticket_hooks.clock import BREACH, WARNING, Moment, moments, next_moment
 from maildesk.timing.durations import spoken_minutes
@@ -45,24 +47,33 @@ def sweep_sla(app: App) -> int:
     while True:
         with unit_of_work(app.engine) as session:
             tickets = due_tickets(session, now=now)
-            sent += sum(sweep_ticket(session, desk=desk, ticket=t, now=now) for t in tickets)
+            sent += sweep_tickets(session, desk=desk, tickets=tickets, now=now)
         if len(tickets) < BATCH:
             return sent
 
 
 def sweep_ticket(session: Session, *, desk: Desk, ticket: Ticket, now: datetime) -> int:
     """What is due for one ticket: per running target its breach if due, else its warning."""
-    policy = desk.sla.named(ticket.sla_policy)
+    return sweep_tickets(session, desk=desk, tickets=[ticket], now=now)
+
+
+def sweep_tickets(session: Session, *, desk: Desk, tickets: list[Ticket], now: datetime) -> int:
+    """The due warnings and breaches of these tickets, claimed in one statement; each ticket's
+    next moment moves on past `now`. Returns how many were sent."""
+    due = {t.id: _due(desk.sla.named(t.sla_policy), t, now) for t in tickets}
+    wanted = [(t.id, m.kind, m.target, m.due) for t in tickets for m in due[t.id] if t.id]
+    claimed = claim_notices(session, wanted, now=now)
     sent = 0
-    for moment in _due(policy, ticket, now):
-        if claim_notice(
-            session, ticket=ticket, kind=moment.kind, target=moment.target, due=moment.due, now=now
-        ):
-            assert policy is not None
-            _send(session, desk, policy, ticket, moment, now)
-            sent += 1
-    ticket.sla_next_at = next_moment(policy, ticket, after=now)
-    session.add(ticket)
+    with prefetched(session, [t for t in tickets if due[t.id]]), write_together(session):
+        for ticket in tickets:
+            policy = desk.sla.named(ticket.sla_policy)
+            for moment in due[ticket.id]:
+                if (ticket.id, moment.kind, moment.target, moment.due) in claimed:
+                    assert policy is not None
+                    _send(session, desk, policy, ticket, moment, now)
+                    sent += 1
+            ticket.sla_next_at = next_moment(policy, ticket, after=now)
+            session.add(ticket)
     return sent
 
 
@@ -85,14 +96,12 @@ def _send(
     if moment.kind == WARNING:
         left = policy.minutes_between(now, moment.due)
         facts["remaining"] = spoken_minutes(left)
-        notify(
-            session, desk=desk, event=NoticeEvent.SLA_WARNING, ticket=ticket, now=now, facts=facts
-        )
+        _notify(session, desk, NoticeEvent.SLA_WARNING, ticket, now, facts)
         return
     overdue = int((now - moment.due).total_seconds()) // 60
     level = next_level(session, ticket=ticket) if policy.escalate_on_breach else None
     facts |= {"overdue": spoken_minutes(overdue), "level": level}
-    notify(session, desk=desk, event=NoticeEvent.SLA_BREACH, ticket=ticket, now=now, facts=facts)
+    _notify(session, desk, NoticeEvent.SLA_BREACH, ticket, now, facts)
     if level is not None:
         reason = f"The {facts['target']} target was due at {facts['due']}."
         escalate(
@@ -105,3 +114,15 @@ def _send(
             reason=reason,
             to_level=level,
         )
+
+
+def _notify(
+    session: Session,
+    desk: Desk,
+    event: NoticeEvent,
+    ticket: Ticket,
+    now: datetime,
+    facts: dict[str, object],
+) -> None:
+    with session.no_autoflush:  # the batch's changed tickets are written together, once
+        notify(session, desk=desk, event=event, ticket=ticket, now=now, facts=facts)

@@ -30,7 +30,7 @@ from maildesk.agent.do import do_commands
 from maildesk.app import accept_raw, open_app
 from maildesk.config import load_settings
 from maildesk.db import make_engine, unit_of_work
-from maildesk.models import Event, InboxItem, Message, OutboxItem, Ticket
+from maildesk.models import Event, InboxItem, Message, OutboxItem, Ticket, TicketNotice
 from maildesk.pipeline.runner import process_one
 from maildesk.services.origin import Origin
 from tests.mails import mail
@@ -316,4 +316,57 @@ def test_three_processes_wake_each_snoozed_ticket_exactly_once(
     woken, tickets = wake_events(database_url)
     assert len(tickets) == SNOOZED
     assert woken == {ticket_id: 1 for ticket_id in tickets}
+    assert_each_mail_sent_once(stored(database_url), done, counter)
+
+
+SLA_POLICY = '\n[[sla]]\nname = "all"\nfirst_response = "1h"\n'
+
+
+def tickets_due(config: Path, count: int) -> datetime:
+    """`count` new tickets nobody answers; returns a moment after their first response is due."""
+    app = open_app(load_settings(config))
+    origin = Origin(transport="pipe", envelope_to=("support@example.com",))
+    try:
+        for n in range(count):
+            raw = mail(subject=f"Case {n}", message_id=f"sla-{n}@acme.test")
+            outcome = process_one(
+                app.engine, app.desk, item_id=accept_raw(app, raw, origin).item_id
+            )
+            assert outcome is not None and outcome.ticket is not None
+        return app.desk.clock.now() + timedelta(hours=1, minutes=1)
+    finally:
+        app.engine.dispose()
+
+
+def notice_rows(database_url: str) -> Counter[tuple[int, str]]:
+    engine = make_engine(database_url)
+    try:
+        with unit_of_work(engine) as session:
+            rows = session.exec(select_rows(TicketNotice.ticket_id, TicketNotice.kind))
+            return Counter((ticket_id, kind) for ticket_id, kind in rows)
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_three_processes_report_each_sla_breach_exactly_once(
+    database_url: str,
+    tmp_path: Path,
+    relay: tuple[MessageIdCounter, int],
+    processes: list[subprocess.Popen[Any]],
+) -> None:
+    counter, port = relay
+    config = write_config(tmp_path, database_url, to_relay(port) + SLA_POLICY)
+    due = tickets_due(config, SNOOZED)
+
+    with gate(database_url, "ticket") as held:
+        ticks = [start_tick(config, "--at", due.isoformat()) for _ in range(WORKERS)]
+        processes.extend(ticks)
+        wait_until_each_waits(held, "ticket", ticks)
+    done = [tick_counts(tick) for tick in ticks]
+
+    assert sum(d["sla"] for d in done) == SNOOZED  # one breach notice per ticket
+    rows = notice_rows(database_url)
+    assert set(rows.values()) == {1} and len(rows) == SNOOZED
+    assert {kind for _, kind in rows} == {"sla-breach"}
     assert_each_mail_sent_once(stored(database_url), done, counter)
