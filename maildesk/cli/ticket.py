@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -11,14 +12,15 @@ from maildesk.cli.output import emit, moment_option, print_json
 from maildesk.cli.root import state
 from maildesk.db import unit_of_work
 from maildesk.errors import InvalidInput
-from maildesk.models import STATUSES
 from maildesk.services.search import search_tickets
-from maildesk.services.sla import breached
-from maildesk.services.sla import due_before as due_before_clause
-from maildesk.services.tickets import get_ticket, list_tickets
+from maildesk.services.ticket_query import DEFAULT_LIMIT, TicketFilter, find_tickets
+from maildesk.services.tickets import get_ticket
 from maildesk.services.views import ticket_detail, ticket_summary
 
 ticket_app = typer.Typer(help="Tickets.", no_args_is_help=True)
+
+
+DUE_BEFORE = "Only those with a running target due before this ISO 8601 time."
 
 
 @ticket_app.command("list")
@@ -26,29 +28,48 @@ def list_cmd(
     ctx: typer.Context,
     status: str | None = typer.Option(None, "--status", help="new|open|pending|resolved|closed"),
     queue: str | None = typer.Option(None, "--queue"),
-    assignee: str | None = typer.Option(None, "--assignee", help="Agent email, or 'none'."),
-    breached_only: bool = typer.Option(
-        False, "--breached", help="Only tickets that missed a target."
-    ),
-    due_before: str | None = typer.Option(
-        None,
-        "--due-before",
-        help="Only tickets with a running target due before this ISO 8601 time.",
-    ),
+    assignee: str | None = typer.Option(None, "--assignee", help="Email or name, or 'none'."),
+    priority: str | None = typer.Option(None, "--priority", help="low|normal|high|urgent"),
+    requester: str | None = typer.Option(None, "--requester", help="The customer's email."),
+    organisation: str | None = typer.Option(None, "--organisation", help="Name or domain."),
+    tag: str | None = typer.Option(None, "--tag"),
+    service: str | None = typer.Option(None, "--service"),
+    type: str | None = typer.Option(None, "--type", help="incident|request"),
+    category: str | None = typer.Option(None, "--category"),
+    level: int | None = typer.Option(None, "--level"),
+    breached: bool = typer.Option(False, "--breached", help="Only those that missed a target."),
+    due_before: str | None = typer.Option(None, "--due-before", help=DUE_BEFORE),
+    created_since: str | None = typer.Option(None, "--created-since", help="ISO 8601 time."),
+    updated_since: str | None = typer.Option(None, "--updated-since", help="ISO 8601 time."),
+    sort: str = typer.Option("-created", "--sort", help="FIELD[,-FIELD]: - for descending."),
+    limit: int = typer.Option(DEFAULT_LIMIT, "--limit", help="At most this many; 0: all."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """List tickets, newest first."""
-    if status and status not in STATUSES:
-        raise InvalidInput(f"unknown status {status!r} (use {', '.join(STATUSES)})")
+    """List tickets, newest first unless sorted otherwise."""
+    given = {k: v for k, v in locals().items() if k in TicketFilter.__dataclass_fields__}
+    _list(ctx, given, sort=sort, limit=limit, as_json=as_json)
+
+
+_MOMENTS = ("due_before", "created_since", "updated_since")
+
+
+def _list(
+    ctx: typer.Context, given: dict[str, Any], *, sort: str, limit: int, as_json: bool
+) -> None:
+    for name in _MOMENTS:
+        if given[name] is not None:
+            given[name] = moment_option(given[name], "--" + name.replace("_", "-"))
     app = state(ctx).app()
-    where = [breached()] if breached_only else []
-    if due_before is not None:
-        where.append(due_before_clause(moment_option(due_before, "--due-before")))
     with unit_of_work(app.engine) as session:
-        tickets = list_tickets(session, status=status, queue=queue, assignee=assignee, where=where)
-        rows = [ticket_summary(session, t) for t in tickets]
+        found = find_tickets(
+            session, settings=app.settings, wanted=TicketFilter(**given), sort=sort, limit=limit
+        )
+        rows = [ticket_summary(session, t) for t in found.tickets]
     columns = ("ref", "status", "priority", "queue", "assignee", "requester", "subject")
     emit(rows, as_json=as_json, title="Tickets", columns=columns)
+    if found.total > len(rows):
+        shown = f"{len(rows)} of {found.total} tickets shown (--limit 0 shows all)"
+        typer.echo(f"maildesk: {shown}", err=True)
 
 
 @ticket_app.command("show")

@@ -98,6 +98,17 @@ def queue_agents(session: Session, *, queue: str) -> list[Agent]:
     ]
 
 
+def find_agent_by(session: Session, who: str) -> Agent | None:
+    """An active agent by email, or by a name no other agent has (as `#assign` takes it)."""
+    who = who.strip().lower()
+    agents = active_agents(session)
+    by_email = [a for a in agents if a.email == who]
+    if by_email:
+        return by_email[0]
+    by_name = [a for a in agents if a.name.lower() == who]
+    return by_name[0] if len(by_name) == 1 else None  # an ambiguous name names no one
+
+
 def forget_active_agents(session: Session) -> None:
     """Called by whatever adds or changes agents in a session."""
     session.info.pop("active_agents", None)

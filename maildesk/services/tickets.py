@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, CompoundSelect, bindparam, insert, literal, union_all, update
+from sqlalchemy import CompoundSelect, bindparam, insert, literal, union_all, update
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
@@ -15,7 +15,6 @@ from maildesk.db import insert_unless_taken
 from maildesk.errors import NotFound
 from maildesk.models import (
     STANDARD_CATEGORY,
-    Agent,
     Contact,
     Event,
     Message,
@@ -269,28 +268,3 @@ def ticket_for_message_ids(session: Session, *, ids: Sequence[str]) -> tuple[int
         if message_id in found:
             return found[message_id], message_id
     return None
-
-
-def list_tickets(
-    session: Session,
-    *,
-    status: str | None = None,
-    queue: str | None = None,
-    assignee: str | None = None,
-    where: Sequence[ColumnElement[bool]] = (),
-    limit: int = 1000,
-) -> list[Ticket]:
-    """Tickets, newest first, by status, queue, assignee and any further conditions."""
-    query = select(Ticket).where(col(Ticket.merged_into_id).is_(None), *where)
-    if status:
-        query = query.where(Ticket.status == status)
-    if queue:
-        query = query.where(Ticket.queue == queue)
-    if assignee:
-        if assignee in ("none", "-"):
-            query = query.where(col(Ticket.assignee_id).is_(None))
-        else:
-            query = query.join(Agent, col(Agent.id) == col(Ticket.assignee_id)).where(
-                Agent.email == assignee.lower()
-            )
-    return list(session.exec(query.order_by(col(Ticket.id).desc()).limit(limit)))

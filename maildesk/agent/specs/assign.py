@@ -2,23 +2,10 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session
-
 from maildesk.agent import tell
 from maildesk.agent.spec import Arity, CommandSpec, Context, Refusal, Run
 from maildesk.models import Agent
-from maildesk.services.contacts import active_agents
-
-
-def find_agent_by(session: Session, who: str) -> Agent | None:
-    """An active agent by email, or by a name no other agent has."""
-    who = who.strip().lower()
-    agents = active_agents(session)
-    by_email = [a for a in agents if a.email == who]
-    if by_email:
-        return by_email[0]
-    by_name = [a for a in agents if a.name.lower() == who]
-    return by_name[0] if len(by_name) == 1 else None  # an ambiguous name names no one
+from maildesk.services.contacts import find_agent_by
 
 
 def _resolve(ctx: Context, args: tuple[str, ...]) -> int | Refusal | None:

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from maildesk.agent.lines import BadLine
 from maildesk.agent.rights import may_act
-from maildesk.agent.specs.assign import find_agent_by
 from maildesk.agent.specs.escalate import escalation_agents
+from maildesk.services.contacts import find_agent_by
 from tests.conftest import START
 from tests.unit.agent.conftest import Planner, add, new_ticket
 
