@@ -18,7 +18,7 @@ class NoticeEvent(StrEnum):
     AUTO_REPLY = "auto-reply"  # a rule's `auto_reply`: the template is the rule's
     SLA_WARNING = "sla-warning"
     SLA_BREACH = "sla-breach"
-    RATING_REQUEST = "rating-request"
+    RATING_REQUEST = "rating-request"  # an agent resolved the ticket without a reply
     AUTO_CLOSE = "auto-close"
 
 
@@ -26,6 +26,5 @@ class NoticeEvent(StrEnum):
 TO_COME: dict[NoticeEvent, str] = {
     NoticeEvent.SLA_WARNING: "sla_warning",
     NoticeEvent.SLA_BREACH: "sla_breach",
-    NoticeEvent.RATING_REQUEST: "rating_request",
     NoticeEvent.AUTO_CLOSE: "auto_close",
 }

@@ -59,6 +59,15 @@ NOTICES: tuple[Row, ...] = (
         E.STATUS_CHANGED, C, recipients.customers, "status_changed", kind="status", automatic=False
     ),
     Row(
+        E.RATING_REQUEST,
+        C,
+        recipients.customers,
+        "rating_request",
+        kind="rating",
+        automatic=False,
+        context=contexts.rating_links,
+    ),
+    Row(
         E.AGENT_REPLY,
         C,
         recipients.customers,
