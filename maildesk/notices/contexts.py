@@ -93,13 +93,25 @@ def agent_reply(occasion: Occasion) -> dict[str, Any]:
 _CONTACT_NAME = select(Contact.name).where(Contact.email == bindparam("email"))
 
 
+def _known_name(occasion: Occasion, email: str, name: str) -> str:
+    """The name a mail gave, else the name the desk knows for that address."""
+    if name:
+        return name
+    return occasion.session.exec(_CONTACT_NAME, params={"email": email.lower()}).first() or ""
+
+
 def customer_author(occasion: Occasion) -> dict[str, Any]:
     """The customer who wrote, by the name their mail gave, else the name the desk knows."""
     email = str(occasion.facts["author_email"])
-    name = str(occasion.facts.get("author_name") or "")
-    if not name:
-        name = occasion.session.exec(_CONTACT_NAME, params={"email": email.lower()}).first() or ""
+    name = _known_name(occasion, email, str(occasion.facts.get("author_name") or ""))
     return {"author_name": name, "author_email": email}
+
+
+def rater(occasion: Occasion) -> dict[str, Any]:
+    """The customer who rated, by the name their mail gave, else the name the desk knows."""
+    email = str(occasion.facts["rater_email"])
+    name = _known_name(occasion, email, str(occasion.facts.get("rater_name") or ""))
+    return {"rater_name": name, "rater_email": email}
 
 
 def agent_author(occasion: Occasion) -> dict[str, Any]:

@@ -19,6 +19,7 @@ class NoticeEvent(StrEnum):
     SLA_WARNING = "sla-warning"
     SLA_BREACH = "sla-breach"
     RATING_REQUEST = "rating-request"  # an agent resolved the ticket without a reply
+    RATED = "rated"  # a customer rated the ticket
     AUTO_CLOSE = "auto-close"
 
 

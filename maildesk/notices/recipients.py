@@ -14,6 +14,8 @@ from maildesk.models import Agent, Contact, Participant, Ticket, Watcher
 from maildesk.notices.occasion import Occasion, Reader
 from maildesk.services.contacts import active_agents, queue_agents
 
+SUPERVISOR = "supervisor"  # the agents' role that hears of every poor rating
+
 
 def _ticket(occasion: Occasion) -> Ticket:
     assert occasion.ticket is not None, f"{occasion.event} is about a ticket"
@@ -101,6 +103,19 @@ def escalation(occasion: Occasion) -> list[Reader]:
     if _assignee(occasion) is None:
         readers += next_level(occasion)
     return readers + watchers(occasion)
+
+
+def rater(occasion: Occasion) -> list[Reader]:
+    """The customer who rated, alone."""
+    email, name = occasion.facts["rater_email"], occasion.facts.get("rater_name") or ""
+    return [Reader(Address(str(email), str(name)))]
+
+
+def assignee_and_supervisors(occasion: Occasion) -> list[Reader]:
+    """The ticket's assignee, then every supervisor."""
+    agent = _assignee(occasion)
+    supervisors = [a for a in active_agents(occasion.session) if a.role == SUPERVISOR]
+    return [Reader.of_agent(a) for a in ([agent] if agent else []) + supervisors]
 
 
 def acting_agent(occasion: Occasion) -> list[Reader]:

@@ -89,6 +89,23 @@ NOTICES: tuple[Row, ...] = (
     ),
     Row(E.SNOOZE_WOKE, A, recipients.handlers, "snooze_wakeup"),
     Row(
+        E.RATED,
+        C,
+        recipients.rater,
+        "rating_thanks",
+        kind="rating-thanks",
+        gate=gates.may_auto_reply,
+        context=contexts.rater,
+    ),
+    Row(
+        E.RATED,
+        A,
+        recipients.assignee_and_supervisors,
+        "rating_alert",
+        gate=gates.low_rating,
+        context=contexts.rater,
+    ),
+    Row(
         E.AUTO_REPLY,
         C,
         recipients.requester,

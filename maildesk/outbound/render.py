@@ -42,6 +42,12 @@ _RATING_LINKS = {
     ],
     "reply_subject": "Re: [TKT-42] Printer on fire",
 }
+_RATED = {
+    "score": 2,
+    "comment": "Slow, and the printer\nstill smells of smoke.",
+    "rater_name": "Carol Customer",
+    "rater_email": "carol@acme.test",
+}
 
 #: A representative context per template: what `check_templates` renders each one with.
 SAMPLE_CONTEXTS: dict[str, dict[str, Any]] = {
@@ -83,6 +89,8 @@ SAMPLE_CONTEXTS: dict[str, dict[str, Any]] = {
         "mail_subject": "Re: [TKT-42] Printer on fire",
     },
     "rating_request": _CUSTOMER | _RATING_LINKS,
+    "rating_thanks": _CUSTOMER | _RATED,
+    "rating_alert": _AGENT | _RATED,
     "sla_warning": _SLA | {"remaining": "48 minutes"},
     "sla_breach": _SLA | {"overdue": "5 minutes", "level": 2},
     "escalated": _AGENT
@@ -164,6 +172,10 @@ class Renderer:
     rating_request     requester_name, rating_addresses (five signed rating addresses,
                        the score's at [score - 1]: a mail to one rates with it),
                        reply_subject (the ticket's subject as a tagged reply)
+    rating_thanks      requester_name, rater_name, rater_email (who rated), score (1-5),
+                       comment ("" when none)
+    rating_alert       agent_name, requester_name, requester_email, priority,
+                       rater_name, rater_email, score, comment
     sla_warning        agent_name, requester_name, requester_email, priority,
                        target ("first response" | "resolution"), due, remaining
     sla_breach         agent_name, requester_name, requester_email, priority, target,

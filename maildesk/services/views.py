@@ -92,7 +92,18 @@ def ticket_detail(session: Session, ticket: Ticket) -> dict[str, Any]:
             "resolution_due": iso(ticket.resolution_due),
             "breached": [],
         },
-        "rating": None,
+        "rating": rating_view(ticket),
+    }
+
+
+def rating_view(ticket: Ticket) -> dict[str, Any] | None:
+    """The customer's rating: score 1-5, comment ("" when none) and when; None: not rated."""
+    if ticket.rating is None:
+        return None
+    return {
+        "score": ticket.rating,
+        "comment": ticket.rating_comment or "",
+        "at": iso(ticket.rated_at),
     }
 
 

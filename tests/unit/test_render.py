@@ -134,6 +134,25 @@ def test_an_agent_reply_that_does_not_resolve_offers_no_rating() -> None:
     assert "mailto:" not in rendered.text + rendered.html
 
 
+@pytest.mark.parametrize(("score", "sorry"), [(1, True), (2, True), (3, False), (5, False)])
+def test_the_thanks_for_a_rating_says_sorry_only_for_a_poor_one(score: int, sorry: bool) -> None:
+    rendered = Renderer().render("rating_thanks", context("rating_thanks", score=score))
+
+    assert f"{score} of 5" in rendered.text and f"{score} of 5" in rendered.html
+    assert ("We are sorry" in rendered.text) is sorry
+    assert "> Slow, and the printer\n> still smells of smoke." in rendered.text
+
+
+def test_a_rating_alert_quotes_the_comment_or_says_there_was_none() -> None:
+    said = Renderer().render("rating_alert", context("rating_alert"))
+    silent = Renderer().render("rating_alert", context("rating_alert", comment=""))
+
+    assert said.subject == "Rated 2 of 5: Printer on fire"
+    assert "rated ticket TKT-42 2 of 5, and wrote:\n\n> Slow, and the printer" in said.text
+    assert "still smells of smoke." in said.html
+    assert "2 of 5, without a comment." in silent.text
+
+
 def test_check_templates_finds_nothing_wrong_with_the_builtins() -> None:
     assert check_templates(Renderer()) == []
 
