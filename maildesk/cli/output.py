@@ -50,3 +50,13 @@ def print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]
 def _natural_width(table: Table) -> int:
     wide = Console(width=UNBOUNDED)
     return Measurement.get(wide, wide.options, table).maximum
+
+
+def rating_line(rating: Mapping[str, Any] | None) -> str:
+    """`4/5 at 2026-11-23T09:00:00+00:00: Quick, but…` (the comment's lines joined), or `none`."""
+    if rating is None:
+        return "none"
+    comment = " / ".join(
+        line.strip() for line in str(rating["comment"]).splitlines() if line.strip()
+    )
+    return f"{rating['score']}/5 at {rating['at']}" + (f": {comment}" if comment else "")
