@@ -1,4 +1,5 @@
-"""Signed reply addresses (`support+TKT-42.<sig>@desk`), and Message-IDs: ours, and what one is."""
+"""Signed reply addresses (`support+TKT-42.<sig>@desk`), rating addresses
+(`support+TKT-42.<score>.<sig>@desk`), and Message-IDs: ours, and what one is."""
 
 from __future__ import annotations
 
@@ -16,8 +17,11 @@ SIG_CHARS = 16  # base32 characters: 80 bits of HMAC-SHA256
 #: 998-character header line, and an indexed column holds it on every database.
 MAX_ID_BYTES = 998 - len("In-Reply-To: <>")
 _MSGID = re.compile(rf"<([^<>\s\x00-\x1f\x7f]{{1,{MAX_ID_BYTES}}})>")
+#: The scores of the five-point scale; a rating address carries one between ref and signature.
+SCORES = range(1, 6)
 _SIGNED = re.compile(
-    r"^(?P<local>[^+@]+)\+(?P<ref>[A-Za-z][A-Za-z0-9]*-\d+)\.(?P<sig>[a-z2-7]+)@(?P<domain>.+)$",
+    r"^(?P<local>[^+@]+)\+(?P<ref>[A-Za-z][A-Za-z0-9]*-\d+)(?:\.(?P<score>[1-5]))?"
+    r"\.(?P<sig>[a-z2-7]+)@(?P<domain>.+)$",
     re.I,
 )
 
@@ -28,10 +32,11 @@ class SignedAddress:
     ref: str  # upper-case, e.g. TKT-42
     sig: str  # lower-case base32
     domain: str
+    score: int | None = None  # a rating address: the score it rates with (signed as its role)
 
 
 def signature(secret: str, ref: str, role: str) -> str:
-    """HMAC-SHA256 over ticket and role; `role` is "customer" or "agent:<email>"."""
+    """HMAC-SHA256 over ticket and role: "customer", "agent:<email>" or "rating:<score>"."""
     message = f"{ref.upper()}|{role.lower()}".encode()
     digest = hmac.new(secret.encode(), message, hashlib.sha256).digest()
     return base64.b32encode(digest).decode().lower()[:SIG_CHARS]
@@ -46,6 +51,22 @@ def agent_role(agent_email: str) -> str:
     return f"agent:{agent_email.lower()}"
 
 
+def rating_role(score: int) -> str:
+    return f"rating:{score}"
+
+
+def rating_address(*, desk_address: str, ref: str, secret: str, score: int) -> str:
+    """`support+TKT-42.5.<sig>@desk`: a mail to it rates the ticket `score`, whatever its body.
+
+    The score is part of what is signed, so an address with a changed score does not verify.
+    """
+    if score not in SCORES:
+        raise ValueError(f"a score is 1 to 5, not {score}")
+    local, _, domain = desk_address.partition("@")
+    sig = signature(secret, ref, rating_role(score))
+    return f"{local}+{ref.upper()}.{score}.{sig}@{domain}"
+
+
 def parse_signed(address: str) -> SignedAddress | None:
     match = _SIGNED.match(address.strip())
     if not match:
@@ -55,6 +76,7 @@ def parse_signed(address: str) -> SignedAddress | None:
         ref=match["ref"].upper(),
         sig=match["sig"].lower(),
         domain=match["domain"].lower(),
+        score=int(match["score"]) if match["score"] else None,
     )
 
 
@@ -75,6 +97,7 @@ class VerifiedSigned:
     address: str  # as the mail names it
     ref: str  # upper-case, e.g. TKT-42
     agent: str | None  # the sender, when signed for them as an agent; None: for the customer
+    score: int | None = None  # a rating address: the score it carries (for the customer)
 
 
 def verified_signed(
@@ -85,13 +108,17 @@ def verified_signed(
     sender: str | None,
 ) -> list[VerifiedSigned]:
     """Every address signed under one of the desk's `domains` for `sender` as an agent or for the
-    customer, in the order given; anything else (unsigned, forged, foreign) is no evidence."""
+    customer (a rating address: for its score), in the order given; anything else (unsigned,
+    forged, foreign, a score changed) is no evidence."""
     found = []
     for address in addresses:
         signed = parse_signed(address)
         if signed is None or signed.domain not in domains:
             continue
-        if sender and verify(signed, secrets_=secrets_, role=agent_role(sender)):
+        if signed.score is not None:
+            if verify(signed, secrets_=secrets_, role=rating_role(signed.score)):
+                found.append(VerifiedSigned(address, signed.ref, None, signed.score))
+        elif sender and verify(signed, secrets_=secrets_, role=agent_role(sender)):
             found.append(VerifiedSigned(address, signed.ref, sender.lower()))
         elif verify(signed, secrets_=secrets_, role="customer"):
             found.append(VerifiedSigned(address, signed.ref, None))

@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from maildesk.agent.lines import BadLine
 from maildesk.desk import Desk
-from maildesk.models import Agent, Ticket
+from maildesk.models import Agent, Ticket, TicketStatus
 from maildesk.notices import NoticeEvent, Thread, notify
 
 
@@ -58,8 +58,11 @@ def assigned(
 def status_changed(
     session: Session, *, desk: Desk, ticket: Ticket, by: Agent, now: datetime
 ) -> None:
-    """Resolved or closed without a reply: the customer gets the status mail."""
-    _on_ticket(session, desk, ticket, NoticeEvent.STATUS_CHANGED, by=by, now=now, facts={})
+    """Resolved or closed without a reply: the customer gets the status mail. Resolved, that
+    mail is the rating request: one mail says it is resolved and asks how it went."""
+    resolved = ticket.status == TicketStatus.RESOLVED
+    event = NoticeEvent.RATING_REQUEST if resolved else NoticeEvent.STATUS_CHANGED
+    _on_ticket(session, desk, ticket, event, by=by, now=now, facts={})
 
 
 def reply_published(

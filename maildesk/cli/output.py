@@ -62,3 +62,13 @@ def moment_option(text: str, option: str) -> datetime:
         return aware(datetime.fromisoformat(text))
     except ValueError:
         raise InvalidInput(f"{option}: not an ISO 8601 time: {text!r}") from None
+
+
+def rating_line(rating: Mapping[str, Any] | None) -> str:
+    """`4/5 at 2026-11-23T09:00:00+00:00: Quick, but…` (the comment's lines joined), or `none`."""
+    if rating is None:
+        return "none"
+    comment = " / ".join(
+        line.strip() for line in str(rating["comment"]).splitlines() if line.strip()
+    )
+    return f"{rating['score']}/5 at {rating['at']}" + (f": {comment}" if comment else "")

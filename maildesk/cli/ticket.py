@@ -8,7 +8,7 @@ from typing import Any
 import typer
 
 from maildesk.agent.do import do_commands
-from maildesk.cli.output import emit, moment_option, print_json
+from maildesk.cli.output import emit, moment_option, print_json, rating_line
 from maildesk.cli.root import state
 from maildesk.db import unit_of_work
 from maildesk.errors import InvalidInput
@@ -85,6 +85,7 @@ def show_cmd(ctx: typer.Context, ref: str, as_json: bool = typer.Option(False, "
     keys = ("status", "priority", "queue", "service", "type", "category", "level", "assignee")
     for key in (*keys, "requester", "participants", "tags"):
         typer.echo(f"  {key}: {detail[key]}")
+    typer.echo(f"  rating: {rating_line(detail['rating'])}")
     for message in detail["messages"]:
         typer.echo(
             f"\n--- {message['created_at']} {message['direction']} {message['role']} "

@@ -18,12 +18,12 @@ class NoticeEvent(StrEnum):
     AUTO_REPLY = "auto-reply"  # a rule's `auto_reply`: the template is the rule's
     SLA_WARNING = "sla-warning"
     SLA_BREACH = "sla-breach"
-    RATING_REQUEST = "rating-request"
+    RATING_REQUEST = "rating-request"  # an agent resolved the ticket without a reply
+    RATED = "rated"  # a customer rated the ticket
     AUTO_CLOSE = "auto-close"
 
 
 #: Declared, with their templates written, but nothing sends them yet (the SLA work will).
 TO_COME: dict[NoticeEvent, str] = {
-    NoticeEvent.RATING_REQUEST: "rating_request",
     NoticeEvent.AUTO_CLOSE: "auto_close",
 }

@@ -59,3 +59,12 @@ def first_warning_this_hour(occasion: Occasion, readers: list[Reader]) -> str | 
         if warned_within_the_hour(occasion.session, agent_email=email, now=occasion.now):
             return f"{email} was already warned within the hour"
     return None
+
+
+LOW_RATINGS = (1, 2)  # the scores a supervisor hears of
+
+
+def low_rating(occasion: Occasion, readers: list[Reader]) -> str | None:
+    """Only for a rating of 1 or 2."""
+    score = occasion.facts.get("score")
+    return None if score in LOW_RATINGS else f"a rating of {score} alerts nobody"

@@ -14,6 +14,8 @@ from maildesk.models import Agent, Contact, Participant, Ticket, Watcher
 from maildesk.notices.occasion import Occasion, Reader
 from maildesk.services.contacts import active_agents, queue_agents
 
+SUPERVISOR = "supervisor"  # the agents' role that hears of every poor rating
+
 
 def _ticket(occasion: Occasion) -> Ticket:
     assert occasion.ticket is not None, f"{occasion.event} is about a ticket"
@@ -128,6 +130,17 @@ def supervisors(occasion: Occasion) -> list[Reader]:
         for agent in active_agents(occasion.session)
         if agent.role == "supervisor" and (not agent.queues or queue in agent.queues)
     ]
+
+
+def rater(occasion: Occasion) -> list[Reader]:
+    """The customer who rated, alone."""
+    email, name = occasion.facts["rater_email"], occasion.facts.get("rater_name") or ""
+    return [Reader(Address(str(email), str(name)))]
+
+
+def assignee_and_supervisors(occasion: Occasion) -> list[Reader]:
+    """The ticket's assignee, then the supervisors of its queue."""
+    return new_assignee(occasion) + supervisors(occasion)
 
 
 def acting_agent(occasion: Occasion) -> list[Reader]:

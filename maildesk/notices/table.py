@@ -59,6 +59,15 @@ NOTICES: tuple[Row, ...] = (
         E.STATUS_CHANGED, C, recipients.customers, "status_changed", kind="status", automatic=False
     ),
     Row(
+        E.RATING_REQUEST,
+        C,
+        recipients.customers,
+        "rating_request",
+        kind="rating",
+        automatic=False,
+        context=contexts.rating_links,
+    ),
+    Row(
         E.AGENT_REPLY,
         C,
         recipients.customers,
@@ -82,6 +91,23 @@ NOTICES: tuple[Row, ...] = (
     Row(E.SLA_WARNING, A, recipients.on_duty, "sla_warning", kind="sla"),
     Row(E.SLA_BREACH, A, recipients.on_duty, "sla_breach", kind="sla"),
     Row(E.SLA_BREACH, A, recipients.supervisors, "sla_breach", kind="sla"),
+    Row(
+        E.RATED,
+        C,
+        recipients.rater,
+        "rating_thanks",
+        kind="rating-thanks",
+        gate=gates.may_auto_reply,
+        context=contexts.rater,
+    ),
+    Row(
+        E.RATED,
+        A,
+        recipients.assignee_and_supervisors,
+        "rating_alert",
+        gate=gates.low_rating,
+        context=contexts.rater,
+    ),
     Row(
         E.AUTO_REPLY,
         C,

@@ -36,11 +36,24 @@ _AGENT = _CUSTOMER | {"agent_name": "Alice", "requester_email": "carol@acme.test
 _AGENT |= {"priority": "normal"}
 _SLA = _AGENT | {"target": "first response", "due": "2026-11-23 13:00 UTC"}
 _TEXT = {"text": "Help, it burns.\nSince this morning."}
+_RATING_LINKS = {
+    "rating_addresses": [
+        f"support+TKT-42.{score}.abcdefghijklmnop@example.com" for score in range(1, 6)
+    ],
+    "reply_subject": "Re: [TKT-42] Printer on fire",
+}
+_RATED = {
+    "score": 2,
+    "comment": "Slow, and the printer\nstill smells of smoke.",
+    "rater_name": "Carol Customer",
+    "rater_email": "carol@acme.test",
+}
 
 #: A representative context per template: what `check_templates` renders each one with.
 SAMPLE_CONTEXTS: dict[str, dict[str, Any]] = {
     "ack": _CUSTOMER,
     "agent_reply": _CUSTOMER
+    | _RATING_LINKS
     | {
         "agent_name": "Alice",
         "text": "We have sent a technician.",
@@ -75,11 +88,9 @@ SAMPLE_CONTEXTS: dict[str, dict[str, Any]] = {
         "inbox_item": 7,
         "mail_subject": "Re: [TKT-42] Printer on fire",
     },
-    "rating_request": _CUSTOMER
-    | {
-        "reply_address": "support+TKT-42.abcdefghijklmnop@example.com",
-        "reply_subject": "Re: [TKT-42] Printer on fire",
-    },
+    "rating_request": _CUSTOMER | _RATING_LINKS,
+    "rating_thanks": _CUSTOMER | _RATED,
+    "rating_alert": _AGENT | _RATED,
     "sla_warning": _SLA | {"remaining": "48 minutes"},
     "sla_breach": _SLA | {"overdue": "5 minutes", "level": 2},
     "escalated": _AGENT
@@ -144,7 +155,9 @@ class Renderer:
                        ticket's status: "resolved"/"closed" when this reply did so);
                        signed_off (the text ends with the agent's own sign-off: the
                        template does not sign with their name again); reply (False
-                       for the first mail of a ticket an agent started: no "Re:")
+                       for the first mail of a ticket an agent started: no "Re:");
+                       rating_addresses, reply_subject (as rating_request when the
+                       reply resolves the ticket; else [] and "")
     notify_new         agent_name, requester_name, requester_email, queue, priority, text,
                        to_you (the reader is the ticket's assignee)
     notify_reply       agent_name, requester_name, requester_email, author_name,
@@ -156,7 +169,13 @@ class Renderer:
     command_error      agent_name, errors: [{line, reason}]
     spoof_warning      agent_name, claimed_from (the agent's address the mail gave),
                        inbox_item (the held item's id), mail_subject
-    rating_request     requester_name, reply_address (the signed address), reply_subject
+    rating_request     requester_name, rating_addresses (five signed rating addresses,
+                       the score's at [score - 1]: a mail to one rates with it),
+                       reply_subject (the ticket's subject as a tagged reply)
+    rating_thanks      requester_name, rater_name, rater_email (who rated), score (1-5),
+                       comment ("" when none)
+    rating_alert       agent_name, requester_name, requester_email, priority,
+                       rater_name, rater_email, score, comment
     sla_warning        agent_name, requester_name, requester_email, priority,
                        target ("first response" | "resolution"), due, remaining
     sla_breach         agent_name, requester_name, requester_email, priority, target,

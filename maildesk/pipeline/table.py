@@ -17,6 +17,7 @@ handler's `on_stop` writes what the stop keeps.
 | route          | —             | picks a new ticket's queue by the address the mail went to |
 | unproven       | hold          | an agent's address without proof; keeps the agent's warning |
 | store          | —             | creates the ticket or appends the message; reopens        |
+| rate           | —             | a participant's rating: recorded, closes; thanks, alerts |
 | participants   | —             | Cc'd people and a writing colleague join the ticket       |
 | rules          | hold, drop    | the [[rules]]: fields, tags, cc, notes, auto-reply, no ack |
 | assign         | —             | a customer's new ticket: a rule's assignee, else by strategy |
@@ -36,6 +37,7 @@ from maildesk.pipeline.handlers import (
     assign,
     bounce,
     participants,
+    rate,
     route,
     rules,
     store,
@@ -66,6 +68,7 @@ HANDLERS: tuple[Handler, ...] = (
     Handler(route.NAME, route.run),
     Handler(unproven.NAME, unproven.run, unproven.on_stop),
     Handler(store.NAME, store.run),
+    Handler(rate.NAME, rate.run),
     Handler(participants.NAME, participants.run),
     Handler(rules.NAME, rules.run),
     Handler(assign.NAME, assign.run),

@@ -32,6 +32,7 @@ class ThreadMatch:
     evidence: str
     relation: Relation
     agent_proof: bool = False
+    score: int | None = None  # a rating address located it: the score that address carries
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,18 @@ class MatchBounce:
     automatic: str  # why the mail counts as automatic
 
 
-Plan = Create | Append | AgentNew | HoldUnproven | MatchBounce
+@dataclass(frozen=True)
+class Rate:
+    """A participant rates a resolved (or recently closed) ticket: the mail is stored, the
+    rating recorded, a resolved ticket closed; never a reopen."""
+
+    ticket_id: int
+    score: int  # 1 to 5
+    comment: str  # "" when they said nothing more
+    by_address: bool = False  # the score came from a rating address, not from the text
+
+
+Plan = Create | Append | AgentNew | HoldUnproven | MatchBounce | Rate
 
 
 class Handled(StrEnum):

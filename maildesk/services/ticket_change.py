@@ -67,6 +67,11 @@ FIELDS: dict[str, FieldChange] = {
     "customer_waiting_since": FieldChange(None, _from_to),  # follows the messages
     "close_reason": FieldChange("reason", lambda _s, _b, after: {"reason": after}),
     "kb_reference": FieldChange("kb", lambda _s, _b, after: {"kb": after}),
+    # a customer's rating: the `rated` event the rate handler records says score and comment
+    # once, even when a second rating repeats the first one's score
+    "rating": FieldChange(None, _from_to, int),
+    "rating_comment": FieldChange(None, _from_to),
+    "rated_at": FieldChange(None, _from_to),
 }
 
 

@@ -88,7 +88,18 @@ def ticket_detail(session: Session, ticket: Ticket) -> dict[str, Any]:
             for e in events
         ],
         "sla": sla_view(session, ticket),
-        "rating": None,
+        "rating": rating_view(ticket),
+    }
+
+
+def rating_view(ticket: Ticket) -> dict[str, Any] | None:
+    """The customer's rating: score 1-5, comment ("" when none) and when; None: not rated."""
+    if ticket.rating is None:
+        return None
+    return {
+        "score": ticket.rating,
+        "comment": ticket.rating_comment or "",
+        "at": iso(ticket.rated_at),
     }
 
 

@@ -548,16 +548,26 @@ def test_a_watcher_who_assigns_the_ticket_is_not_told_of_it(desk: Desk) -> None:
     assert [to_of(m) for m in desk.sent()] == [["alice@example.com"]]
 
 
-@pytest.mark.parametrize(("command", "status"), [("#resolve", "resolved"), ("#close", "closed")])
+@pytest.mark.parametrize(
+    ("command", "status", "subject"),
+    [
+        (
+            "#resolve",
+            "resolved",
+            "Resolved: Printer on fire - how did we do?",
+        ),  # the rating request
+        ("#close", "closed", "Closed: Printer on fire"),
+    ],
+)
 def test_resolving_or_closing_without_text_sends_the_customer_the_status_mail(
-    desk: Desk, command: str, status: str
+    desk: Desk, command: str, status: str, subject: str
 ) -> None:
     ref, notices = customer_writes(desk)
 
     agent_replies(desk, notices["alice@example.com"], command)
 
     [told] = mails_to(desk.sent(), CAROL)
-    assert str(told["Subject"]) == f"[{ref}] {status.capitalize()}: Printer on fire"
+    assert str(told["Subject"]) == f"[{ref}] {subject}"
     assert f"{ref}" in body_of(told) and status in body_of(told)
     assert desk.ticket(ref)["status"] == status
 

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from maildesk.addresses import (
     MAX_ID_BYTES,
+    SCORES,
     SIG_CHARS,
     SignedAddress,
     VerifiedSigned,
     agent_role,
     message_ids,
     parse_signed,
+    rating_address,
+    rating_role,
     signed_address,
     verified_signed,
     verify,
@@ -165,6 +169,74 @@ def test_verified_signed_lists_each_holding_signature_in_order_and_whom_it_is_fo
     assert verified_signed(
         addresses, domains=frozenset({"example.com"}), secrets_=("s",), sender=None
     ) == [VerifiedSigned(addresses[5], "TKT-1", None)]
+
+
+# --- rating addresses: `<local>+<REF>.<score>.<sig>@<domain>` --------------------------------
+
+
+@given(desk=DESK_ADDRESSES, ref=REFS, secret=SECRETS, score=st.sampled_from(SCORES))
+def test_a_rating_address_reads_back_with_its_score_and_verifies_for_it_alone(
+    desk: str, ref: str, secret: str, score: int
+) -> None:
+    address = rating_address(desk_address=desk, ref=ref, secret=secret, score=score)
+    parsed = parse_signed(address)
+
+    assert parsed is not None
+    assert (parsed.ref, parsed.score, len(parsed.sig)) == (ref.upper(), score, SIG_CHARS)
+    spelled = f"{parsed.local}+{parsed.ref}.{score}.{parsed.sig}@{parsed.domain}"
+    assert address.lower() == spelled.lower()
+    assert verify(parsed, secrets_=(secret,), role=rating_role(score))
+    for role in ("customer", *(rating_role(other) for other in SCORES if other != score)):
+        assert not verify(parsed, secrets_=(secret,), role=role)
+
+
+@given(
+    desk=DESK_ADDRESSES,
+    ref=REFS,
+    secret=SECRETS,
+    scores=st.lists(st.sampled_from(SCORES), min_size=2, max_size=2, unique=True),
+)
+def test_a_rating_address_with_its_score_changed_is_not_verified(
+    desk: str, ref: str, secret: str, scores: list[int]
+) -> None:
+    score, other = scores
+    address = rating_address(desk_address=desk, ref=ref, secret=secret, score=score)
+    altered = address.replace(f".{score}.", f".{other}.", 1)
+
+    found = verified_signed(
+        [address, altered],
+        domains=frozenset({desk.partition("@")[2]}),
+        secrets_=(secret,),
+        sender=None,
+    )
+
+    assert found == [VerifiedSigned(address, ref.upper(), None, score)]
+
+
+@given(desk=DESK_ADDRESSES, ref=REFS, secret=SECRETS, role=ROLES)
+def test_a_customer_or_agent_address_is_no_rating_address(
+    desk: str, ref: str, secret: str, role: str
+) -> None:
+    parsed = signed(desk, ref, secret, role)
+
+    assert parsed.score is None
+
+
+def test_the_customers_signature_with_a_score_put_in_does_not_rate() -> None:
+    customer = signed_address(desk_address="support@example.com", ref="TKT-7", secret="s")
+    forged = customer.replace("TKT-7.", "TKT-7.5.")
+
+    found = verified_signed(
+        [forged], domains=frozenset({"example.com"}), secrets_=("s",), sender=None
+    )
+
+    assert parse_signed(forged) is not None and found == []
+
+
+@pytest.mark.parametrize("score", [0, 6, -1])
+def test_a_rating_address_is_for_a_score_of_the_five_point_scale(score: int) -> None:
+    with pytest.raises(ValueError, match="a score is 1 to 5"):
+        rating_address(desk_address="support@example.com", ref="TKT-7", secret="s", score=score)
 
 
 def test_a_message_id_is_kept_up_to_the_one_limit_in_bytes_and_no_further() -> None:

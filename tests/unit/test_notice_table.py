@@ -47,11 +47,14 @@ def test_every_event_sends_mail_or_is_still_to_come() -> None:
     assert not with_rows & set(TO_COME)
 
 
-def test_automatic_mail_goes_to_agents_or_the_requester_alone() -> None:
-    """Automatic mail has one recipient (its rate key): a mail to all customers is no such mail."""
+def test_automatic_mail_goes_to_agents_or_one_customer_alone() -> None:
+    """Automatic mail has one recipient (its rate key): a mail to all customers is no such mail.
+
+    The one customer is the requester, or the customer who rated (for the thanks).
+    """
     for row in NOTICES:
         if row.automatic and row.audience == "customers":
-            assert row.readers.__name__ == "requester", row
+            assert row.readers.__name__ in ("requester", "rater"), row
 
 
 FORBIDDEN = ("maildesk.pipeline", "maildesk.agent", "maildesk.rules", "maildesk.cli")

@@ -308,3 +308,52 @@ def test_the_public_history_leaves_internal_notes_out(app: App) -> None:
         texts = [h["text"] for h in public_history(occasion(session, app, ticket))]
 
     assert texts == ["Help, it burns."]
+
+
+# --- a customer's rating -----------------------------------------------------------------------
+
+
+def rate(session: Session, app: App, ticket: Ticket, score: int, **facts: Any) -> Notified:
+    facts = {"score": score, "comment": "Slow.", "rater_email": "dan@acme.test"} | facts
+    return notify(
+        session, desk=app.desk, event=NoticeEvent.RATED, ticket=ticket, now=START, facts=facts
+    )
+
+
+def test_a_rating_thanks_the_one_who_rated_by_the_name_the_desk_knows(app: App) -> None:
+    with unit_of_work(app.engine) as session:
+        done = rate(session, app, open_ticket(session), 4)
+
+    [thanks] = done.queued
+    assert (thanks.recipients, thanks.kind, thanks.automatic) == (
+        ["dan@acme.test"],
+        "rating-thanks",
+        True,
+    )
+    assert thanks.spec["context"]["rater_name"] == "Dan"
+    assert [w.template for w in done.withheld] == ["rating_alert"]
+
+
+def test_a_poor_rating_reaches_the_assignee_and_each_supervisor_once(app: App) -> None:
+    with unit_of_work(app.engine) as session:
+        ticket = open_ticket(session)
+        ticket.assignee_id = agent(session, "alice@example.com").id  # a supervisor herself
+        done = rate(session, app, ticket, 2, rater_name="Dan D.")
+
+    alerts = [item for item in done.queued if item.spec["template"] == "rating_alert"]
+    assert [item.recipients for item in alerts] == [["alice@example.com"]]
+    context = alerts[0].spec["context"]
+    assert (context["score"], context["comment"], context["rater_name"]) == (2, "Slow.", "Dan D.")
+    signed = parse_signed(alerts[0].spec["reply_to"])
+    assert signed is not None
+    assert verify(signed, secrets_=app.desk.secrets, role=agent_role("alice@example.com"))
+
+
+def test_a_poor_rating_of_bobs_ticket_reaches_bob_and_the_supervisor(app: App) -> None:
+    with unit_of_work(app.engine) as session:
+        ticket = open_ticket(session)
+        ticket.assignee_id = agent(session, "bob@example.com").id
+        done = rate(session, app, ticket, 1)
+
+    alerts = [item.recipients for item in done.queued if item.spec["template"] == "rating_alert"]
+    assert alerts == [["bob@example.com"], ["alice@example.com"]]

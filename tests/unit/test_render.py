@@ -105,19 +105,52 @@ def test_agent_reply_shows_the_agent_the_reply_and_quotes_the_given_history() ->
     assert "> Earlier answer." in rendered.text
 
 
-def test_rating_request_offers_five_mailto_links_prefilling_a_reply() -> None:
-    address = "support+TKT-42.abcdefghijklmnop@example.com"
-    rendered = Renderer().render("rating_request", context("rating_request", reply_address=address))
+@pytest.mark.parametrize("name", ["rating_request", "agent_reply"])
+def test_a_resolving_mail_offers_five_mailto_links_each_to_its_own_rating_address(
+    name: str,
+) -> None:
+    addresses = SAMPLE_CONTEXTS[name]["rating_addresses"]
+    rendered = Renderer().render(name, context(name))
 
-    links = re.findall(r'href="(mailto:[^"]+)"', rendered.html)
-    assert len(links) == 5
-    for score, link in enumerate(links, start=1):
-        parts = urlsplit(link.replace("&amp;", "&"))
-        query = parse_qs(parts.query)
-        assert unquote(parts.path) == address
-        assert query["body"] == [str(score)]
-        assert query["subject"] == ["Re: [TKT-42] Printer on fire"]
-    assert "Reply with a number 1-5 and a comment" in rendered.text
+    html_links = re.findall(r'href="(mailto:[^"]+)"', rendered.html)
+    text_links = re.findall(r"^ +[1-5]: (mailto:\S+)$", rendered.text, flags=re.MULTILINE)
+    for links in (html_links, [link.replace("&", "&amp;") for link in text_links]):
+        assert len(links) == 5
+        for score, link in enumerate(links, start=1):
+            parts = urlsplit(link.replace("&amp;", "&"))
+            query = parse_qs(parts.query)
+            assert unquote(parts.path) == addresses[score - 1]
+            assert query["body"] == [f"{score} - "]  # a comment goes after the dash
+            assert query["subject"] == ["Re: [TKT-42] Printer on fire"]
+    assert "http" not in rendered.text + rendered.html
+    assert "5 - Quick and friendly, thank you!" in rendered.text
+
+
+def test_an_agent_reply_that_does_not_resolve_offers_no_rating() -> None:
+    rendered = Renderer().render(
+        "agent_reply", context("agent_reply", status="closed", rating_addresses=[])
+    )
+
+    assert "mailto:" not in rendered.text + rendered.html
+
+
+@pytest.mark.parametrize(("score", "sorry"), [(1, True), (2, True), (3, False), (5, False)])
+def test_the_thanks_for_a_rating_says_sorry_only_for_a_poor_one(score: int, sorry: bool) -> None:
+    rendered = Renderer().render("rating_thanks", context("rating_thanks", score=score))
+
+    assert f"{score} of 5" in rendered.text and f"{score} of 5" in rendered.html
+    assert ("We are sorry" in rendered.text) is sorry
+    assert "> Slow, and the printer\n> still smells of smoke." in rendered.text
+
+
+def test_a_rating_alert_quotes_the_comment_or_says_there_was_none() -> None:
+    said = Renderer().render("rating_alert", context("rating_alert"))
+    silent = Renderer().render("rating_alert", context("rating_alert", comment=""))
+
+    assert said.subject == "Rated 2 of 5: Printer on fire"
+    assert "rated ticket TKT-42 2 of 5, and wrote:\n\n> Slow, and the printer" in said.text
+    assert "still smells of smoke." in said.html
+    assert "2 of 5, without a comment." in silent.text
 
 
 def test_check_templates_finds_nothing_wrong_with_the_builtins() -> None:

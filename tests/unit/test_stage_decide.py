@@ -6,13 +6,22 @@ from datetime import timedelta
 
 import pytest
 
-from maildesk.addresses import agent_role, signed_address
+from maildesk.addresses import agent_role, rating_address, signed_address
 from maildesk.app import App
 from maildesk.db import unit_of_work
 from maildesk.mail import parse_mail
 from maildesk.pipeline.disposition import Disposition, Verdict
 from maildesk.pipeline.stages import decide, thread_match
-from maildesk.pipeline.work import Append, Create, HoldUnproven, Plan, StageEnv, ThreadMatch, Work
+from maildesk.pipeline.work import (
+    Append,
+    Create,
+    HoldUnproven,
+    Plan,
+    Rate,
+    StageEnv,
+    ThreadMatch,
+    Work,
+)
 from maildesk.services.ticket_change import change
 from maildesk.services.tickets import Actor, get_ticket
 from maildesk.timing.clock import FixedClock
@@ -61,8 +70,10 @@ def set_ticket_status(desk: Desk, ref: str, status: str) -> None:
         )
 
 
-def by(relation: str, ticket_id: int, *, proof: bool = False) -> ThreadMatch:
-    return ThreadMatch(ticket_id, "subject tag", relation, agent_proof=proof)
+def by(
+    relation: str, ticket_id: int, *, proof: bool = False, score: int | None = None
+) -> ThreadMatch:
+    return ThreadMatch(ticket_id, "subject tag", relation, agent_proof=proof, score=score)
 
 
 # --- no ticket located -------------------------------------------------------------------------
@@ -196,3 +207,118 @@ def test_an_agent_replying_to_their_signed_agent_address_is_appended(app: App, d
 
     assert disposition.verdict is Verdict.CONTINUE
     assert plan == Append(ticket_id, role="agent", visibility="public")
+
+
+# --- ratings -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("relation", ["requester", "participant"])
+def test_a_participants_rating_of_a_resolved_ticket_is_planned_as_a_rating(
+    app: App, desk: Desk, relation: str
+) -> None:
+    ticket_id, ref = open_ticket(desk)
+    set_ticket_status(desk, ref, "resolved")
+
+    quoted = "On Mon, 23 Nov 2026 at 09:00, Support wrote:\n> Resolved"
+    reply = mail(body=f"4. Quick, but\nthe toner is low.\n\n{quoted}\n")
+    _, plan = run_decide(app, reply, thread=by(relation, ticket_id))
+
+    assert plan == Rate(ticket_id, 4, "Quick, but\nthe toner is low.")
+
+
+@pytest.mark.parametrize("relation", ["colleague", "stranger"])
+def test_only_a_participant_rates(app: App, desk: Desk, relation: str) -> None:
+    ticket_id, ref = open_ticket(desk)
+    set_ticket_status(desk, ref, "resolved")
+
+    _, plan = run_decide(app, mail(body="1"), thread=by(relation, ticket_id))
+
+    assert not isinstance(plan, Rate)
+
+
+@pytest.mark.parametrize("status", ["new", "open", "pending"])
+def test_a_digit_on_a_ticket_in_work_is_a_reply_not_a_rating(
+    app: App, desk: Desk, status: str
+) -> None:
+    ticket_id, ref = open_ticket(desk)
+    set_ticket_status(desk, ref, status)
+
+    _, plan = run_decide(app, mail(body="5"), thread=by("requester", ticket_id))
+
+    assert isinstance(plan, Append)
+
+
+def test_a_reply_that_is_no_rating_reopens_a_resolved_ticket(app: App, desk: Desk) -> None:
+    ticket_id, ref = open_ticket(desk)
+    set_ticket_status(desk, ref, "resolved")
+
+    body = "4 printers are still down"
+    _, plan = run_decide(app, mail(body=body), thread=by("requester", ticket_id))
+
+    assert plan == Append(ticket_id, role="customer", visibility="public", reopen=True)
+
+
+def test_an_auto_reply_never_rates(app: App, desk: Desk) -> None:
+    ticket_id, ref = open_ticket(desk)
+    set_ticket_status(desk, ref, "resolved")
+
+    _, plan = run_decide(
+        app, mail(body="5"), thread=by("requester", ticket_id, score=5), automatic="X-Autoreply"
+    )
+
+    assert plan == Append(ticket_id, role="system", visibility="internal")
+
+
+def test_a_rating_counts_for_the_ratings_window_after_closing_and_no_longer(
+    app: App, desk: Desk, clock: FixedClock
+) -> None:
+    ticket_id, ref = open_ticket(desk)
+    set_ticket_status(desk, ref, "closed")
+    window = app.settings.ratings.window
+
+    clock.advance(window)
+    _, within = run_decide(app, mail(body="3: ok"), thread=by("requester", ticket_id))
+    clock.advance(timedelta(minutes=1))
+    _, after = run_decide(app, mail(body="3: ok"), thread=by("requester", ticket_id))
+
+    assert within == Rate(ticket_id, 3, "ok")
+    assert not isinstance(after, Rate)
+
+
+def test_the_score_of_a_rating_address_wins_and_the_text_is_the_comment(
+    app: App, desk: Desk
+) -> None:
+    ticket_id, ref = open_ticket(desk)
+    set_ticket_status(desk, ref, "resolved")
+
+    def rated(body: str) -> Plan | None:
+        return run_decide(app, mail(body=body), thread=by("requester", ticket_id, score=2))[1]
+
+    assert rated("") == Rate(ticket_id, 2, "", by_address=True)
+    assert rated("2 - ") == Rate(ticket_id, 2, "", by_address=True)  # the link's own prefill
+    assert rated("2 - Slow.") == Rate(ticket_id, 2, "Slow.", by_address=True)
+    assert rated("Slow.") == Rate(ticket_id, 2, "Slow.", by_address=True)
+    assert rated("5") == Rate(ticket_id, 2, "", by_address=True)  # the address was signed
+
+
+def test_a_mail_to_a_rating_address_is_located_by_it_and_rates(app: App, desk: Desk) -> None:
+    ticket_id, ref = open_ticket(desk)
+    set_ticket_status(desk, ref, "resolved")
+    secret = app.desk.secrets[0]
+    address = rating_address(desk_address="support@example.com", ref=ref, secret=secret, score=4)
+
+    _, plan = run_thread_match_then_decide(app, mail(to=address, subject="Re", body="4 - "))
+
+    assert plan == Rate(ticket_id, 4, "", by_address=True)
+
+
+def test_a_rating_address_with_its_score_changed_is_no_evidence(app: App, desk: Desk) -> None:
+    _, ref = open_ticket(desk)
+    set_ticket_status(desk, ref, "resolved")
+    secret = app.desk.secrets[0]
+    address = rating_address(desk_address="support@example.com", ref=ref, secret=secret, score=1)
+    forged = address.replace(f"{ref}.1.", f"{ref}.5.")
+
+    _, plan = run_thread_match_then_decide(app, mail(to=forged, subject="Thanks", body=""))
+
+    assert plan == Create()  # located by nothing: a new ticket, as any unknown mail

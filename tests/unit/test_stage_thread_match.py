@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from maildesk.addresses import agent_role, signed_address
+from maildesk.addresses import agent_role, rating_address, signed_address
 from maildesk.app import App, open_app
 from maildesk.db import unit_of_work
 from maildesk.mail import parse_mail
@@ -62,6 +62,20 @@ def opened_by_carol(
 
 
 # --- evidence ----------------------------------------------------------------------------------
+
+
+def test_a_rating_address_locates_its_ticket_and_carries_its_score(app: App, desk: Desk) -> None:
+    ref = opened_by_carol(desk)
+    secret = app.desk.secrets[0]
+    address = rating_address(desk_address=DESK_ADDRESS, ref=ref, secret=secret, score=2).lower()
+    altered = address.replace(".2.", ".5.", 1)
+
+    match = located(app, mail(to=address, subject="Re: Printer on fire"))
+    envelope = located(app, mail(subject="Rating"), envelope_to=(address,))
+
+    expected = ThreadMatch(ticket_id(app, ref), f"signed address {address}", "requester", score=2)
+    assert match == envelope == expected
+    assert located(app, mail(to=altered, subject="Rating")) is None  # no evidence at all
 
 
 def test_a_mail_with_no_evidence_locates_nothing(app: App, desk: Desk) -> None:

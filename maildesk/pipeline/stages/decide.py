@@ -1,4 +1,8 @@
-"""decide: turn what is known of a mail into a plan — create a ticket, or append (and reopen).
+"""decide: turn what is known of a mail into a plan — create a ticket, append (and reopen), or rate.
+
+A requester's or participant's rating of a resolved ticket, or of one closed within
+`[ratings] window`, is planned as a rating: by its first line (`maildesk.mail.ratings`) or by
+the rating address it was sent to. Anyone else's, or a late one, is a reply like any other.
 
 A delivery report that locates no ticket is planned as a bounce to match, never answered;
 other automatic mail that locates none is dropped. An agent's address without proof is
@@ -12,7 +16,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from maildesk.models import MessageRole, Relation, Ticket, Visibility
+from maildesk.mail.quotes import strip_quoted
+from maildesk.mail.ratings import comment_of, read_rating
+from maildesk.models import MessageRole, Relation, Ticket, TicketStatus, Visibility
 from maildesk.pipeline.disposition import CONTINUE, Disposition, drop
 from maildesk.pipeline.proof import compose_ref, proven_agent
 from maildesk.pipeline.work import (
@@ -22,6 +28,7 @@ from maildesk.pipeline.work import (
     HoldUnproven,
     MatchBounce,
     Plan,
+    Rate,
     StageEnv,
     Step,
     Work,
@@ -52,12 +59,40 @@ def _plan_for_located(work: Work, env: StageEnv, ticket: Ticket) -> Plan | Dispo
         return Append(ticket.id, role=MessageRole.AGENT, visibility=Visibility.PUBLIC)
     if match.relation == Relation.STRANGER:
         return Create(linked_to=ticket.id, link_kind="named-by-stranger")
+    rating = _rating(work, env, ticket)
+    if rating is not None:
+        return rating
     if ticket.status == "closed":
         closed = aware(ticket.closed_at or ticket.updated_at)
         if env.now - closed > env.desk.settings.desk.reopen_window:
             return Create(linked_to=ticket.id, link_kind="follow-up-of")
     reopen = ticket.status in ("pending", "resolved", "closed")
     return Append(ticket.id, role=MessageRole.CUSTOMER, visibility=Visibility.PUBLIC, reopen=reopen)
+
+
+RATERS = (Relation.REQUESTER, Relation.PARTICIPANT)
+
+
+def _awaits_rating(env: StageEnv, ticket: Ticket) -> bool:
+    """Resolved, or closed no longer ago than `[ratings] window`."""
+    if ticket.status == TicketStatus.RESOLVED:
+        return True
+    if ticket.status != TicketStatus.CLOSED or ticket.closed_at is None:
+        return False
+    return env.now - aware(ticket.closed_at) <= env.desk.settings.ratings.window
+
+
+def _rating(work: Work, env: StageEnv, ticket: Ticket) -> Rate | None:
+    """A participant's rating, by the rating address the mail went to or by its first line."""
+    match = work.thread
+    assert match is not None and ticket.id is not None
+    if match.relation not in RATERS or not _awaits_rating(env, ticket):
+        return None
+    text = strip_quoted(work.parsed().text)
+    if match.score is not None:
+        return Rate(ticket.id, match.score, comment_of(text), by_address=True)
+    said = read_rating(text)
+    return Rate(ticket.id, said.score, said.comment) if said else None
 
 
 def _unthreaded_automatic(work: Work, automatic: str) -> Step:

@@ -1,8 +1,9 @@
 """thread-match: which ticket a mail belongs to, by what evidence, and who the sender is to it.
 
-Evidence, strongest first: a signed reply address, the mail a bounce reports on,
-In-Reply-To/References naming a stored or sent Message-ID, the subject tag.
-Evidence locates; the sender's relation decides what happens.
+Evidence, strongest first: a signed reply address (a rating address is one: its score rides on
+the match for `decide`), the mail a bounce reports on, In-Reply-To/References naming a stored
+or sent Message-ID, the subject tag. Evidence locates; the sender's relation decides what
+happens.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import replace
 
 from sqlmodel import Session
 
+from maildesk.addresses import VerifiedSigned
 from maildesk.mail import InboundMail
 from maildesk.models import Contact, Relation, Ticket
 from maildesk.pipeline.disposition import CONTINUE, hold
@@ -28,13 +30,14 @@ from maildesk.services.tickets import (
 NAME = "thread-match"
 
 
-def _by_signed_address(work: Work, env: StageEnv) -> tuple[Ticket, str, bool] | None:
+def _by_signed_address(work: Work, env: StageEnv) -> tuple[Ticket, VerifiedSigned] | None:
+    """The first recipient signed for the sender or the customer (a rating address too)."""
     mail = work.parsed()
     sender = mail.sender.email if mail.sender else None
     for signed in signed_recipients(work, env, sender=sender):
         ticket = find_ticket(env.session, ref=signed.ref)
         if ticket is not None:
-            return ticket, f"signed address {signed.address}", signed.agent is not None
+            return ticket, signed
     return None
 
 
@@ -92,7 +95,7 @@ def run(work: Work, env: StageEnv) -> Step:
                 f"no single sender: {mail.from_header_count} From headers, {count} usable addresses"
             ), work
     signed = _by_signed_address(work, env)
-    located = (signed[0], signed[1]) if signed else None
+    located = (signed[0], f"signed address {signed[1].address}") if signed else None
     located = (
         located
         or _by_bounce(work, env.session)
@@ -105,6 +108,7 @@ def run(work: Work, env: StageEnv) -> Step:
     assert ticket.id is not None
     sender = mail.sender.email if mail.sender else ""
     relation = _relation(env, ticket, sender) if sender else Relation.STRANGER
-    proof = bool(signed and signed[2])
-    match = ThreadMatch(ticket.id, located[1], relation, agent_proof=proof)
+    by = signed[1] if signed else None
+    proof = by is not None and by.agent is not None
+    match = ThreadMatch(ticket.id, located[1], relation, proof, by.score if by else None)
     return CONTINUE, replace(work, thread=match)

@@ -57,7 +57,7 @@ def test_nothing_planned_changes_nothing(planner: Planner) -> None:
 @pytest.mark.parametrize(
     ("text", "own_text", "templates"),
     [
-        ("#resolve", "", ["status_changed"]),  # no reply: the status mail tells the customer
+        ("#resolve", "", ["rating_request"]),  # no reply: the rating request tells the customer
         ("#close", "", ["status_changed"]),
         ("#resolve", "Fixed.", []),  # the reply will say it
         ("#macro thanks\n#resolve", "", []),  # so will the macro's text

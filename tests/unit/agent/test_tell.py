@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
+from maildesk.addresses import parse_signed
 from maildesk.agent import tell
 from maildesk.agent.lines import BadLine
 from maildesk.models import Agent, OutboxItem, Watcher
@@ -103,7 +104,7 @@ def test_a_status_change_goes_to_the_customer_and_everyone_copied(planner: Plann
         planner.session, email="dan@acme.test", name="Dan", free_mail=(), now=START
     )
     add_participant(planner.session, ticket=planner.ticket, contact=dan)
-    planner.ticket.status = "resolved"  # type: ignore[assignment]
+    planner.ticket.status = "closed"  # type: ignore[assignment]
 
     tell.status_changed(
         planner.session,
@@ -115,8 +116,33 @@ def test_a_status_change_goes_to_the_customer_and_everyone_copied(planner: Plann
 
     [(to, template, context)] = outbox(planner)
     assert (to, template) == (["carol@acme.test", "dan@acme.test"], "status_changed")
-    assert has(context, ref="TKT-1", status="resolved", agent_name="Bob")
+    assert has(context, ref="TKT-1", status="closed", agent_name="Bob")
     assert [(item.kind, item.automatic) for item in queued(planner)] == [("status", False)]
+
+
+def test_resolved_the_status_mail_is_the_rating_request_with_five_rating_addresses(
+    planner: Planner,
+) -> None:
+    dan = get_or_create_contact(
+        planner.session, email="dan@acme.test", name="Dan", free_mail=(), now=START
+    )
+    add_participant(planner.session, ticket=planner.ticket, contact=dan)
+    planner.ticket.status = "resolved"  # type: ignore[assignment]
+
+    tell.status_changed(
+        planner.session,
+        desk=planner.app.desk,
+        ticket=planner.ticket,
+        by=planner.agent("bob@example.com"),
+        now=START,
+    )
+
+    [(to, template, context)] = outbox(planner)
+    assert (to, template) == (["carol@acme.test", "dan@acme.test"], "rating_request")
+    assert has(context, ref="TKT-1", status="resolved", reply_subject="Re: [TKT-1] Printer on fire")
+    scores = [parse_signed(a) for a in context["rating_addresses"]]
+    assert [(s.ref, s.score) for s in scores if s] == [("TKT-1", n) for n in range(1, 6)]
+    assert [(item.kind, item.automatic) for item in queued(planner)] == [("rating", False)]
 
 
 def test_a_published_reply_goes_to_the_customer_in_the_thread_given(planner: Planner) -> None:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from maildesk.cli.output import emit, print_json, print_json_line, print_table
+from maildesk.cli.output import emit, print_json, print_json_line, print_table, rating_line
 
 ROW = {"subject": "Принтер горит", "at": datetime(2026, 11, 23, 9, 0, tzinfo=UTC), "n": None}
 
@@ -92,3 +92,12 @@ def test_a_table_read_by_a_program_keeps_long_values_whole_on_one_line(
 
     out = capsys.readouterr().out
     assert any(address in line and subject.strip() in line for line in out.splitlines())
+
+
+def test_a_rating_is_one_line_for_people() -> None:
+    at = "2026-11-23T09:00:00Z"
+
+    assert rating_line(None) == "none"
+    assert rating_line({"score": 5, "comment": "", "at": at}) == f"5/5 at {at}"
+    said = {"score": 2, "comment": "Slow.\n\n  Very slow.  ", "at": at}
+    assert rating_line(said) == f"2/5 at {at}: Slow. / Very slow."

@@ -148,3 +148,20 @@ def test_show_and_list_carry_service_type_category_and_level(shell: Shell, refs:
     )
     plain = shell.run(ticket, "ticket", "show", "TKT-1").stdout.splitlines()
     assert "  service: invoices" in plain and "  type: request" in plain
+
+
+def test_show_gives_the_customers_rating_in_text_and_json(shell: Shell, refs: list[str]) -> None:
+    unrated = shown(shell, "TKT-1")["rating"]
+    shell.run(ticket, "ticket", "do", "TKT-1", "#resolve", "--as", "alice@example.com")
+
+    rated = shell.receives(
+        mail(subject="Re: [TKT-1] Printer on fire", body="4. Quick, but\nthe toner is low.")
+    )
+
+    assert unrated is None and rated.outcome == "appended"
+    rating = shown(shell, "TKT-1")["rating"]
+    assert (rating["score"], rating["comment"]) == (4, "Quick, but\nthe toner is low.")
+    assert rating["at"].endswith("Z")
+    plain = shell.run(ticket, "ticket", "show", "TKT-1").stdout.splitlines()
+    assert f"  rating: 4/5 at {rating['at']}: Quick, but / the toner is low." in plain
+    assert "  rating: none" in shell.run(ticket, "ticket", "show", "TKT-2").stdout.splitlines()
