@@ -48,9 +48,15 @@ def merge_tickets(
         add_participant(session, ticket=target, contact=contact, role=ParticipantRole.CC)
         session.delete(row)
     link_tickets(session, ticket=source, other=target, kind="merged-into")
-    closed = TicketStatus.CLOSED
-    fields = {"status": closed, "merged_into_id": target.id}
-    change(session, desk=desk, ticket=source, actor=actor, now=now, **fields)
+    change(
+        session,
+        desk=desk,
+        ticket=source,
+        actor=actor,
+        now=now,
+        status=TicketStatus.CLOSED,
+        merged_into_id=target.id,
+    )
     record_event(
         session, ticket=target, actor=actor, type="merged", now=now, data={"from": source.ref}
     )
