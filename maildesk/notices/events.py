@@ -19,7 +19,8 @@ class NoticeEvent(StrEnum):
     SLA_WARNING = "sla-warning"
     SLA_BREACH = "sla-breach"
     RATING_REQUEST = "rating-request"
-    AUTO_CLOSE = "auto-close"
+    AUTO_CLOSE = "auto-close"  # resolved and unrated, or pending, past the wait: closed
+    PENDING_REMINDER = "pending-reminder"
 
 
 #: Declared, with their templates written, but nothing sends them yet (the SLA work will).
@@ -27,5 +28,4 @@ TO_COME: dict[NoticeEvent, str] = {
     NoticeEvent.SLA_WARNING: "sla_warning",
     NoticeEvent.SLA_BREACH: "sla_breach",
     NoticeEvent.RATING_REQUEST: "rating_request",
-    NoticeEvent.AUTO_CLOSE: "auto_close",
 }

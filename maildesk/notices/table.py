@@ -79,6 +79,8 @@ NOTICES: tuple[Row, ...] = (
         spare_actor=False,
     ),
     Row(E.SNOOZE_WOKE, A, recipients.handlers, "snooze_wakeup"),
+    Row(E.PENDING_REMINDER, C, recipients.requester, "pending_reminder", kind="pending-reminder"),
+    Row(E.AUTO_CLOSE, C, recipients.requester, "auto_close", kind="auto-close"),
     Row(
         E.AUTO_REPLY,
         C,

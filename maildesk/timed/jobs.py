@@ -14,6 +14,11 @@ from maildesk.errors import TransientError
 from maildesk.notices import NoticeEvent, notify
 from maildesk.pipeline.runner import drain
 from maildesk.services.snoozes import wake_snoozed
+from maildesk.timed.lifecycle import (
+    close_pending_tickets,
+    close_unrated_tickets,
+    remind_pending_tickets,
+)
 
 log = logging.getLogger(__name__)
 
@@ -47,4 +52,11 @@ def wake_snoozes(app: App) -> int:
 
 Job = Callable[[App], int]  # runs what is due in its own transactions; how many it did
 
-JOBS: tuple[tuple[str, Job], ...] = (("inbox", process_inbox), ("snoozes", wake_snoozes))
+# A ticket due to close is closed before any reminder: closing first, it gets no reminder.
+JOBS: tuple[tuple[str, Job], ...] = (
+    ("inbox", process_inbox),
+    ("snoozes", wake_snoozes),
+    ("auto-close", close_unrated_tickets),
+    ("pending-close", close_pending_tickets),
+    ("pending-reminder", remind_pending_tickets),
+)
