@@ -60,7 +60,7 @@ SUMMARY_KEYS = {
     "created_at",
     "updated_at",
 }
-DETAIL_KEYS = SUMMARY_KEYS | {"participants", "messages", "events", "sla", "rating"}
+DETAIL_KEYS = SUMMARY_KEYS | {"participants", "messages", "events", "sla", "rating", "lifecycle"}
 MESSAGE_KEYS = {
     "direction",
     "visibility",
