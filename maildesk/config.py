@@ -294,6 +294,16 @@ class LifecycleSettings(_Section):
     pending_reminder: Duration | None = None  # remind a customer who has not answered, once
     pending_close: Duration | None = None  # close a pending ticket nobody answered
 
+    @model_validator(mode="after")
+    def _reminder_before_close(self) -> LifecycleSettings:
+        remind, close = self.pending_reminder, self.pending_close
+        if remind is not None and close is not None and remind >= close:
+            raise ValueError(
+                "pending_reminder must be shorter than pending_close"
+                " (a ticket closed first is never reminded)"
+            )
+        return self
+
 
 class BlacklistSettings(_Section):
     addresses: tuple[str, ...] = ()

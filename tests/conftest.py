@@ -196,7 +196,8 @@ class Desk:
 
     def ticket(self, ref: str) -> dict[str, Any]:
         with unit_of_work(self.app.engine) as session:
-            return ticket_detail(session, get_ticket(session, ref=ref))
+            ticket = get_ticket(session, ref=ref)
+            return ticket_detail(session, ticket, settings=self.app.settings)
 
 
 @pytest.fixture

@@ -37,7 +37,8 @@ def apply_actions(
     """
     run = Run(session, desk, ticket, agent, actor, now, Effects(), text)
     for action in sorted(actions, key=lambda a: COMMANDS[a.name].last):
-        run.event("command", {"line": action.line})
+        if not action.follows:  # a line that says two commands is recorded once
+            run.event("command", {"line": action.line})
         effect = COMMANDS[action.name].effect
         assert effect is not None, f"#{action.name} is refused on a ticket when planned"
         effect(run, action.value)

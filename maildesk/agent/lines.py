@@ -10,6 +10,7 @@ class Command:
     name: str  # status, assign, priority, … (shorthands expanded)
     args: tuple[str, ...]
     line: str  # as written, for audit and error messages
+    follows: bool = False  # the line said it after another command (`#resolve <reason>`)
 
 
 @dataclass(frozen=True)

@@ -7,17 +7,34 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, tzinfo
 
 from maildesk.agent.lines import BadLine, Command, Parsed, split_block
-from maildesk.agent.registry import COMMANDS, SHORTHANDS
+from maildesk.agent.registry import CARRIES, COMMANDS, SHORTHANDS
 from maildesk.agent.spec import Arity, CommandSpec
 
 _WORD = re.compile(r"^#([a-z]+)\b\s*(.*)$", re.IGNORECASE)
 
 
+def read_line(line: str, now: datetime, zone: tzinfo = UTC) -> tuple[Command | BadLine, ...]:
+    """One line as the commands it says: one, or a shorthand and the command its text is for
+    (`#resolve printer replaced` is `#resolve` and `#reason printer replaced`)."""
+    match = _WORD.match(line.strip())
+    word, text = (f"#{match.group(1)}", match.group(2).strip()) if match else ("", "")
+    carried = CARRIES.get(word.lower())
+    if carried is None or not text:
+        return (parse_line(line, now, zone),)
+    first = parse_line(word, now, zone)
+    second = parse_line(f"#{carried} {text}", now, zone)
+    if isinstance(second, Command):
+        return replace(first, line=line), replace(second, line=line, follows=True)
+    return (replace(second, line=line),)
+
+
 def parse_line(line: str, now: datetime, zone: tzinfo = UTC) -> Command | BadLine:
-    """One line; a date without offset (`#snooze 2026-12-01T09:00`) is read in `zone`."""
+    """One line as one command; a date without offset (`#snooze 2026-12-01T09:00`) is read in
+    `zone`. A shorthand may go on with text only where `read_line` reads it."""
     shorthand = SHORTHANDS.get(line.strip().lower())
     if shorthand is not None:
         return Command(shorthand[0], (shorthand[1],), line)
@@ -25,6 +42,8 @@ def parse_line(line: str, now: datetime, zone: tzinfo = UTC) -> Command | BadLin
     if not match:
         return BadLine(line, "not a command")
     name, rest = match.group(1).lower(), match.group(2).strip()
+    if f"#{name}" in SHORTHANDS:
+        return BadLine(line, f"#{name} takes no argument")
     spec = COMMANDS.get(name)
     if spec is None:
         return BadLine(line, f"unknown command #{name}")
@@ -42,7 +61,9 @@ def _read_args(
         if not args or not all(spec.accepts(a, now, zone) for a in args):
             return BadLine(line, f"#{name} {spec.problem}")
         return Command(name, args, line)
-    if spec.arity is Arity.REST and rest:
+    if spec.arity is Arity.REST:
+        if not rest:
+            return BadLine(line, f"#{name} needs an argument")
         args = (rest,)
     if len(args) != 1:
         return BadLine(line, f"#{name} takes exactly one argument")
@@ -54,7 +75,7 @@ def _read_args(
 
 def parse_lines(lines: Sequence[str], text: str, now: datetime, zone: tzinfo = UTC) -> Parsed:
     """These command lines, and `text` as the message that follows them."""
-    results = [parse_line(line, now, zone) for line in lines]
+    results = [result for line in lines for result in read_line(line, now, zone)]
     return Parsed(
         commands=tuple(r for r in results if isinstance(r, Command)),
         errors=tuple(r for r in results if isinstance(r, BadLine)),

@@ -24,6 +24,7 @@ class Action:
     name: str
     value: Any
     line: str
+    follows: bool = False  # its line is recorded with the command before it
 
 
 def plan_commands(
@@ -48,5 +49,5 @@ def plan_commands(
         if isinstance(value, Refusal):
             errors.append(BadLine(command.line, value.reason))
         else:
-            actions.append(Action(command.name, value, command.line))
+            actions.append(Action(command.name, value, command.line, command.follows))
     return actions, errors

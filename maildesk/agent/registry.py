@@ -14,7 +14,7 @@ from types import MappingProxyType
 from maildesk.agent import specs
 from maildesk.agent.spec import CommandSpec
 
-TO_COME = ("reason", "kb")  # the SLA issue
+TO_COME: tuple[str, ...] = ()
 
 
 def _collect() -> dict[str, CommandSpec]:
@@ -31,4 +31,8 @@ COMMANDS: Mapping[str, CommandSpec] = MappingProxyType(_collect())
 # "#resolve" → ("status", "resolved"): a whole line that stands for a command with its argument
 SHORTHANDS: Mapping[str, tuple[str, str]] = MappingProxyType(
     {line: (spec.name, arg) for spec in COMMANDS.values() for line, arg in spec.shorthands.items()}
+)
+# "#resolve" → "reason": a shorthand whose line may go on with text, for that command
+CARRIES: Mapping[str, str] = MappingProxyType(
+    {line: name for spec in COMMANDS.values() for line, name in spec.carries.items()}
 )

@@ -114,6 +114,9 @@ class CommandSpec:
     once: bool = False  # resolved against the ticket as it was, so a second one would be wrong
     last: bool = False  # runs after the others (a merge moves what they did)
     shorthands: Mapping[str, str] = field(default_factory=dict)  # "#resolve" → "resolved"
+    # a shorthand whose line may go on with text, and the command that text is the argument
+    # of: {"#resolve": "reason"} reads `#resolve fixed` as `#resolve` and `#reason fixed`
+    carries: Mapping[str, str] = field(default_factory=dict)
 
     def accepts(self, arg: str, now: datetime, zone: tzinfo) -> bool:
         return self.check is None or self.check(arg, now, zone)

@@ -77,7 +77,7 @@ def show_cmd(ctx: typer.Context, ref: str, as_json: bool = typer.Option(False, "
     """Everything about one ticket: messages, participants, audit trail."""
     app = state(ctx).app()
     with unit_of_work(app.engine) as session:
-        detail = ticket_detail(session, get_ticket(session, ref=ref))
+        detail = ticket_detail(session, get_ticket(session, ref=ref), settings=app.settings)
     if as_json:
         print_json(detail)
         return
@@ -86,6 +86,9 @@ def show_cmd(ctx: typer.Context, ref: str, as_json: bool = typer.Option(False, "
     for key in (*keys, "requester", "participants", "tags"):
         typer.echo(f"  {key}: {detail[key]}")
     typer.echo(f"  rating: {rating_line(detail['rating'])}")
+    typer.echo("  lifecycle:")
+    for key, value in detail["lifecycle"].items():
+        typer.echo(f"    {key}: {'-' if value is None else value}")
     for message in detail["messages"]:
         typer.echo(
             f"\n--- {message['created_at']} {message['direction']} {message['role']} "

@@ -33,6 +33,6 @@ def markdown() -> str:
         who = _said(row.readers)
         lines.append(f"| `{row.event}` | {who} | `{row.template}` | {_rules(row)} |")
     to_come = ", ".join(f"`{template}` ({event})" for event, template in TO_COME.items())
-    lines.append("")
-    lines.append(f"Templates written, sent by nothing yet: {to_come}.")
+    if to_come:
+        lines += ["", f"Templates written, sent by nothing yet: {to_come}."]
     return "\n".join(lines)

@@ -20,10 +20,9 @@ class NoticeEvent(StrEnum):
     SLA_BREACH = "sla-breach"
     RATING_REQUEST = "rating-request"  # an agent resolved the ticket without a reply
     RATED = "rated"  # a customer rated the ticket
-    AUTO_CLOSE = "auto-close"
+    AUTO_CLOSE = "auto-close"  # resolved and unrated, or pending, past the wait: closed
+    PENDING_REMINDER = "pending-reminder"
 
 
-#: Declared, with their templates written, but nothing sends them yet (the SLA work will).
-TO_COME: dict[NoticeEvent, str] = {
-    NoticeEvent.AUTO_CLOSE: "auto_close",
-}
+#: Events declared, with their templates written, that nothing sends yet: none is left.
+TO_COME: dict[NoticeEvent, str] = {}

@@ -108,6 +108,8 @@ NOTICES: tuple[Row, ...] = (
         gate=gates.low_rating,
         context=contexts.rater,
     ),
+    Row(E.PENDING_REMINDER, C, recipients.requester, "pending_reminder", kind="pending-reminder"),
+    Row(E.AUTO_CLOSE, C, recipients.requester, "auto_close", kind="auto-close"),
     Row(
         E.AUTO_REPLY,
         C,

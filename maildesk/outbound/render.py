@@ -103,7 +103,8 @@ SAMPLE_CONTEXTS: dict[str, dict[str, Any]] = {
         "to_you": False,
     },
     "snooze_wakeup": _AGENT | {"snoozed_until": "2026-11-24 09:00 UTC"},
-    "auto_close": _CUSTOMER | {"waited": "7 days"},
+    "auto_close": _CUSTOMER | {"waited": "3 days", "was": "resolved"},
+    "pending_reminder": _CUSTOMER | {"waited": "5 days", "closes_in": "5 days"},
 }
 TEMPLATE_NAMES = tuple(SAMPLE_CONTEXTS)
 
@@ -186,7 +187,11 @@ class Renderer:
                        new level's assignee; "" when none), to_you (the reader is it)
     snooze_wakeup      agent_name, requester_name, requester_email, priority,
                        snoozed_until
-    auto_close         requester_name, waited (e.g. "7 days")
+    auto_close         requester_name, was ("resolved": nobody rated it; "pending":
+                       nobody answered), waited (how long, e.g. "3 days")
+    pending_reminder   requester_name, waited (how long it has been pending, e.g.
+                       "5 days"), closes_in (when it will be closed unanswered; ""
+                       when it will not be)
     =================  ==============================================================
 
     Macros (`macros/<name>.txt`, one text part) get `MACRO_SAMPLE_CONTEXT`'s keys: desk_name,

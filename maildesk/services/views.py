@@ -18,6 +18,7 @@ from maildesk.models import (
     TicketTag,
 )
 from maildesk.services.categories import contact_category
+from maildesk.services.lifecycle import next_contact, time_spent_minutes
 from maildesk.services.sla import sla_view
 from maildesk.services.tickets import participant_emails
 from maildesk.timing.clock import iso
@@ -73,7 +74,26 @@ def message_view(session: Session, message: Message) -> dict[str, Any]:
     }
 
 
-def ticket_detail(session: Session, ticket: Ticket) -> dict[str, Any]:
+def lifecycle_view(session: Session, ticket: Ticket, *, settings: Settings) -> dict[str, Any]:
+    """The ticket's life so far: first answered, resolved, closed; how often it came back; the
+    business minutes to the first response and to the last resolution; the time agents logged;
+    when the desk next turns to it by itself (None while it is in work); how it was closed."""
+    return {
+        "first_response_at": iso(ticket.first_response_at),
+        "resolved_at": iso(ticket.resolved_at),
+        "closed_at": iso(ticket.closed_at),
+        "reopened": ticket.reopened,
+        "first_response_minutes": ticket.first_response_minutes,
+        "resolution_minutes": ticket.resolution_minutes,
+        "time_spent_minutes": time_spent_minutes(session, ticket=ticket),
+        "next_contact_at": iso(next_contact(session, settings=settings, ticket=ticket)),
+        "close_reason": ticket.close_reason,
+        "kb": ticket.kb_reference,
+    }
+
+
+def ticket_detail(session: Session, ticket: Ticket, *, settings: Settings) -> dict[str, Any]:
+    """Everything about a ticket; the settings say when the desk next turns to it."""
     assert ticket.id is not None
     messages = session.exec(
         select(Message).where(Message.ticket_id == ticket.id).order_by(col(Message.id))
@@ -82,6 +102,7 @@ def ticket_detail(session: Session, ticket: Ticket) -> dict[str, Any]:
     return {
         **ticket_summary(session, ticket),
         "participants": participant_emails(session, ticket_id=ticket.id),
+        "lifecycle": lifecycle_view(session, ticket, settings=settings),
         "messages": [message_view(session, m) for m in messages],
         "events": [
             {"at": iso(e.at), "actor": e.actor, "type": e.type, "data": e.data, "source": e.source}

@@ -14,6 +14,11 @@ from maildesk.errors import TransientError
 from maildesk.notices import NoticeEvent, notify
 from maildesk.pipeline.runner import drain
 from maildesk.services.snoozes import wake_snoozed
+from maildesk.timed.lifecycle import (
+    close_pending_tickets,
+    close_unrated_tickets,
+    remind_pending_tickets,
+)
 from maildesk.timed.sla_sweep import sweep_sla
 
 log = logging.getLogger(__name__)
@@ -48,8 +53,12 @@ def wake_snoozes(app: App) -> int:
 
 Job = Callable[[App], int]  # runs what is due in its own transactions; how many it did
 
+# A ticket due to close is closed before any reminder: closing first, it gets no reminder.
 JOBS: tuple[tuple[str, Job], ...] = (
     ("inbox", process_inbox),
     ("snoozes", wake_snoozes),
     ("sla", sweep_sla),
+    ("auto-close", close_unrated_tickets),
+    ("pending-close", close_pending_tickets),
+    ("pending-reminder", remind_pending_tickets),
 )

@@ -298,6 +298,37 @@ def test_ticket_do_time_logs_the_agents_minutes(config: Path, ref: str) -> None:
     assert to_customer(config) == []
 
 
+def test_ticket_do_closes_with_a_reason_and_an_article_and_show_tells_them(
+    config: Path, ref: str
+) -> None:
+    run = do(config, ref, "bob@example.com", "#time 30m", "#close duplicate of TKT-7", "kb KB-7")
+
+    assert run.code == 0, run.err
+    ticket = show(config, ref)
+    lifecycle = ticket["lifecycle"]
+    assert ticket["status"] == "closed"
+    assert (lifecycle["close_reason"], lifecycle["kb"]) == ("duplicate of TKT-7", "KB-7")
+    assert (lifecycle["time_spent_minutes"], lifecycle["reopened"]) == (30, 0)
+    assert lifecycle["closed_at"].endswith("Z") and lifecycle["next_contact_at"] is None
+    assert [(e["actor"], e["data"]) for e in events_of(ticket, "reason")] == [
+        ("bob@example.com", {"reason": "duplicate of TKT-7"})
+    ]
+    text = maildesk("--config", config, "ticket", "show", ref).out.splitlines()
+    assert "  lifecycle:" in text
+    assert "    close_reason: duplicate of TKT-7" in text and "    kb: KB-7" in text
+    assert "    next_contact_at: -" in text
+
+
+def test_ticket_do_reason_without_text_is_a_bad_line_and_changes_nothing(
+    config: Path, ref: str
+) -> None:
+    run = do(config, ref, "alice@example.com", "#resolve", "#reason")
+
+    assert run.code == 1
+    assert run.err == "maildesk: #reason: #reason needs an argument\n"
+    assert show(config, ref)["status"] == "new"
+
+
 def test_ticket_do_escalate_moves_up_a_level_and_tells_only_that_level(
     config: Path, ref: str
 ) -> None:

@@ -1,5 +1,6 @@
 """Several maildesk processes on one PostgreSQL, for real: three `maildesk tick`s, released
-together, share the inbox, the snoozed tickets and the outbox; each thing is done exactly once.
+together, share the inbox, the snoozed and the waiting tickets and the outbox; each thing is
+done exactly once.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -257,13 +258,13 @@ def test_three_processes_drain_a_thousand_mails_and_their_outbox_each_exactly_on
     assert_each_mail_sent_once(db, done, counter)
 
 
-def snoozed_tickets(config: Path, count: int) -> datetime:
-    """`count` new tickets, each snoozed for an hour by Alice; returns when they are due."""
+def tickets_acted_on(config: Path, count: int, lines: Callable[[int], list[str]]) -> datetime:
+    """`count` new tickets, Alice acting on ticket n with `lines(n)`; returns the time then."""
     app = open_app(load_settings(config))
     origin = Origin(transport="pipe", envelope_to=("support@example.com",))
     try:
         for n in range(count):
-            raw = mail(subject=f"Case {n}", message_id=f"snooze-{n}@acme.test")
+            raw = mail(subject=f"Case {n}", message_id=f"case-{n}@acme.test")
             stored_item = accept_raw(app, raw, origin)
             outcome = process_one(app.engine, app.desk, item_id=stored_item.item_id)
             assert outcome is not None and outcome.ticket is not None
@@ -273,14 +274,19 @@ def snoozed_tickets(config: Path, count: int) -> datetime:
                     desk=app.desk,
                     ref=outcome.ticket,
                     agent_email="alice@example.com",
-                    lines=["#snooze 1h"],
+                    lines=lines(n),
                     text="",
                     now=app.desk.clock.now(),
                 )
                 assert not done.errors
-        return app.desk.clock.now() + timedelta(hours=1, minutes=1)
+        return app.desk.clock.now()
     finally:
         app.engine.dispose()
+
+
+def snoozed_tickets(config: Path, count: int) -> datetime:
+    """`count` new tickets, each snoozed for an hour by Alice; returns when they are due."""
+    return tickets_acted_on(config, count, lambda n: ["#snooze 1h"]) + timedelta(hours=1, minutes=1)
 
 
 def wake_events(database_url: str) -> tuple[Counter[int | None], set[int | None]]:
@@ -316,6 +322,53 @@ def test_three_processes_wake_each_snoozed_ticket_exactly_once(
     woken, tickets = wake_events(database_url)
     assert len(tickets) == SNOOZED
     assert woken == {ticket_id: 1 for ticket_id in tickets}
+    assert_each_mail_sent_once(stored(database_url), done, counter)
+
+
+WAITING = 40  # every other one resolved, the others pending
+LIFECYCLE = '\n[lifecycle]\npending_reminder = "1h"\n'
+
+
+def notices_and_outbox(database_url: str) -> tuple[Counter[tuple[int, str]], Counter[str]]:
+    """The timed notice rows per ticket and kind, and the outbox rows per kind."""
+    engine = make_engine(database_url)
+    try:
+        with unit_of_work(engine) as session:
+            notices = session.exec(select_rows(TicketNotice.ticket_id, TicketNotice.kind))
+            kinds = session.exec(select_rows(OutboxItem.kind))
+            return Counter((t, k) for t, k in notices), Counter(kinds)
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_three_processes_close_and_remind_each_waiting_ticket_exactly_once(
+    database_url: str,
+    tmp_path: Path,
+    relay: tuple[MessageIdCounter, int],
+    processes: list[subprocess.Popen[Any]],
+) -> None:
+    counter, port = relay
+    config = write_config(tmp_path, database_url, to_relay(port) + LIFECYCLE)
+    resolved_or_pending = ["#resolve", "#pending"]
+    start = tickets_acted_on(config, WAITING, lambda n: [resolved_or_pending[n % 2]])
+    due = start + timedelta(hours=72, minutes=1)  # the ratings wait, and past the reminder
+
+    with gate(database_url, "ticket") as held:
+        ticks = [start_tick(config, "--at", due.isoformat()) for _ in range(WORKERS)]
+        processes.extend(ticks)
+        wait_until_each_waits(held, "ticket", ticks)
+    done = [tick_counts(tick) for tick in ticks]
+    assert sum(d["auto-close"] for d in done) == WAITING // 2
+    assert sum(d["pending-reminder"] for d in done) == WAITING // 2
+
+    notices, kinds = notices_and_outbox(database_url)
+    assert set(notices.values()) == {1}
+    assert Counter(kind for _ticket, kind in notices) == {
+        "auto-close": WAITING // 2,
+        "pending-reminder": WAITING // 2,
+    }
+    assert (kinds["auto-close"], kinds["pending-reminder"]) == (WAITING // 2, WAITING // 2)
     assert_each_mail_sent_once(stored(database_url), done, counter)
 
 

@@ -190,6 +190,11 @@ def test_an_agent_may_name_a_declared_calendar_or_24x7() -> None:
             "imap[0]: tls and starttls are exclusive",
         ),
         ({"outbound": {"tls": True, "starttls": True}}, "outbound: tls and starttls are exclusive"),
+        (
+            {"lifecycle": {"pending_reminder": "10d", "pending_close": "10d"}},
+            "lifecycle: pending_reminder must be shorter than pending_close"
+            " (a ticket closed first is never reminded)",
+        ),
     ],
 )
 def test_each_kind_of_mistake_is_named_by_its_dotted_key(data: dict[str, Any], line: str) -> None:

@@ -1,4 +1,7 @@
-"""`#status` and its shorthands `#resolve`, `#close`, `#reopen`, `#pending`."""
+"""`#status` and its shorthands `#resolve`, `#close`, `#reopen`, `#pending`.
+
+`#resolve <text>` and `#close <text>` give the reason too (`#reason`, in `closure.py`).
+"""
 
 from __future__ import annotations
 
@@ -38,5 +41,6 @@ SPECS = (
             "#reopen": TicketStatus.OPEN,
             "#pending": TicketStatus.PENDING,
         },
+        carries={"#resolve": "reason", "#close": "reason"},
     ),
 )

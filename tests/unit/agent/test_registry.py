@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from maildesk.agent.registry import COMMANDS, SHORTHANDS, TO_COME
+from maildesk.agent.registry import CARRIES, COMMANDS, SHORTHANDS, TO_COME
 
 DESIGN = Path(__file__).resolve().parents[3] / ".." / "shared" / "DESIGN.md"
 STILL_TO_COME_AT_FIRST = {"service", "type", "reason", "kb"}  # issue 9: the list only shrinks
@@ -47,6 +47,11 @@ def test_every_shorthand_of_the_design_stands_for_a_command() -> None:
 
     assert named and named <= set(SHORTHANDS)
     assert all(SHORTHANDS[line][0] in COMMANDS for line in SHORTHANDS)
+
+
+def test_only_resolve_and_close_carry_text_and_it_is_their_reason() -> None:
+    assert dict(CARRIES) == {"#resolve": "reason", "#close": "reason"}
+    assert all(line in SHORTHANDS and name in COMMANDS for line, name in CARRIES.items())
 
 
 def test_each_spec_is_filed_under_its_own_name() -> None:

@@ -55,6 +55,8 @@ def test_show_prints_the_facts_each_message_and_the_audit_trail(
     lines = result.stdout.splitlines()
     assert lines[0] == "TKT-1  Printer on fire"
     assert "  status: new" in lines and "  requester: carol@acme.test" in lines
+    lifecycle = lines[lines.index("  lifecycle:") + 1 :]
+    assert "    reopened: 0" in lifecycle and "    close_reason: -" in lifecycle
     assert "Help, it burns." in lines
     assert any(" created " in line for line in lines[lines.index("events:") :])
 
