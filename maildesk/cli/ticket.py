@@ -8,8 +8,9 @@ from typing import Any
 import typer
 
 from maildesk.agent.do import do_commands
-from maildesk.cli.output import emit, moment_option, print_json, rating_line
+from maildesk.cli.output import emit, moment_option, print_json
 from maildesk.cli.root import state
+from maildesk.cli.ticket_view import conversation_lines
 from maildesk.db import unit_of_work
 from maildesk.errors import InvalidInput
 from maildesk.services.search import search_tickets
@@ -74,30 +75,15 @@ def _list(
 
 @ticket_app.command("show")
 def show_cmd(ctx: typer.Context, ref: str, as_json: bool = typer.Option(False, "--json")) -> None:
-    """Everything about one ticket: messages, participants, audit trail."""
+    """Everything about one ticket: its facts, then its messages and changes as they came."""
     app = state(ctx).app()
     with unit_of_work(app.engine) as session:
         detail = ticket_detail(session, get_ticket(session, ref=ref), settings=app.settings)
     if as_json:
         print_json(detail)
         return
-    typer.echo(f"{detail['ref']}  {detail['subject']}")
-    keys = ("status", "priority", "queue", "service", "type", "category", "level", "assignee")
-    for key in (*keys, "requester", "participants", "tags"):
-        typer.echo(f"  {key}: {detail[key]}")
-    typer.echo(f"  rating: {rating_line(detail['rating'])}")
-    typer.echo("  lifecycle:")
-    for key, value in detail["lifecycle"].items():
-        typer.echo(f"    {key}: {'-' if value is None else value}")
-    for message in detail["messages"]:
-        typer.echo(
-            f"\n--- {message['created_at']} {message['direction']} {message['role']} "
-            f"{message['visibility']} {message['author']}"
-        )
-        typer.echo(message["text"])
-    typer.echo("\nevents:")
-    for event in detail["events"]:
-        typer.echo(f"  {event['at']} {event['actor']} {event['type']} {event['data']}")
+    for line in conversation_lines(detail):
+        typer.echo(line)
 
 
 @ticket_app.command("search")

@@ -57,8 +57,34 @@ def test_show_prints_the_facts_each_message_and_the_audit_trail(
     assert "  status: new" in lines and "  requester: carol@acme.test" in lines
     lifecycle = lines[lines.index("  lifecycle:") + 1 :]
     assert "    reopened: 0" in lifecycle and "    close_reason: -" in lifecycle
-    assert "Help, it burns." in lines
-    assert any(" created " in line for line in lines[lines.index("events:") :])
+    assert "│ Help, it burns." in lines  # the customer's public message, behind a solid bar
+    assert any(": created subject=Printer on fire" in line for line in lines)
+
+
+def test_show_reads_as_a_conversation_notes_apart_and_changes_where_they_happened(
+    shell: Shell, refs: list[str]
+) -> None:
+    for lines, text in ((["#note"], "Toner ordered."), (["#priority high"], "On my way.")):
+        done = shell.run(
+            ticket, "ticket", "do", "TKT-1", *lines, "--as", "bob@example.com", "--message", text
+        )
+        assert done.exit_code == 0, done.output
+
+    shown = shell.run(ticket, "ticket", "show", "TKT-1").stdout.splitlines()
+    history = shown[shown.index("  lifecycle:") :]
+    order = [
+        next(i for i, line in enumerate(history) if marker in line)
+        for marker in (
+            "(customer, in)",
+            "│ Help, it burns.",
+            "(INTERNAL NOTE)",
+            "┆ Toner ordered.",
+            ": priority from=normal to=high",
+            "(agent, out)",
+            "│ On my way.",
+        )
+    ]
+    assert order == sorted(order)
 
 
 def test_search_finds_tickets_by_the_words_of_their_messages(shell: Shell, refs: list[str]) -> None:
