@@ -190,7 +190,7 @@ def test_ticket_do_note_with_a_message_stays_internal(config: Path, ref: str) ->
     assert to_customer(config) == []
     assert ticket["status"] == "new"
     shown = maildesk("--config", config, "ticket", "show", ref).out
-    assert "internal alice@example.com" in shown and "Old firmware, see KB-12." in shown
+    assert "alice@example.com  (INTERNAL NOTE)" in shown and "┆ Old firmware, see KB-12." in shown
 
 
 def test_ticket_do_as_an_agent_of_another_queue_is_refused(config: Path, tmp_path: Path) -> None:
