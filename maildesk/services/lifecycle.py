@@ -16,9 +16,9 @@ from typing import Any
 from sqlmodel import Session, col, exists, func, select
 
 from maildesk.config import Settings
-from maildesk.db import insert_unless_taken
 from maildesk.desk import Desk
 from maildesk.models import Ticket, TicketNotice, TicketStatus, TimeEntry
+from maildesk.services.notice_claims import claim_notice
 from maildesk.services.ticket_change import change
 from maildesk.services.tickets import Actor
 from maildesk.timing.clock import aware
@@ -35,17 +35,6 @@ class Waited:
 
     ticket: Ticket
     since: datetime
-
-
-def claim_notice(
-    session: Session, *, ticket: Ticket, kind: str, due: datetime, now: datetime, target: str = ""
-) -> bool:
-    """Record that the notice `kind` about `due` happens; False if it happened already (or
-    another process records it meanwhile): then the caller does nothing."""
-    table = TicketNotice.__table__  # type: ignore[attr-defined]
-    row = {"ticket_id": ticket.id, "kind": kind, "target": target, "due": due, "at": now}
-    statement = insert_unless_taken(session, table, table.c.id)
-    return session.execute(statement, row).scalar() is not None
 
 
 def close_unrated(session: Session, *, desk: Desk, now: datetime, limit: int = 500) -> list[Waited]:

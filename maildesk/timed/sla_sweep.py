@@ -19,7 +19,7 @@ from maildesk.notices import NoticeEvent, notify
 from maildesk.notices.prefetch import prefetched
 from maildesk.outbound.outbox import write_together
 from maildesk.rules.levels import escalate, next_level
-from maildesk.services.sla import claim_notices
+from maildesk.services.notice_claims import claim_notices
 from maildesk.services.tickets import Actor
 from maildesk.ticket_hooks.clock import BREACH, WARNING, Moment, moments, next_moment
 from maildesk.timing.durations import spoken_minutes

@@ -16,12 +16,12 @@ from maildesk.db import unit_of_work
 from maildesk.models import Ticket, TicketNotice, TicketStatus
 from maildesk.services import lifecycle
 from maildesk.services.lifecycle import (
-    claim_notice,
     close_pending,
     close_unrated,
     next_contact,
     remind_pending,
 )
+from maildesk.services.notice_claims import claim_notice
 from maildesk.services.ticket_change import change
 from maildesk.timed.lifecycle import (
     close_pending_tickets,

@@ -9,13 +9,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from maildesk.app import App, open_app
 from maildesk.db import unit_of_work
 from maildesk.models import Ticket, TicketStatus
 from maildesk.services.contacts import get_or_create_contact
-from maildesk.services.sla import claim_notice
+from maildesk.services.notice_claims import claim_notice
+from maildesk.services.sla import breached_targets
 from maildesk.services.ticket_change import begin, change
 from maildesk.services.tickets import Actor, create_ticket
 from maildesk.timed.sla_sweep import sweep_sla, sweep_ticket
@@ -111,6 +112,9 @@ def test_the_sweep_finds_due_tickets_by_their_next_moment(app: App) -> None:
     app.desk.clock.advance(timedelta(hours=2))
     assert sweep_sla(app) == 1  # the breach; the warning it overtook is not sent late
     assert sweep_sla(app) == 0
+    with unit_of_work(app.engine) as session:
+        ticket = session.exec(select(Ticket)).one()
+        assert breached_targets(session, ticket) == ["first_response"]
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
