@@ -13,11 +13,10 @@ from sqlalchemy import ColumnElement, and_, exists, or_
 from sqlmodel import Session, col, select
 
 from maildesk.models import Ticket, TicketNotice, TicketStatus
-from maildesk.ticket_hooks.clock import BREACH
+from maildesk.ticket_hooks.clock import BREACH, DONE
 from maildesk.timing.clock import aware, iso
 from maildesk.timing.sla import FIRST_RESPONSE, NEXT_REPLY, RESOLUTION, TARGETS
 
-DONE = (TicketStatus.RESOLVED, TicketStatus.CLOSED)
 
 
 def breached_targets(session: Session, ticket: Ticket) -> list[str]:
