@@ -18,7 +18,6 @@ from maildesk.timing.clock import aware, iso
 from maildesk.timing.sla import FIRST_RESPONSE, NEXT_REPLY, RESOLUTION, TARGETS
 
 
-
 def breached_targets(session: Session, ticket: Ticket) -> list[str]:
     """The targets the ticket missed: a breach was reported, or it was met after its due."""
     query = select(TicketNotice.target).where(
