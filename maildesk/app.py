@@ -15,6 +15,7 @@ from maildesk.db import make_engine, require_current_schema, unit_of_work
 from maildesk.desk import Desk
 from maildesk.errors import ConfigError
 from maildesk.files import AttachmentStore
+from maildesk.observe import source_of
 from maildesk.outbound.render import Renderer
 from maildesk.rules.spec import Rule, check_references, compile_rules
 from maildesk.services.inbox import Stored, store_raw
@@ -132,7 +133,9 @@ def template_override(settings: Settings) -> Path | None:
 def accept_raw(app: App, raw: bytes, origin: Origin) -> Stored:
     """Store raw bytes and commit: after this returns, the source may forget the mail."""
     with unit_of_work(app.engine) as session:
-        return store_raw(session, raw=raw, origin=origin, now=app.desk.clock.now())
+        stored = store_raw(session, raw=raw, origin=origin, now=app.desk.clock.now())
+    app.desk.observer.accepted(source_of(origin.transport), duplicate=stored.duplicate)
+    return stored
 
 
 def async_accept(app: App) -> AcceptFn:

@@ -316,8 +316,25 @@ class WorkerSettings(_Section):
     idle_seconds: float = Field(5.0, gt=0)
 
 
+def _upper(value: Any) -> Any:
+    return value.upper() if isinstance(value, str) else value
+
+
+def _lower_word(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
 class LoggingSettings(_Section):
-    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    level: Annotated[Literal["DEBUG", "INFO", "WARNING", "ERROR"], BeforeValidator(_upper)] = "INFO"
+    format: Annotated[Literal["text", "json"], BeforeValidator(_lower_word)] = "text"
+
+
+class MetricsSettings(_Section):
+    """The Prometheus endpoint of `maildesk run` (off unless enabled)."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(9469, ge=0, le=65535)
 
 
 class Settings(_Section):
@@ -334,6 +351,7 @@ class Settings(_Section):
     blacklist: BlacklistSettings = BlacklistSettings()
     worker: WorkerSettings = WorkerSettings()
     logging: LoggingSettings = LoggingSettings()
+    metrics: MetricsSettings = MetricsSettings()
     services: tuple[ServiceSettings, ...] = ()
     categories: tuple[CategorySettings, ...] = ()  # in order of precedence
     # Read by maildesk.timing.calendars and maildesk.rules, which name their own problems:

@@ -186,6 +186,20 @@ def _tls_or_starttls(data: Data) -> list[str]:
     ]
 
 
+def _listeners_apart(data: Data) -> list[str]:
+    """The metrics endpoint cannot share the SMTP listener's address (the second would fail
+    to bind when the daemon starts)."""
+    metrics, smtp = data.get("metrics"), data.get("smtp", {})
+    if not isinstance(metrics, dict) or metrics.get("enabled") is not True:
+        return []
+    if not isinstance(smtp, dict) or smtp.get("enabled", True) is False:
+        return []
+    where = (metrics.get("host", "127.0.0.1"), metrics.get("port", 9469))
+    if where != (smtp.get("host", "127.0.0.1"), smtp.get("port", 2525)) or where[1] == 0:
+        return []
+    return [f"metrics.port: {where[1]} is the SMTP listener's port on {where[0]}"]
+
+
 CHECKS: tuple[Check, ...] = (
     _unique("queues", "name"),
     _one_queue_per_address,
@@ -199,6 +213,7 @@ CHECKS: tuple[Check, ...] = (
     _no_reserved_category,
     _unique("sla", "name"),
     _sla_names_known,
+    _listeners_apart,
 )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -161,13 +161,37 @@ for _name in ("loaded_as_persistent", "pending_to_persistent", "detached_to_pers
     event.listen(UnitSession, _name, _hold)
 
 
+_AFTER_COMMIT = "after_commit"
+
+
+def after_commit(session: Session, callback: Callable[[], None]) -> None:
+    """Run `callback` once the unit of work of `session` has committed; never if it rolls back.
+
+    For telling an observer what was done only when it stays done.
+    """
+    session.info.setdefault(_AFTER_COMMIT, []).append(callback)
+
+
+def after_commit_mark(session: Session) -> int:
+    """How many callbacks wait for the commit: a savepoint notes it before it begins."""
+    return len(session.info.get(_AFTER_COMMIT, ()))
+
+
+def forget_after_commit(session: Session, mark: int) -> None:
+    """A savepoint rolled back: the callbacks registered inside it are dropped with its work."""
+    del session.info.get(_AFTER_COMMIT, [])[mark:]
+
+
 @contextmanager
 def unit_of_work(engine: Engine) -> Iterator[Session]:
-    """One transaction: commit when the block ends, roll back if it raises."""
+    """One transaction: commit when the block ends, roll back if it raises; then what was
+    registered with `after_commit` runs."""
     session = UnitSession(engine, expire_on_commit=False)
     try:
         yield session
         session.commit()
+        for callback in session.info.pop(_AFTER_COMMIT, ()):
+            callback()
     except DBAPIError as exc:
         session.rollback()
         error = working_error(exc)

@@ -9,6 +9,7 @@ from typing import Any
 
 from maildesk.config import Settings
 from maildesk.files import AttachmentStore
+from maildesk.observe import NO_OBSERVER, Observer
 from maildesk.outbound.compose import DeskIdentity
 from maildesk.outbound.outbox import Backoff
 from maildesk.outbound.render import Renderer
@@ -29,6 +30,7 @@ class Desk:
     calendars: Mapping[str, Calendar] = field(default_factory=lambda: {ALWAYS: TWENTY_FOUR_SEVEN})
     rules: tuple[Any, ...] = ()
     sla: SlaBook = field(default_factory=SlaBook)
+    observer: Observer = NO_OBSERVER  # told of outcomes once committed (the daemon's metrics, logs)
 
     def is_open(self, calendar: str, moment: datetime) -> bool:
         """Whether `moment` is inside the named calendar's business hours."""

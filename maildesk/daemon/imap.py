@@ -59,7 +59,8 @@ def mailbox_settings(config: ImapSettings) -> ImapMailboxSettings:
 def imap_pollers(app: App) -> list[ImapPoller]:
     state = DatabaseImapState(app)
     accept = async_accept(app)
+    observer = app.desk.observer
     return [
-        ImapPoller(mailbox_settings(config), accept=accept, state=state)
+        ImapPoller(mailbox_settings(config), accept=accept, state=state, observer=observer)
         for config in app.settings.imap
     ]

@@ -11,6 +11,8 @@ import logging
 import signal
 from collections.abc import Callable
 from contextlib import suppress
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -24,6 +26,9 @@ from maildesk.ingest.smtp import SmtpListener
 from maildesk.pipeline.runner import process_one
 from maildesk.sender.delivery import deliver_due
 from maildesk.sender.transports import make_transport, transport_settings
+
+if TYPE_CHECKING:
+    from maildesk.daemon.metrics import MetricsEndpoint
 
 log = logging.getLogger(__name__)
 
@@ -55,14 +60,7 @@ class Worker:
             if outcome is None:
                 return
             self.processed += 1
-            self.on_processed()
-            log.info(
-                "inbox item %s: %s %s %s",
-                outcome.item_id,
-                outcome.outcome,
-                outcome.ticket or "",
-                outcome.reason or "",
-            )
+            self.on_processed()  # the runner logged it and told the desk's observer
 
 
 class Sender:
@@ -86,6 +84,7 @@ class Sender:
                     self.app.desk.clock,
                     batch=outbound.batch_size,
                     backoff=self.app.desk.backoff(),
+                    observer=self.app.desk.observer,
                 )
             except TransientError as exc:
                 log.warning("sender paused: %s", exc)
@@ -99,9 +98,19 @@ class Sender:
                 self.wake.set()  # more may be due
 
 
+def observed(app: App) -> tuple[App, MetricsEndpoint | None]:
+    """The app whose desk tells this daemon's metrics, when `[metrics]` is enabled."""
+    if not app.settings.metrics.enabled:
+        return app, None
+    from maildesk.daemon.metrics import MetricsEndpoint  # prometheus_client only when enabled
+
+    metrics = MetricsEndpoint(app.settings.metrics, app.engine)
+    return App(engine=app.engine, desk=replace(app.desk, observer=metrics.observer)), metrics
+
+
 class Daemon:
     def __init__(self, app: App) -> None:
-        self.app = app
+        self.app, self.metrics = observed(app)
         self.sender = Sender(app)
         self.worker = Worker(app, on_processed=self.sender.wake.set)
         self.stopping = asyncio.Event()
@@ -125,6 +134,8 @@ class Daemon:
 
     async def start(self) -> None:
         settings = self.app.settings
+        if self.metrics is not None:
+            self.metrics.start()
         if settings.smtp.enabled:
             self.smtp = self._smtp_listener()
             await self.smtp.start()
@@ -155,6 +166,8 @@ class Daemon:
             with suppress(asyncio.CancelledError):
                 await task
         await self.sender.transport.close()
+        if self.metrics is not None:
+            await asyncio.to_thread(self.metrics.stop)
         self.app.engine.dispose()
 
     async def run_until_stopped(self) -> None:

@@ -26,6 +26,7 @@ from maildesk.ingest.imap_parts import (
     parse_fetched_bodies,
     search_uids,
 )
+from maildesk.observe import NO_OBSERVER, Observer
 from maildesk.services.origin import AcceptFn, Origin
 
 __all__ = [
@@ -51,9 +52,15 @@ class ImapPoller:
     """
 
     def __init__(
-        self, settings: ImapMailboxSettings, *, accept: AcceptFn, state: ImapStateStore
+        self,
+        settings: ImapMailboxSettings,
+        *,
+        accept: AcceptFn,
+        state: ImapStateStore,
+        observer: Observer = NO_OBSERVER,
     ) -> None:
         self.settings = settings
+        self.observer = observer  # told of each failed poll
         self.accept = accept
         self.state = state
         self._client: aioimaplib.IMAP4 | None = None
@@ -107,6 +114,7 @@ class ImapPoller:
         """Log the failure; return how long to wait, doubling per failure in a row."""
         settings = self.settings
         self._failures += 1
+        self.observer.poll_failed(settings.name)
         delay: float = settings.backoff_min_seconds * 2 ** min(self._failures - 1, 30)
         delay = min(delay, settings.backoff_max_seconds)
         log.warning(

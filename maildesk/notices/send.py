@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from maildesk.db import after_commit
 from maildesk.desk import Desk
 from maildesk.models import Agent, OutboxItem, Ticket
 from maildesk.notices.addressing import Thread, sender_identity, signed_reply_to
@@ -134,4 +135,6 @@ def _queue(
         automatic=row.automatic,
     )
     ticket_id = ticket.id if ticket is not None else None
-    return enqueue_draft(occasion.session, draft=draft, ticket_id=ticket_id, now=occasion.now)
+    item = enqueue_draft(occasion.session, draft=draft, ticket_id=ticket_id, now=occasion.now)
+    after_commit(occasion.session, lambda: desk.observer.queued(1))
+    return item

@@ -6,6 +6,7 @@ A stop from either table settles the item from its disposition; a crash marks it
 from __future__ import annotations
 
 import logging
+import time
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,10 +14,11 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from maildesk.db import first_line, unit_of_work
+from maildesk.db import after_commit_mark, first_line, forget_after_commit, unit_of_work
 from maildesk.desk import Desk
 from maildesk.errors import TransientError
 from maildesk.models import InboxItem, Ticket
+from maildesk.observe import Processed, source_of
 from maildesk.pipeline.disposition import Disposition, Verdict
 from maildesk.pipeline.table import HANDLERS, STAGES, Handler, StageFn
 from maildesk.pipeline.work import Handled, StageEnv, Work
@@ -43,6 +45,7 @@ class Outcome:
     ticket: str | None
     reason: str | None
     message_id: str | None
+    source: str = ""  # smtp | imap | ingest | import | lmtp (`observe.source_of`)
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -82,10 +85,12 @@ def run_handlers(handlers: Handlers, work: Work, env: StageEnv) -> tuple[Stop | 
     keeps, such as the warning to an agent.
     """
     savepoint = env.session.begin_nested()
+    mark = after_commit_mark(env.session)
     for handler in handlers:
         disposition, work = handler.run(work, env)
         if disposition.verdict is not Verdict.CONTINUE:
             savepoint.rollback()
+            forget_after_commit(env.session, mark)
             if handler.on_stop is not None:
                 handler.on_stop(work, env)
             return Stop(handler.name, disposition), work
@@ -110,7 +115,8 @@ def _settle_stop(
         ticket_id=ticket_id,
         now=env.now,
     )
-    return Outcome(item.id, outcome, ticket.ref if ticket else None, stop.reason, item.message_id)
+    ref = ticket.ref if ticket else None
+    return Outcome(item.id, outcome, ref, stop.reason, item.message_id, source_of(item.transport))
 
 
 def _settle_done(session: Session, item: InboxItem, env: StageEnv, work: Work) -> Outcome:
@@ -127,7 +133,8 @@ def _settle_done(session: Session, item: InboxItem, env: StageEnv, work: Work) -
         now=env.now,
     )
     ref = ticket.ref if ticket else None
-    return Outcome(item.id, work.outcome.value, ref, work.summary, item.message_id)
+    source = source_of(item.transport)
+    return Outcome(item.id, work.outcome.value, ref, work.summary, item.message_id, source)
 
 
 def run_item(
@@ -165,7 +172,8 @@ def _mark_failed(engine: Engine, item_id: int, desk: Desk, reason: str, error: s
             now=desk.clock.now(),
             error=error,
         )
-        return Outcome(item_id, "failed", None, reason, item.message_id)
+        source = source_of(item.transport)
+        return Outcome(item_id, "failed", None, reason, item.message_id, source)
 
 
 def process_one(
@@ -181,7 +189,48 @@ def process_one(
     `stages` and `handlers` default to the declared tables (tests pass their own).
     A database outage propagates as TransientError and leaves the item received for a retry;
     any other exception marks the item failed with its traceback and returns.
+    Once the item is settled, one log line says how, and the desk's observer is told.
     """
+    started = time.perf_counter()  # a duration to report, not a time to decide by
+    outcome = _process(engine, desk, item_id, stages, handlers)
+    if outcome is not None:
+        _report(desk, outcome, time.perf_counter() - started)
+    return outcome
+
+
+def _report(desk: Desk, outcome: Outcome, seconds: float) -> None:
+    mail = Processed(
+        item_id=outcome.item_id,
+        source=outcome.source,
+        outcome=outcome.outcome,
+        ticket=outcome.ticket,
+        reason=outcome.reason,
+        seconds=seconds,
+    )
+    fields = {
+        "source": mail.source,
+        "inbox_id": mail.item_id,
+        "outcome": mail.outcome,
+        "ticket": mail.ticket,
+        "duration_ms": round(seconds * 1000, 1),
+        "reason": mail.reason,
+    }
+    log.info(
+        "inbox item %s from %s: %s %s in %.1f ms (%s)",
+        mail.item_id, mail.source, mail.outcome, mail.ticket or "-", fields["duration_ms"],
+        mail.reason or "",
+        extra={"fields": fields},
+    )  # fmt: skip
+    desk.observer.processed(mail)
+
+
+def _process(
+    engine: Engine,
+    desk: Desk,
+    item_id: int | None,
+    stages: Stages | None,
+    handlers: Handlers | None,
+) -> Outcome | None:
     claimed: int | None = None
     try:
         with unit_of_work(engine) as session:

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from maildesk.app import App
 from maildesk.db import unit_of_work
 from maildesk.models import OutboxItem
+from maildesk.observe import NO_OBSERVER, Delivered, Observer
 from maildesk.outbound.outbox import (
     DEFAULT_BACKOFF,
     Backoff,
@@ -51,6 +52,7 @@ class DeliveryReport:
 @dataclass(frozen=True)
 class _Job:
     item_id: int
+    kind: str
     envelope: Envelope
     leased_until: datetime  # the row is ours until then; another worker may take it after
 
@@ -83,7 +85,7 @@ def _claim_some(engine: Engine, now: datetime, limit: int) -> list[_Job]:
                 session.add(item)
                 if raw is not None and item.id is not None:
                     envelope = Envelope(item.envelope_from, tuple(item.recipients), raw)
-                    jobs.append(_Job(item.id, envelope, now + LEASE))
+                    jobs.append(_Job(item.id, item.kind, envelope, now + LEASE))
             session.flush()  # rows that failed to compose are no longer due
     return jobs
 
@@ -126,6 +128,29 @@ async def _send_one(transport: Transport, envelope: Envelope) -> SendResult:
         return SendResult(Outcome.TEMPORARY, f"{type(exc).__name__}: {exc}")
 
 
+RESULTS = {"sent": "sent", "queued": "retrying", "failed": "failed"}  # row state → result
+
+
+def _tell(observer: Observer, job: _Job, state: str, result: SendResult) -> None:
+    """One log line per mail tried, and the observer told (the result is committed)."""
+    if state not in RESULTS:
+        return  # the row was deleted meanwhile
+    answer = None if result.outcome is Outcome.SENT else result.answer
+    mail = Delivered(job.item_id, job.kind, len(job.envelope.recipients), RESULTS[state], answer)
+    fields = {
+        "outbox_id": mail.outbox_id,
+        "kind": mail.kind,
+        "recipients": mail.recipients,
+        "result": mail.result,
+    }
+    log.info(
+        "outbox %s (%s, %d recipients): %s%s",
+        mail.outbox_id, mail.kind, mail.recipients, mail.result, f": {answer}" if answer else "",
+        extra={"fields": fields},
+    )  # fmt: skip
+    observer.delivered(mail)
+
+
 def _tally(report: DeliveryReport, item_id: int, state: str, result: SendResult) -> None:
     if state == "sent":
         report.sent += 1
@@ -148,6 +173,7 @@ async def deliver_due(
     *,
     batch: int = 50,
     backoff: Backoff = DEFAULT_BACKOFF,
+    observer: Observer = NO_OBSERVER,
 ) -> DeliveryReport:
     """Send up to `batch` due rows over one transport session; record each result at once.
 
@@ -160,30 +186,39 @@ async def deliver_due(
         while report.sent + report.retrying + report.failed < batch:
             wanted = min(CLAIM_CHUNK, batch - report.sent - report.retrying - report.failed)
             jobs = await asyncio.to_thread(_claim_some, engine, clock.now(), wanted)
-            if not jobs or not await _send_chunk(engine, transport, clock, jobs, backoff, report):
+            sending = _Chunk(engine, transport, clock, backoff, observer)
+            if not jobs or not await _send_chunk(sending, jobs, report):
                 break
     finally:
         await transport.close()
     return report
 
 
-async def _send_chunk(
-    engine: Engine,
-    transport: Transport,
-    clock: Clock,
-    jobs: list[_Job],
-    backoff: Backoff,
-    report: DeliveryReport,
-) -> bool:
+@dataclass(frozen=True)
+class _Chunk:
+    """What sending a chunk of claimed jobs works with."""
+
+    engine: Engine
+    transport: Transport
+    clock: Clock
+    backoff: Backoff
+    observer: Observer
+
+
+async def _send_chunk(chunk: _Chunk, jobs: list[_Job], report: DeliveryReport) -> bool:
     """Send claimed jobs in turn; False (the rest released) once the relay cannot be reached."""
+    engine, clock = chunk.engine, chunk.clock
     for index, job in enumerate(jobs):
         try:
-            result = await _send_one(transport, job.envelope)
+            result = await _send_one(chunk.transport, job.envelope)
         except asyncio.CancelledError:  # the daemon stops: the rest need not wait out the lease
             _release(engine, jobs[index:], clock.now())
             raise
-        state = await asyncio.to_thread(_record, engine, job.item_id, result, clock.now(), backoff)
+        state = await asyncio.to_thread(
+            _record, engine, job.item_id, result, clock.now(), chunk.backoff
+        )
         _tally(report, job.item_id, state, result)
+        _tell(chunk.observer, job, state, result)
         if result.transport_down:
             await asyncio.to_thread(_release, engine, jobs[index + 1 :], clock.now())
             return False
@@ -197,9 +232,11 @@ def deliver_due_sync(
     *,
     batch: int = 50,
     backoff: Backoff = DEFAULT_BACKOFF,
+    observer: Observer = NO_OBSERVER,
 ) -> DeliveryReport:
     """`deliver_due` for `maildesk tick`: runs its own event loop."""
-    return asyncio.run(deliver_due(engine, transport, clock, batch=batch, backoff=backoff))
+    sending = deliver_due(engine, transport, clock, batch=batch, backoff=backoff, observer=observer)
+    return asyncio.run(sending)
 
 
 def send_outbox(app: App) -> int:
@@ -211,6 +248,7 @@ def send_outbox(app: App) -> int:
         app.desk.clock,
         batch=app.settings.outbound.batch_size,
         backoff=app.desk.backoff(),
+        observer=app.desk.observer,
     )
     for problem in report.problems:
         log.warning("%s", problem)

@@ -8,11 +8,12 @@ is sent, so it goes out once per ticket, target and deadline whoever ticks.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 
 from sqlmodel import Session, col, select
 
 from maildesk.app import App
-from maildesk.db import unit_of_work
+from maildesk.db import after_commit, unit_of_work
 from maildesk.desk import Desk
 from maildesk.models import Ticket
 from maildesk.notices import NoticeEvent, notify
@@ -63,7 +64,7 @@ def sweep_tickets(session: Session, *, desk: Desk, tickets: list[Ticket], now: d
     due = {t.id: _due(desk.sla.named(t.sla_policy), t, now) for t in tickets}
     wanted = [(t.id, m.kind, m.target, m.due) for t in tickets for m in due[t.id] if t.id]
     claimed = claim_notices(session, wanted, now=now)
-    sent = 0
+    sent = {WARNING: 0, BREACH: 0}
     with prefetched(session, [t for t in tickets if due[t.id]]), write_together(session):
         for ticket in tickets:
             policy = desk.sla.named(ticket.sla_policy)
@@ -71,10 +72,14 @@ def sweep_tickets(session: Session, *, desk: Desk, tickets: list[Ticket], now: d
                 if (ticket.id, moment.kind, moment.target, moment.due) in claimed:
                     assert policy is not None
                     _send(session, desk, policy, ticket, moment, now)
-                    sent += 1
+                    sent[moment.kind] += 1
             ticket.sla_next_at = next_moment(policy, ticket, after=now)
             session.add(ticket)
-    return sent
+    if any(sent.values()):
+        observer = desk.observer
+        tell = partial(observer.sla_notices, warnings=sent[WARNING], breaches=sent[BREACH])
+        after_commit(session, tell)
+    return sum(sent.values())
 
 
 def _due(policy: SlaPolicy | None, ticket: Ticket, now: datetime) -> list[Moment]:

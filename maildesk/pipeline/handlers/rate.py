@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from maildesk.db import after_commit
 from maildesk.mail import Address
 from maildesk.mail.quotes import strip_quoted
 from maildesk.models import MessageRole, Ticket, TicketStatus, Visibility
@@ -75,5 +76,6 @@ def run(work: Work, env: StageEnv) -> Step:
     _store(env, work, ticket, actor)
     _record(env, work, ticket, plan, actor)
     _tell(env, ticket, plan, mail.sender)
+    after_commit(env.session, lambda: env.desk.observer.rated(plan.score))
     summary = f"rated {plan.score}; {work.thread.evidence}"
     return CONTINUE, replace(work, ticket_id=ticket.id, outcome=Handled.APPENDED, summary=summary)
