@@ -12,7 +12,7 @@ from maildesk.app import open_app
 from maildesk.cli.output import moment_option
 from maildesk.cli.root import state
 from maildesk.config import LoggingSettings, problems_of, secret_problems
-from maildesk.daemon.logs import configure_logging
+from maildesk.daemon.logs import logging_to
 from maildesk.daemon.loop import Daemon
 from maildesk.daemon.tick import tick
 from maildesk.errors import InvalidInput
@@ -45,11 +45,11 @@ def run(
     """Run the daemon until SIGTERM: SMTP listener, IMAP pollers, worker, scheduler."""
     settings = state(ctx).settings()
     logs = logging_settings(settings.logging, log_level, log_format)
-    configure_logging(logs.level, logs.format)
-    for problem in secret_problems(settings.desk):  # a weak secret: told, not refused
-        logging.getLogger("maildesk").warning("%s", problem)
-    daemon = Daemon(open_app(settings))
-    asyncio.run(daemon.run_until_stopped())
+    with logging_to(logs.level, logs.format):
+        for problem in secret_problems(settings.desk):  # a weak secret: told, not refused
+            logging.getLogger("maildesk").warning("%s", problem)
+        daemon = Daemon(open_app(settings))
+        asyncio.run(daemon.run_until_stopped())
 
 
 def tick_cmd(

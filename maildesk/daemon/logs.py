@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import IO
 
@@ -44,14 +46,21 @@ def text_formatter() -> logging.Formatter:
     return formatter
 
 
-def configure_logging(level: str, style: str, stream: IO[str] | None = None) -> logging.Handler:
+@contextmanager
+def logging_to(level: str, style: str, stream: IO[str] | None = None) -> Iterator[None]:
     """Log at `level` (DEBUG, INFO, WARNING, ERROR) to `stream` (stderr) in `style` (text,
-    json); the SMTP conversation only when the level is DEBUG. Returns the handler added."""
+    json) inside the block; the SMTP conversation only when the level is DEBUG. The loggers
+    are as they were after it."""
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter() if style == "json" else text_formatter())
-    root = logging.getLogger()
+    root, chatter = logging.getLogger(), logging.getLogger(SMTP_CHATTER)
+    levels = root.level, chatter.level
     root.addHandler(handler)
     root.setLevel(level)
-    chatter = logging.DEBUG if level == "DEBUG" else logging.WARNING
-    logging.getLogger(SMTP_CHATTER).setLevel(chatter)
-    return handler
+    chatter.setLevel(logging.DEBUG if level == "DEBUG" else logging.WARNING)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(levels[0])
+        chatter.setLevel(levels[1])

@@ -111,8 +111,8 @@ def observed(app: App) -> tuple[App, MetricsEndpoint | None]:
 class Daemon:
     def __init__(self, app: App) -> None:
         self.app, self.metrics = observed(app)
-        self.sender = Sender(app)
-        self.worker = Worker(app, on_processed=self.sender.wake.set)
+        self.sender = Sender(self.app)
+        self.worker = Worker(self.app, on_processed=self.sender.wake.set)
         self.stopping = asyncio.Event()
         self.smtp: SmtpListener | None = None
         self.tasks: list[asyncio.Task[None]] = []

@@ -195,6 +195,15 @@ def test_an_agent_may_name_a_declared_calendar_or_24x7() -> None:
             "lifecycle: pending_reminder must be shorter than pending_close"
             " (a ticket closed first is never reminded)",
         ),
+        (
+            {"metrics": {"port": 70000}},
+            "metrics.port: Input should be less than or equal to 65535",
+        ),
+        (
+            {"metrics": {"enabled": True, "port": 2525}},
+            "metrics.port: 2525 is the SMTP listener's port on 127.0.0.1",
+        ),
+        ({"logging": {"format": "xml"}}, "logging.format: Input should be 'text' or 'json'"),
     ],
 )
 def test_each_kind_of_mistake_is_named_by_its_dotted_key(data: dict[str, Any], line: str) -> None:
@@ -332,3 +341,22 @@ def test_a_secret_from_the_environment_is_checked_too(monkeypatch: pytest.Monkey
         "desk.secret_env: $DESK_SECRET_FOR_TEST: too weak, a well-known placeholder"
         " (whoever guesses it can forge reply addresses)"
     ]
+
+
+def test_metrics_are_off_by_default_on_loopback_and_logging_takes_any_case() -> None:
+    defaults = parse_settings({}, Path("."))
+    assert (defaults.metrics.enabled, defaults.metrics.host, defaults.metrics.port) == (
+        False,
+        "127.0.0.1",
+        9469,
+    )
+    assert (defaults.logging.level, defaults.logging.format) == ("INFO", "text")
+
+    chosen = parse_settings({"logging": {"level": "debug", "format": "JSON"}}, Path("."))
+    assert (chosen.logging.level, chosen.logging.format) == ("DEBUG", "json")
+
+
+def test_metrics_beside_smtp_on_another_port_or_host_are_fine() -> None:
+    for metrics in ({"enabled": True}, {"enabled": True, "port": 2525, "host": "10.0.0.5"}):
+        assert validate_settings({"metrics": metrics}, Path("."))[1] == []
+    assert validate_settings({"metrics": {"port": 2525}}, Path("."))[1] == []  # not enabled

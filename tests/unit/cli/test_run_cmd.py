@@ -5,6 +5,7 @@ And `maildesk run`: what it says before the daemon starts.
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import UTC, datetime, timedelta
 
@@ -92,3 +93,39 @@ def test_the_daemon_runs_with_a_weak_secret_and_logs_a_warning_naming_it(
         "desk.secret: too weak, shorter than 16 characters"
         " (whoever guesses it can forge reply addresses)"
     ]
+
+
+def test_a_log_level_that_is_no_level_is_a_user_error_naming_the_flag(shell: Shell) -> None:
+    result = shell.run(run_cmd, "run", "--log-level", "loud")
+
+    assert isinstance(result.exception, InvalidInput)
+    assert str(result.exception).startswith("--log-level: Input should be 'DEBUG'")
+
+
+def test_a_log_format_that_is_no_format_is_a_user_error_naming_the_flag(shell: Shell) -> None:
+    result = shell.run(run_cmd, "run", "--log-format", "xml")
+
+    assert isinstance(result.exception, InvalidInput)
+    assert str(result.exception).startswith("--log-format: Input should be 'text' or 'json'")
+
+
+def test_the_flags_win_over_the_logging_section_and_the_daemon_logs_json_lines(
+    shell: Shell, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shell.config.write_text(shell.config.read_text() + '\n[logging]\nlevel = "error"\n')
+    monkeypatch.setattr(run_cmd, "Daemon", TalkativeDaemon)
+
+    result = shell.run(run_cmd, "run", "--log-level", "info", "--log-format", "json")
+
+    assert result.exit_code == 0, result.output
+    [line] = [json.loads(x) for x in result.stderr.splitlines() if '"maildesk.daemon' in x]
+    assert (line["level"], line["message"], line["smtp_port"]) == ("INFO", "maildesk running", 2525)
+
+
+class TalkativeDaemon(StoppedDaemon):
+    """Stops at once, after one INFO line with a field, as the daemon says it runs."""
+
+    async def run_until_stopped(self) -> None:
+        fields = {"smtp_port": self.app.settings.smtp.port}
+        logging.getLogger("maildesk.daemon.loop").info("maildesk running", extra={"fields": fields})
+        await super().run_until_stopped()
