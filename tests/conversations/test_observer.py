@@ -123,8 +123,9 @@ def test_an_sla_warning_and_then_its_breach_are_told(
     settings = make_settings(
         tmp_path, database_url, queues=QUEUES, agents=AGENTS, calendars=CALENDARS, sla=SLA[:1]
     )
-    app = open_app(settings, clock=FixedClock(START))
-    desk = Desk(observed(app, recorder), app.desk.clock)  # type: ignore[arg-type]
+    clock = FixedClock(START)
+    app = open_app(settings, clock=clock)
+    desk = Desk(observed(app, recorder), clock)
     try:
         customer_writes(desk, subject="Printer jams")
         tick_at(desk, at(1, 36))  # 96 of the 120 minutes of the first response
