@@ -10,11 +10,12 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy.engine import Engine
 
 from maildesk.app import App
-from maildesk.db import unit_of_work
+from maildesk.db import after_commit, unit_of_work
 from maildesk.models import OutboxItem
 from maildesk.observe import NO_OBSERVER, Delivered, Observer
 from maildesk.outbound.outbox import (
@@ -72,7 +73,7 @@ def _composed(item: OutboxItem) -> bytes | None:
     return item.raw
 
 
-def _claim_some(engine: Engine, now: datetime, limit: int) -> list[_Job]:
+def _claim_some(engine: Engine, now: datetime, limit: int, observer: Observer) -> list[_Job]:
     """Up to `limit` due rows, composed and leased so no other worker sends them meanwhile."""
     jobs: list[_Job] = []
     with unit_of_work(engine) as session:
@@ -83,9 +84,14 @@ def _claim_some(engine: Engine, now: datetime, limit: int) -> list[_Job]:
             for item in items:
                 raw = _composed(item)
                 session.add(item)
-                if raw is not None and item.id is not None:
-                    envelope = Envelope(item.envelope_from, tuple(item.recipients), raw)
-                    jobs.append(_Job(item.id, item.kind, envelope, now + LEASE))
+                assert item.id is not None
+                if raw is None:  # failed: told once the failure is committed
+                    recipients, error = len(item.recipients), item.last_error
+                    failed = Delivered(item.id, item.kind, recipients, "failed", error)
+                    after_commit(session, partial(observer.delivered, failed))
+                    continue
+                envelope = Envelope(item.envelope_from, tuple(item.recipients), raw)
+                jobs.append(_Job(item.id, item.kind, envelope, now + LEASE))
             session.flush()  # rows that failed to compose are no longer due
     return jobs
 
@@ -185,7 +191,7 @@ async def deliver_due(
     try:
         while report.sent + report.retrying + report.failed < batch:
             wanted = min(CLAIM_CHUNK, batch - report.sent - report.retrying - report.failed)
-            jobs = await asyncio.to_thread(_claim_some, engine, clock.now(), wanted)
+            jobs = await asyncio.to_thread(_claim_some, engine, clock.now(), wanted, observer)
             sending = _Chunk(engine, transport, clock, backoff, observer)
             if not jobs or not await _send_chunk(sending, jobs, report):
                 break

@@ -208,3 +208,24 @@ def test_observers_tell_each_of_theirs_and_none_is_the_silent_observer() -> None
 
 def test_an_app_opened_without_a_daemon_tells_no_one(app: App) -> None:
     assert app.desk.observer is NO_OBSERVER
+
+
+def test_an_ack_whose_override_template_cannot_render_is_told_as_failed(
+    tmp_path: Path, database_url: str, recorder: Recorder
+) -> None:
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "ack.txt").write_text("Dear {{ no_such_thing }}\n")
+    settings = make_settings(tmp_path, database_url, outbound={"templates_dir": "templates"})
+    clock = FixedClock(START)
+    app = open_app(settings, clock=clock)
+    try:
+        desk = Desk(observed(app, recorder), clock)
+        desk.receives(mail(subject="Printer on fire"))
+        desk.sent()
+    finally:
+        app.engine.dispose()
+
+    [ack] = [d for d in recorder.of("delivered") if d.kind == "ack"]
+    assert (ack.result, ack.recipients) == ("failed", 1)
+    assert ack.answer.startswith("composing failed: ")
+    assert {d.result for d in recorder.of("delivered") if d.kind == "notify"} == {"sent"}
