@@ -16,6 +16,7 @@ from maildesk.app import open_app
 from maildesk.config import Settings
 from maildesk.daemon.loop import Daemon
 from maildesk.daemon.metrics import MetricsEndpoint
+from maildesk.db import make_engine
 from maildesk.observe import NO_OBSERVER
 from tests.conftest import make_settings
 from tests.integration.test_daemon_inprocess import DEADLINE, HOST, send, until
@@ -152,3 +153,21 @@ def test_without_metrics_the_daemon_serves_none_and_its_desk_tells_no_one(
     assert daemon.metrics is None
     assert daemon.app.desk.observer is NO_OBSERVER
     daemon.app.engine.dispose()
+
+
+def test_a_scrape_while_the_database_is_away_answers_the_counters_without_the_gauges(
+    tmp_path: Path, sqlite_template: Path, closed_port: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = metrics_settings(tmp_path, sqlite_template, enabled=True)
+    engine = make_engine(f"postgresql+psycopg://maildesk@127.0.0.1:{closed_port}/maildesk")
+    endpoint = MetricsEndpoint(settings.metrics, engine)
+    endpoint.start()
+    try:
+        samples = scrape(endpoint.port)
+    finally:
+        endpoint.stop()
+        engine.dispose()
+
+    assert value(samples, "maildesk_outbox_sent_total") == 0
+    assert not any(name.endswith("_waiting") for name, _ in samples)
+    assert any("metrics: cannot count waiting mail" in m for m in caplog.messages)
