@@ -30,7 +30,7 @@ class Desk:
     calendars: Mapping[str, Calendar] = field(default_factory=lambda: {ALWAYS: TWENTY_FOUR_SEVEN})
     rules: tuple[Any, ...] = ()
     sla: SlaBook = field(default_factory=SlaBook)
-    observer: Observer = NO_OBSERVER  # told of outcomes once committed (the daemon's metrics, logs)
+    observer: Observer = NO_OBSERVER  # told of outcomes once committed (the daemon's metrics)
 
     def is_open(self, calendar: str, moment: datetime) -> bool:
         """Whether `moment` is inside the named calendar's business hours."""

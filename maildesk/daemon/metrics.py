@@ -21,6 +21,7 @@ from sqlmodel import col, select
 
 from maildesk.config import MetricsSettings
 from maildesk.db import read_only_unit
+from maildesk.errors import ConfigError
 from maildesk.models import InboxItem, OutboxItem
 from maildesk.observe import SOURCES, Delivered, Processed
 
@@ -141,8 +142,12 @@ class MetricsEndpoint:
         return int(self._server.server_port)
 
     def start(self) -> None:
+        """Listen; a port that is taken (or a host that is not ours) is one line, naming it."""
         host, port = self.settings.host, self.settings.port
-        self._server, self._thread = start_http_server(port, addr=host, registry=self.registry)
+        try:
+            self._server, self._thread = start_http_server(port, addr=host, registry=self.registry)
+        except OSError as exc:
+            raise ConfigError(f"metrics: cannot listen on {host}:{port}: {exc.strerror}") from exc
         log.info("metrics on http://%s:%s/metrics", host, self.port)
 
     def stop(self) -> None:

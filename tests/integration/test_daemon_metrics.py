@@ -5,6 +5,7 @@ SMTP, and a Prometheus scrape of the daemon's endpoint counts it, its processing
 from __future__ import annotations
 
 import asyncio
+import socket
 import urllib.request
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -17,6 +18,7 @@ from maildesk.config import Settings
 from maildesk.daemon.loop import Daemon
 from maildesk.daemon.metrics import MetricsEndpoint
 from maildesk.db import make_engine
+from maildesk.errors import ConfigError
 from maildesk.observe import NO_OBSERVER
 from tests.conftest import make_settings
 from tests.integration.test_daemon_inprocess import DEADLINE, HOST, send, until
@@ -171,3 +173,19 @@ def test_a_scrape_while_the_database_is_away_answers_the_counters_without_the_ga
     assert value(samples, "maildesk_outbox_sent_total") == 0
     assert not any(name.endswith("_waiting") for name, _ in samples)
     assert any("metrics: cannot count waiting mail" in m for m in caplog.messages)
+
+
+def test_a_metrics_port_that_is_taken_is_one_line_naming_it(
+    tmp_path: Path, sqlite_template: Path
+) -> None:
+    with socket.socket() as taken:
+        taken.bind((HOST, 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        settings = metrics_settings(tmp_path, sqlite_template, enabled=True, port=port)
+        endpoint = MetricsEndpoint(settings.metrics, make_engine(settings.database_url()))
+
+        with pytest.raises(ConfigError) as error:
+            endpoint.start()
+
+    assert str(error.value) == f"metrics: cannot listen on {HOST}:{port}: Address already in use"
