@@ -186,7 +186,30 @@ def _tls_or_starttls(data: Data) -> list[str]:
     ]
 
 
+LISTENER_DEFAULTS = {"smtp": (True, 2525), "lmtp": (False, 2424)}  # enabled, port
+
+
+def _listener_address(data: Data, section: str) -> tuple[str, object] | None:
+    """host:port an enabled TCP listener binds (port 0 = any free one), else None."""
+    table = data.get(section, {})
+    if not isinstance(table, dict) or "socket" in table:
+        return None
+    enabled, port = LISTENER_DEFAULTS[section]
+    if table.get("enabled", enabled) is not True or table.get("port", port) == 0:
+        return None
+    return _text(table, "host") or "127.0.0.1", table.get("port", port)
+
+
+def _listeners_apart(data: Data) -> list[str]:
+    """The SMTP and LMTP listeners cannot share a port: the daemon could not start."""
+    smtp, lmtp = _listener_address(data, "smtp"), _listener_address(data, "lmtp")
+    if smtp is None or smtp != lmtp:
+        return []
+    return [f"lmtp.port: {lmtp[1]} on {lmtp[0]} is already the SMTP listener's (smtp.port)"]
+
+
 CHECKS: tuple[Check, ...] = (
+    _listeners_apart,
     _unique("queues", "name"),
     _one_queue_per_address,
     _unique("agents", "email", fold=True),
