@@ -111,6 +111,8 @@ class LmtpListener(SmtpListener):
         path = self._socket_path
         if path is None:
             return await super()._bind(loop, sessions)
+        if not path.parent.is_dir():
+            raise FileNotFoundError(f"{path.parent}: no such folder for the LMTP socket")
         remove_stale_socket(path)
         server = await loop.create_unix_server(sessions, path=str(path))
         os.chmod(path, self._socket_mode)
