@@ -21,6 +21,7 @@ from typing import Any, AnyStr
 from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from maildesk.errors import ConfigError
 from maildesk.ingest.smtp import Reply, SmtpListener, _DeskHandler, _DeskSMTP
 
 log = logging.getLogger(__name__)
@@ -112,7 +113,7 @@ class LmtpListener(SmtpListener):
         if path is None:
             return await super()._bind(loop, sessions)
         if not path.parent.is_dir():
-            raise FileNotFoundError(f"{path.parent}: no such folder for the LMTP socket")
+            raise ConfigError(f"lmtp.socket: no such folder {path.parent}")
         remove_stale_socket(path)
         server = await loop.create_unix_server(sessions, path=str(path))
         os.chmod(path, self._socket_mode)
@@ -131,7 +132,7 @@ def remove_stale_socket(path: Path) -> None:
     except FileNotFoundError:
         return
     if not stat.S_ISSOCK(mode):
-        raise OSError(f"{path} exists and is not a socket; not removing it")
+        raise ConfigError(f"lmtp.socket: {path} exists and is not a socket; not removing it")
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
         try:
             probe.connect(str(path))
@@ -139,4 +140,4 @@ def remove_stale_socket(path: Path) -> None:
             log.info("removing stale socket %s", path)
             path.unlink(missing_ok=True)
             return
-    raise OSError(f"{path}: another process is listening on it")
+    raise ConfigError(f"lmtp.socket: another process is listening on {path}")

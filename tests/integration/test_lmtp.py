@@ -20,7 +20,7 @@ from maildesk.app import App, async_accept, open_app
 from maildesk.config import Settings
 from maildesk.daemon.loop import Daemon
 from maildesk.db import unit_of_work
-from maildesk.errors import TransientError
+from maildesk.errors import ConfigError, TransientError
 from maildesk.ingest.lmtp import LmtpListener, remove_stale_socket
 from maildesk.models import InboxItem, Ticket
 from maildesk.pipeline.runner import process_one
@@ -279,11 +279,11 @@ def test_a_live_socket_or_another_file_is_never_removed(tmp_path: Path) -> None:
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as other_daemon:
         other_daemon.bind(str(live))
         other_daemon.listen(1)
-        with pytest.raises(OSError, match="another process is listening"):
+        with pytest.raises(ConfigError, match="another process is listening on"):
             remove_stale_socket(live)
     data = tmp_path / "maildesk.db"
     data.write_bytes(b"precious")
-    with pytest.raises(OSError, match="not a socket"):
+    with pytest.raises(ConfigError, match="exists and is not a socket"):
         remove_stale_socket(data)
     assert live.exists() and data.read_bytes() == b"precious"
 
@@ -314,3 +314,12 @@ async def test_the_daemon_takes_mail_over_lmtp_beside_smtp(
 
     assert replies.data[0][0] == 250
     assert not path.exists()
+
+
+async def test_a_socket_in_a_missing_folder_is_named_and_the_listener_does_not_start(
+    tmp_path: Path, two_queue_app: App
+) -> None:
+    server = make_listener(two_queue_app, socket_path=tmp_path / "nowhere" / "lmtp.sock")
+
+    with pytest.raises(ConfigError, match=f"lmtp.socket: no such folder {tmp_path}/nowhere"):
+        await server.start()
