@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, AnyStr
 
 from aiosmtpd.lmtp import LMTP
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import SMTP, Envelope, Session, syntax
 
 from maildesk.errors import ConfigError
 from maildesk.ingest.smtp import Reply, SmtpListener, _DeskHandler, _DeskSMTP
@@ -40,6 +40,7 @@ class _DeskLMTP(_DeskSMTP, LMTP):
         super().__init__(handler, **kwargs)
         self._recipients_owed = 0
 
+    @syntax("DATA")
     async def smtp_DATA(self, arg: str) -> None:
         self._recipients_owed = len(self.envelope.rcpt_tos) if self.envelope else 0
         try:

@@ -152,6 +152,30 @@ async def test_two_desk_recipients_get_a_reply_each_and_the_mail_is_stored_once(
     assert ticket.queue == "billing"
 
 
+async def test_no_recipient_is_answered_before_the_commit(two_queue_app: App) -> None:
+    commit, committing = asyncio.Event(), asyncio.Event()
+    real_accept = async_accept(two_queue_app)
+
+    async def slow_commit(raw: bytes, origin: Origin) -> Accepted:
+        committing.set()
+        await commit.wait()
+        return await real_accept(raw, origin)
+
+    server = make_listener(two_queue_app, accept=slow_commit)
+    await server.start()
+    try:
+        delivery = asyncio.create_task(exchange(server.port, [SUPPORT], mail()))
+        await asyncio.wait_for(committing.wait(), DEADLINE)
+        assert not delivery.done(), "the recipient was answered before the commit"
+        commit.set()
+        replies = await asyncio.wait_for(delivery, DEADLINE)
+    finally:
+        await server.stop(grace_seconds=1)
+
+    assert [code for code, _ in replies.data] == [250]
+    assert len(inbox_items(two_queue_app)) == 1
+
+
 async def test_a_recipient_the_desk_does_not_serve_is_refused_at_rcpt(
     listener: LmtpListener, two_queue_app: App
 ) -> None:
@@ -230,12 +254,15 @@ async def test_a_mail_too_big_is_refused_once_per_recipient(
     assert inbox_items(two_queue_app) == []
 
 
-async def test_helo_is_not_lmtp(listener: LmtpListener) -> None:
-    def helo() -> int:
+async def test_helo_is_not_lmtp_but_help_still_lists_data(listener: LmtpListener) -> None:
+    def helo_and_help() -> tuple[int, bytes]:
         with smtplib.LMTP(HOST, listener.port, timeout=10) as client:
-            return client.helo()[0]
+            return client.helo()[0], client.help()
 
-    assert await asyncio.to_thread(helo) == 500
+    helo, help_text = await asyncio.to_thread(helo_and_help)
+
+    assert helo == 500
+    assert b"DATA" in help_text and b"LHLO" in help_text
 
 
 # --- the Unix socket --------------------------------------------------------------------------
