@@ -160,6 +160,16 @@ class SmtpSettings(_Section):
     shutdown_grace_seconds: float = Field(30.0, ge=0)
 
 
+class LmtpSettings(_Section):
+    """The LMTP listener; message size, greeting name and drain time are [smtp]'s."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(2424, ge=0, le=65535)
+    socket: str | None = Field(None, min_length=1)  # a Unix socket instead of host:port
+    socket_mode: int = Field(0o660, ge=0, le=0o777)
+
+
 class ImapSettings(_Section):
     name: str
     host: str = "127.0.0.1"
@@ -344,6 +354,7 @@ class Settings(_Section):
     desk: DeskSettings = DeskSettings()
     database: DatabaseSettings = DatabaseSettings()
     smtp: SmtpSettings = SmtpSettings()
+    lmtp: LmtpSettings = LmtpSettings()
     imap: tuple[ImapSettings, ...] = ()
     outbound: OutboundSettings = OutboundSettings()
     queues: tuple[QueueSettings, ...] = ()

@@ -186,21 +186,39 @@ def _tls_or_starttls(data: Data) -> list[str]:
     ]
 
 
+LISTENER_DEFAULTS = {"smtp": (True, 2525), "lmtp": (False, 2424), "metrics": (False, 9469)}
+
+
+def _listener_address(data: Data, section: str) -> tuple[str, object] | None:
+    """host:port an enabled TCP listener binds (port 0 = any free one), else None."""
+    table = data.get(section, {})
+    if not isinstance(table, dict) or "socket" in table:
+        return None
+    enabled, port = LISTENER_DEFAULTS[section]
+    if table.get("enabled", enabled) is not True or table.get("port", port) == 0:
+        return None
+    return _text(table, "host") or "127.0.0.1", table.get("port", port)
+
+
 def _listeners_apart(data: Data) -> list[str]:
-    """The metrics endpoint cannot share the SMTP listener's address (the second would fail
-    to bind when the daemon starts)."""
-    metrics, smtp = data.get("metrics"), data.get("smtp", {})
-    if not isinstance(metrics, dict) or metrics.get("enabled") is not True:
-        return []
-    if not isinstance(smtp, dict) or smtp.get("enabled", True) is False:
-        return []
-    where = (metrics.get("host", "127.0.0.1"), metrics.get("port", 9469))
-    if where != (smtp.get("host", "127.0.0.1"), smtp.get("port", 2525)) or where[1] == 0:
-        return []
-    return [f"metrics.port: {where[1]} is the SMTP listener's port on {where[0]}"]
+    """The SMTP, LMTP and metrics listeners cannot share a port: the daemon could not start."""
+    found, taken = [], {}
+    for section in LISTENER_DEFAULTS:
+        where = _listener_address(data, section)
+        if where is None:
+            continue
+        if where in taken:
+            other = taken[where]
+            found.append(
+                f"{section}.port: {where[1]} on {where[0]} is already the"
+                f" {other.upper() if other != 'metrics' else other} listener's ({other}.port)"
+            )
+        taken.setdefault(where, section)
+    return found
 
 
 CHECKS: tuple[Check, ...] = (
+    _listeners_apart,
     _unique("queues", "name"),
     _one_queue_per_address,
     _unique("agents", "email", fold=True),
@@ -213,7 +231,6 @@ CHECKS: tuple[Check, ...] = (
     _no_reserved_category,
     _unique("sla", "name"),
     _sla_names_known,
-    _listeners_apart,
 )
 
 

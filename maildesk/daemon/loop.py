@@ -22,6 +22,7 @@ from maildesk.daemon.imap import imap_pollers
 from maildesk.daemon.tick import tick
 from maildesk.errors import TransientError
 from maildesk.ingest.imap import ImapPoller
+from maildesk.ingest.lmtp import LmtpListener
 from maildesk.ingest.smtp import SmtpListener
 from maildesk.pipeline.runner import process_one
 from maildesk.sender.delivery import deliver_due
@@ -115,6 +116,7 @@ class Daemon:
         self.worker = Worker(self.app, on_processed=self.sender.wake.set)
         self.stopping = asyncio.Event()
         self.smtp: SmtpListener | None = None
+        self.lmtp: LmtpListener | None = None
         self.tasks: list[asyncio.Task[None]] = []
         self.pollers: list[ImapPoller] = []
         self.scheduler = AsyncIOScheduler(timezone="UTC")
@@ -132,6 +134,23 @@ class Daemon:
             on_stored=self.worker.wake.set,
         )
 
+    def _lmtp_listener(self) -> LmtpListener:
+        """Takes the SMTP listener's limits: the same mail arrives either way."""
+        settings = self.app.settings
+        lmtp = settings.lmtp
+        desk = settings.desk_addresses()
+        return LmtpListener(
+            socket_path=settings.path(lmtp.socket) if lmtp.socket else None,
+            socket_mode=lmtp.socket_mode,
+            host=lmtp.host,
+            port=lmtp.port,
+            accept=async_accept(self.app),
+            local_addresses=lambda address: local_part_matches(address, desk),
+            max_message_bytes=settings.smtp.max_message_bytes,
+            hostname=settings.smtp.hostname or settings.desk.domain,
+            on_stored=self.worker.wake.set,
+        )
+
     async def start(self) -> None:
         settings = self.app.settings
         if self.metrics is not None:
@@ -140,6 +159,9 @@ class Daemon:
             self.smtp = self._smtp_listener()
             await self.smtp.start()
             log.info("SMTP listening on %s:%s", settings.smtp.host, self.smtp.port)
+        if settings.lmtp.enabled:
+            self.lmtp = self._lmtp_listener()
+            await self.lmtp.start()
         self.tasks.append(asyncio.create_task(self.worker.run(), name="worker"))
         self.tasks.append(asyncio.create_task(self.sender.run(), name="sender"))
         self.pollers = imap_pollers(self.app)
@@ -159,6 +181,8 @@ class Daemon:
         self.scheduler.shutdown(wait=False)
         if self.smtp is not None:
             await self.smtp.stop(self.app.settings.smtp.shutdown_grace_seconds)
+        if self.lmtp is not None:
+            await self.lmtp.stop(self.app.settings.smtp.shutdown_grace_seconds)
         await asyncio.gather(*(poller.stop() for poller in self.pollers), return_exceptions=True)
         for task in self.tasks:
             task.cancel()

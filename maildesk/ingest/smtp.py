@@ -118,6 +118,8 @@ class _DeskSMTP(SMTP):
 class _DeskHandler:
     """aiosmtpd handler hooks: each returns the SMTP reply for its command."""
 
+    transport = "smtp"  # as the inbox item records it
+
     def __init__(
         self,
         *,
@@ -151,12 +153,16 @@ class _DeskHandler:
         return Reply.RECIPIENT_OK
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        return await self.store(session, envelope)
+
+    async def store(self, session: Session, envelope: Envelope) -> Reply:
+        """Commit the mail once, for every recipient of the transaction; the reply says how."""
         try:
             raw = envelope.original_content
             if raw is None:
                 raise ValueError("aiosmtpd passed no message content")
             origin = Origin(
-                transport="smtp",
+                transport=self.transport,
                 peer=_format_peer(session.peer),
                 envelope_from=_reverse_path(envelope.mail_from),
                 envelope_to=tuple(envelope.rcpt_tos),
@@ -175,7 +181,7 @@ class _DeskHandler:
 
     async def handle_exception(self, error: Exception) -> str:
         # Replaces aiosmtpd's default "500 Error: (...)", which would make senders give up.
-        log.error("SMTP session failed; answering 451", exc_info=error)
+        log.error("%s session failed; answering 451", self.transport.upper(), exc_info=error)
         return Reply.TRY_AGAIN
 
     def _notify_stored(self) -> None:
@@ -189,6 +195,10 @@ class _DeskHandler:
 
 class SmtpListener:
     """An SMTP server for the desk's own addresses, run in the caller's asyncio loop."""
+
+    protocol = "SMTP"
+    session_class: type[_DeskSMTP] = _DeskSMTP
+    handler_class: type[_DeskHandler] = _DeskHandler
 
     def __init__(
         self,
@@ -207,7 +217,7 @@ class SmtpListener:
         self._requested_port = port
         self._max_message_bytes = max_message_bytes
         self._hostname = hostname
-        self._handler = _DeskHandler(
+        self._handler = self.handler_class(
             accept=accept, local_addresses=local_addresses, on_stored=on_stored
         )
         self._drain = _Drain()
@@ -217,20 +227,28 @@ class SmtpListener:
     def port(self) -> int:
         """The port actually bound (useful when constructed with port 0)."""
         if self._server is None:
-            raise RuntimeError("the SMTP listener is not started")
+            raise RuntimeError(f"the {self.protocol} listener is not started")
         port: int = self._server.sockets[0].getsockname()[1]
         return port
 
     async def start(self) -> None:
         """Bind and start answering connections."""
         if self._server is not None:
-            raise RuntimeError("the SMTP listener is already started")
+            raise RuntimeError(f"the {self.protocol} listener is already started")
         loop = asyncio.get_running_loop()
         self._drain = _Drain()
-        self._server = await loop.create_server(
-            lambda: self._new_session(loop), host=self._host, port=self._requested_port
-        )
-        log.info("SMTP listener on %s:%d", self._host, self.port)
+        self._server = await self._bind(loop, lambda: self._new_session(loop))
+        log.info("%s listener on %s", self.protocol, self.where)
+
+    @property
+    def where(self) -> str:
+        """Where the listener takes connections, for logs: host:port."""
+        return f"{self._host}:{self.port}"
+
+    async def _bind(
+        self, loop: asyncio.AbstractEventLoop, sessions: Callable[[], _DeskSMTP]
+    ) -> asyncio.Server:
+        return await loop.create_server(sessions, host=self._host, port=self._requested_port)
 
     async def stop(self, grace_seconds: float) -> None:
         """Refuse new mail with 421, let open transactions finish (up to `grace_seconds`), close.
@@ -248,17 +266,22 @@ class SmtpListener:
             await asyncio.wait_for(self._drain.wait_empty(), timeout=grace_seconds)
         except TimeoutError:
             still_open = len(self._drain.live)
-            log.warning("%d SMTP session(s) open after %ss; cutting off", still_open, grace_seconds)
+            log.warning(
+                "%d %s session(s) open after %ss; cutting off",
+                still_open,
+                self.protocol,
+                grace_seconds,
+            )
             for session in list(self._drain.live):
                 session.abort()
             await self._drain.wait_empty()
         self._server.close()
         await self._server.wait_closed()
         self._server = None
-        log.info("SMTP listener stopped")
+        log.info("%s listener stopped", self.protocol)
 
     def _new_session(self, loop: asyncio.AbstractEventLoop) -> _DeskSMTP:
-        return _DeskSMTP(
+        return self.session_class(
             self._handler,
             drain=self._drain,
             data_size_limit=self._max_message_bytes,

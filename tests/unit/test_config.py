@@ -201,7 +201,11 @@ def test_an_agent_may_name_a_declared_calendar_or_24x7() -> None:
         ),
         (
             {"metrics": {"enabled": True, "port": 2525}},
-            "metrics.port: 2525 is the SMTP listener's port on 127.0.0.1",
+            "metrics.port: 2525 on 127.0.0.1 is already the SMTP listener's (smtp.port)",
+        ),
+        (
+            {"lmtp": {"enabled": True, "port": 9469}, "metrics": {"enabled": True}},
+            "metrics.port: 9469 on 127.0.0.1 is already the LMTP listener's (lmtp.port)",
         ),
         ({"logging": {"format": "xml"}}, "logging.format: Input should be 'text' or 'json'"),
     ],
