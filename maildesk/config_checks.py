@@ -202,7 +202,8 @@ def _listener_address(data: Data, section: str) -> tuple[str, object] | None:
 
 def _listeners_apart(data: Data) -> list[str]:
     """The SMTP, LMTP and metrics listeners cannot share a port: the daemon could not start."""
-    found, taken = [], {}
+    found: list[str] = []
+    taken: dict[tuple[str, object], str] = {}
     for section in LISTENER_DEFAULTS:
         where = _listener_address(data, section)
         if where is None:

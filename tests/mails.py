@@ -22,15 +22,17 @@ def mail(
     cc: str | None = None,
     headers: dict[str, str] | None = None,
     attachments: list[tuple[str, str, bytes]] | None = None,
+    date: datetime | None = datetime(2026, 11, 23, 9, 0, tzinfo=UTC),
 ) -> bytes:
-    """Raw bytes of a plain mail; ids are given without angle brackets."""
+    """Raw bytes of a plain mail; ids are given without angle brackets; `date` None: no Date."""
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = to
     if cc:
         msg["Cc"] = cc
     msg["Subject"] = subject
-    msg["Date"] = format_datetime(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
+    if date is not None:
+        msg["Date"] = format_datetime(date)
     msg["Message-ID"] = f"<{message_id}>" if message_id else make_msgid(domain="test.example")
     if in_reply_to:
         msg["In-Reply-To"] = f"<{in_reply_to}>"

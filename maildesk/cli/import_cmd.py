@@ -1,53 +1,121 @@
-"""`maildesk import mbox|maildir PATH`: bulk import with a progress bar."""
+"""`maildesk import mbox|maildir PATH`: old mail becomes history — quiet, dated, closed.
+
+Each mail is stored (committed) and then processed as an imported item: no mail is sent
+about it, its ticket and message carry its own date, and its ticket is closed unless the
+mail is at or after `--open-since`. A run killed half-way resumes where it stopped: a mail
+stored but not processed is processed on the next run, one processed is counted as
+already imported. A progress bar (count, rate, time left) shows on stderr when it is a
+terminal; the summary line goes to stdout.
+"""
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
+from typing import Annotated
 
 import typer
-from rich.progress import Progress
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
 
-from maildesk.app import accept_raw
+from maildesk.app import App, accept_raw
+from maildesk.cli.output import moment_option
 from maildesk.cli.root import state
 from maildesk.ingest.importer import count_messages, read_messages
 from maildesk.pipeline.runner import process_one
-from maildesk.services.origin import Origin
+from maildesk.services.origin import IMPORT, Origin
 
 import_app = typer.Typer(help="Bulk import old mail.", no_args_is_help=True)
 
+ALREADY = "already imported"
+OpenSince = Annotated[
+    str | None,
+    typer.Option(
+        "--open-since",
+        help="Mail at or after this date (ISO 8601) leaves its ticket open; "
+        "older mail is imported closed. Default: everything is imported closed.",
+    ),
+]
 
-def _import(ctx: typer.Context, kind: str, path: Path) -> None:
-    app = state(ctx).app()
-    messages = read_messages(kind, path)
-    outcomes: Counter[str] = Counter()
-    origin = Origin(transport="import")
-    with Progress(transient=False) as progress:
-        task = progress.add_task(f"importing {path.name}", total=count_messages(kind, path))
-        for raw in messages:
-            stored = accept_raw(app, raw, origin)
-            if stored.duplicate:
-                outcomes["duplicate"] += 1
-            else:
-                outcome = process_one(app.engine, app.desk, item_id=stored.item_id)
-                outcomes[outcome.outcome if outcome else "queued"] += 1
-            progress.advance(task)
-    typer.echo(
-        ", ".join(f"{name}: {count}" for name, count in sorted(outcomes.items()))
-        or "nothing to import"
+
+class RateColumn(ProgressColumn):
+    """How many mails a second the import takes in."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:.1f} mails/s" if speed else "- mails/s", style="progress.data.speed")
+
+
+@contextmanager
+def progress_bar(total: int, name: str) -> Iterator[Callable[[], None]]:
+    """A function to call per mail: a bar on stderr when it is a terminal, else nothing."""
+    if not sys.stderr.isatty():
+        yield lambda: None
+        return
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        RateColumn(),
+        TimeRemainingColumn(),
     )
+    with Progress(*columns, console=Console(stderr=True)) as progress:
+        task = progress.add_task(f"importing {name}", total=total)
+        yield lambda: progress.advance(task)
+
+
+def import_one(app: App, raw: bytes, open_since: datetime | None) -> str:
+    """Store one mail and process it; a mail a run before had stored is processed now if it
+    was not yet, else it is already imported."""
+    stored = accept_raw(app, raw, Origin(transport=IMPORT))
+    outcome = process_one(app.engine, app.desk, item_id=stored.item_id, open_since=open_since)
+    if outcome is None:
+        return ALREADY if stored.duplicate else "queued"
+    return outcome.outcome
+
+
+def summary(outcomes: Counter[str]) -> str:
+    """`appended: 1, created: 2, rejected: 1; 4 already imported`"""
+    done = ", ".join(f"{name}: {n}" for name, n in sorted(outcomes.items()) if name != ALREADY)
+    already = f"{outcomes[ALREADY]} {ALREADY}" if outcomes[ALREADY] else ""
+    return "; ".join(part for part in (done, already) if part) or "nothing to import"
+
+
+def _import(ctx: typer.Context, kind: str, path: Path, open_since: str | None) -> None:
+    since = moment_option(open_since, "--open-since") if open_since is not None else None
+    messages = read_messages(kind, path)
+    app = state(ctx).app()
+    outcomes: Counter[str] = Counter()
+    with progress_bar(count_messages(kind, path), path.name) as advance:
+        for raw in messages:
+            outcomes[import_one(app, raw, since)] += 1
+            advance()
+    typer.echo(summary(outcomes))
 
 
 @import_app.command("mbox")
-def mbox_cmd(ctx: typer.Context, path: Path) -> None:
-    """Import every message of an mbox file."""
-    _import(ctx, "mbox", path)
+def mbox_cmd(ctx: typer.Context, path: Path, open_since: OpenSince = None) -> None:
+    """Import every message of an mbox file, as closed history (see --open-since)."""
+    _import(ctx, "mbox", path, open_since)
 
 
 @import_app.command("maildir")
-def maildir_cmd(ctx: typer.Context, path: Path) -> None:
-    """Import every message of a Maildir folder."""
-    _import(ctx, "maildir", path)
+def maildir_cmd(ctx: typer.Context, path: Path, open_since: OpenSince = None) -> None:
+    """Import every message of a Maildir folder, as closed history (see --open-since)."""
+    _import(ctx, "maildir", path, open_since)
 
 
 def register(app: typer.Typer) -> None:

@@ -20,6 +20,7 @@ from maildesk.notices.addressing import Thread, sender_identity, signed_reply_to
 from maildesk.notices.contexts import ticket_context
 from maildesk.notices.events import NoticeEvent
 from maildesk.notices.occasion import Occasion, Reader
+from maildesk.notices.quiet import why_quiet
 from maildesk.notices.table import Audience, Row, rows_for
 from maildesk.outbound.draft import Draft
 from maildesk.outbound.outbox import enqueue_draft
@@ -57,8 +58,13 @@ def notify(
 
     `facts` are the event's own template keys (the text, the errors, …); `thread` defaults
     to the ticket's public thread (none outside a ticket); rows whose template is in `skip`
-    are left out (a handler said no ack).
+    are left out (a handler said no ack). In a quiet transaction (an import) every row is
+    withheld, saying why.
     """
+    hushed = why_quiet(session)
+    if hushed is not None:
+        rows = [row for row in rows_for(event) if row.template not in skip]
+        return Notified(withheld=[Withheld(row.template, hushed) for row in rows])
     occasion = Occasion(session, desk, event, ticket, now, actor_agent, facts or {}, thread)
     done = Notified()
     mailed: set[str] = set()

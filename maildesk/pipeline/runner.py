@@ -1,6 +1,8 @@
 """Run inbox items through the stage and handler tables, one transaction each.
 
 A stop from either table settles the item from its disposition; a crash marks it failed.
+An imported item (its origin says so) carries `Work.history`: its handlers run at the mail's
+own time, in a quiet transaction that queues no mail.
 """
 
 from __future__ import annotations
@@ -8,8 +10,10 @@ from __future__ import annotations
 import logging
 import time
 import traceback
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import datetime
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -18,11 +22,13 @@ from maildesk.db import after_commit_mark, first_line, forget_after_commit, unit
 from maildesk.desk import Desk
 from maildesk.errors import TransientError
 from maildesk.models import InboxItem, Ticket
+from maildesk.notices.quiet import quiet
 from maildesk.observe import Processed, source_of
 from maildesk.pipeline.disposition import Disposition, Verdict
 from maildesk.pipeline.table import HANDLERS, STAGES, Handler, StageFn
-from maildesk.pipeline.work import Handled, StageEnv, Work
+from maildesk.pipeline.work import Handled, History, StageEnv, Work
 from maildesk.services.inbox import claim_item, settle
+from maildesk.services.origin import IMPORT
 
 log = logging.getLogger(__name__)
 
@@ -137,22 +143,48 @@ def _settle_done(session: Session, item: InboxItem, env: StageEnv, work: Work) -
     return Outcome(item.id, work.outcome.value, ref, work.summary, item.message_id, source)
 
 
-def run_item(
-    session: Session, item: InboxItem, desk: Desk, *, stages: Stages, handlers: Handlers
-) -> Outcome:
-    """Take one claimed item through both tables and settle it; never commits."""
+def _work(item: InboxItem, open_since: datetime | None) -> Work:
+    """The item as the stages first see it; an imported one is history."""
     assert item.id is not None
-    env = StageEnv(session=session, desk=desk, now=desk.clock.now())
-    work = Work(
+    imported = item.transport == IMPORT
+    return Work(
         item_id=item.id,
         raw=item.raw,
         envelope_to=tuple(item.envelope_to),
         envelope_from=item.envelope_from,
         mailbox=item.imap_mailbox,
+        history=History(open_since=open_since) if imported else None,
     )
-    stop, work = run_stages(stages, work, env)
+
+
+@contextmanager
+def _acting(work: Work, env: StageEnv) -> Iterator[StageEnv]:
+    """Where the handlers act: live mail now; history at its own time, sending nothing."""
+    if work.history is None:
+        yield env
+        return
+    with quiet(env.session, "quiet: imported history"):
+        yield replace(env, now=work.history.written_at or env.now)
+
+
+def run_item(
+    session: Session,
+    item: InboxItem,
+    desk: Desk,
+    *,
+    stages: Stages,
+    handlers: Handlers,
+    open_since: datetime | None = None,
+) -> Outcome:
+    """Take one claimed item through both tables and settle it; never commits.
+
+    `open_since`: an imported item's mail before it leaves its ticket closed (None: all).
+    """
+    env = StageEnv(session=session, desk=desk, now=desk.clock.now())
+    stop, work = run_stages(stages, _work(item, open_since), env)
     if stop is None:
-        stop, work = run_handlers(handlers, work, env)
+        with _acting(work, env) as acting:
+            stop, work = run_handlers(handlers, work, acting)
     if stop is not None:
         return _settle_stop(session, item, env, stop, work)
     return _settle_done(session, item, env, work)
@@ -183,16 +215,18 @@ def process_one(
     item_id: int | None = None,
     stages: Stages | None = None,
     handlers: Handlers | None = None,
+    open_since: datetime | None = None,
 ) -> Outcome | None:
     """Process the given received item (else the oldest); None when there is nothing to do.
 
-    `stages` and `handlers` default to the declared tables (tests pass their own).
+    `open_since` is the import's (see `run_item`). `stages` and `handlers` default to the
+    declared tables (tests pass their own).
     A database outage propagates as TransientError and leaves the item received for a retry;
     any other exception marks the item failed with its traceback and returns.
     Once the item is settled, one log line says how, and the desk's observer is told.
     """
     started = time.perf_counter()  # a duration to report, not a time to decide by
-    outcome = _process(engine, desk, item_id, stages, handlers)
+    outcome = _process(engine, desk, item_id, stages, handlers, open_since)
     if outcome is not None:
         _report(desk, outcome, time.perf_counter() - started)
     return outcome
@@ -230,6 +264,7 @@ def _process(
     item_id: int | None,
     stages: Stages | None,
     handlers: Handlers | None,
+    open_since: datetime | None,
 ) -> Outcome | None:
     claimed: int | None = None
     try:
@@ -244,6 +279,7 @@ def _process(
                 desk,
                 stages=STAGES if stages is None else stages,
                 handlers=HANDLERS if handlers is None else handlers,
+                open_since=open_since,
             )
     except TransientError:
         raise

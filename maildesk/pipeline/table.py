@@ -4,6 +4,7 @@ Stages decide and write nothing:
 
 | stage        | can stop with | why                                                        |
 | parse        | hold          | oversize, unparseable, MIME nested too deep                |
+| history      | —             | an imported mail's own time: its Date, never ahead of now  |
 | blacklist    | reject        | sender address, domain or pattern is blacklisted          |
 | loop         | hold, drop    | too many Received hops; From one of the desk's own addresses |
 | automatic    | —             | marks machine mail; it never gets an automatic reply      |
@@ -11,7 +12,8 @@ Stages decide and write nothing:
 | decide       | drop          | automatic mail matching no ticket                         |
 
 Handlers act, inside one savepoint: a stop takes back all this mail wrote, then the stopping
-handler's `on_stop` writes what the stop keeps.
+handler's `on_stop` writes what the stop keeps. An imported mail's handlers run at the mail's
+own time in a quiet transaction: `notify` queues nothing in it (`maildesk.notices.quiet`).
 
 | handler        | can stop with | does                                                      |
 | route          | —             | picks a new ticket's queue by the address the mail went to |
@@ -23,6 +25,7 @@ handler's `on_stop` writes what the stop keeps.
 | assign         | —             | a customer's new ticket: a rule's assignee, else by strategy |
 | agent-commands | reject        | runs an agent's commands, `#to`; keeps the error mail     |
 | bounce         | —             | fails the outbox row a delivery report is about           |
+| history        | —             | an imported mail's ticket closed ("imported"), or open    |
 | announce       | —             | the ack and the agents' notices (last: rules go before it) |
 """
 
@@ -36,6 +39,7 @@ from maildesk.pipeline.handlers import (
     announce,
     assign,
     bounce,
+    history,
     participants,
     rate,
     route,
@@ -44,6 +48,7 @@ from maildesk.pipeline.handlers import (
     unproven,
 )
 from maildesk.pipeline.stages import automatic, blacklist, decide, loop, parse, thread_match
+from maildesk.pipeline.stages import history as history_stage
 from maildesk.pipeline.work import StageEnv, Step, Work
 
 StageFn = Callable[[Work, StageEnv], Step]
@@ -51,7 +56,7 @@ KeepFn = Callable[[Work, StageEnv], None]
 
 STAGES: tuple[tuple[str, StageFn], ...] = tuple(
     (module.NAME, module.run)
-    for module in (parse, blacklist, loop, automatic, thread_match, decide)
+    for module in (parse, history_stage, blacklist, loop, automatic, thread_match, decide)
 )
 
 
@@ -74,5 +79,6 @@ HANDLERS: tuple[Handler, ...] = (
     Handler(assign.NAME, assign.run),
     Handler(agent_commands.NAME, agent_commands.run, agent_commands.on_stop),
     Handler(bounce.NAME, bounce.run),
+    Handler(history.NAME, history.run),
     Handler(announce.NAME, announce.run),
 )

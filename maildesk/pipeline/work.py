@@ -49,6 +49,7 @@ class Append:
     role: MessageRole
     visibility: Visibility
     reopen: bool = False
+    run_commands: bool = True  # an agent's mail runs its `#` lines; False: stored as it is
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,23 @@ class Refusal:
 
 
 @dataclass(frozen=True)
+class History:
+    """An imported mail: history told again, quietly (no mail at all) and at its own time."""
+
+    open_since: datetime | None = None  # mail before it leaves its ticket closed; None: all
+    written_at: datetime | None = None  # the mail's own time (the `history` stage), never ahead
+
+    @property
+    def keeps_open(self) -> bool:
+        """Mail at or after `open_since` leaves its ticket open, its clock running."""
+        return (
+            self.open_since is not None
+            and self.written_at is not None
+            and self.written_at >= self.open_since
+        )
+
+
+@dataclass(frozen=True)
 class Work:
     """One inbox item on its way through the stages and handlers; each returns a new Work."""
 
@@ -149,6 +167,12 @@ class Work:
     assign_to: str | None = None  # a new ticket's assignee by a rule: an agent's email or a
     # strategy name; None: the queue's own strategy (the assign handler)
     refusal: Refusal | None = None  # written by the stopping handler's on_stop
+    history: History | None = None  # an imported mail (its origin says so); None: live mail
+
+    @property
+    def quiet(self) -> bool:
+        """Imported: it sends nothing, answers nothing, runs no agent command."""
+        return self.history is not None
 
     def parsed(self) -> InboundMail:
         assert self.mail is not None, "the parse stage runs first"

@@ -32,3 +32,6 @@ class Accepted(enum.Enum):
 
 AcceptFn = Callable[[bytes, Origin], Awaitable[Accepted]]
 """Store raw bytes durably (commit) and say so; raise on any failure so the source retries."""
+
+IMPORT = "import"
+"""The transport of `maildesk import`: its mail is history, told again quietly."""

@@ -16,8 +16,10 @@ from maildesk.notices.addressing import sender_identity, signed_reply_to, ticket
 from maildesk.notices.contexts import public_history
 from maildesk.notices.events import NoticeEvent
 from maildesk.notices.occasion import Occasion
+from maildesk.notices.quiet import quiet, why_quiet
 from maildesk.notices.recipients import customers, handlers
 from maildesk.notices.send import Notified, notify
+from maildesk.notices.table import rows_for
 from maildesk.services.contacts import find_agent, get_or_create_contact, queue_agents
 from maildesk.services.tickets import Actor, add_message, add_participant, create_ticket
 from maildesk.timing.clock import FixedClock
@@ -79,6 +81,27 @@ def test_a_new_tickets_ack_goes_to_the_requester_alone_threaded_on_their_mail(ap
     assert (ack.recipients, ack.automatic, ack.ticket_id) == (["carol@acme.test"], True, ticket.id)
     assert ack.spec["in_reply_to"] == "m1@acme.test"
     assert ack.spec["context"]["requester_name"] == "Carol"
+
+
+def test_a_quiet_transaction_queues_no_mail_and_says_why_for_each_row(app: App) -> None:
+    with unit_of_work(app.engine) as session:
+        ticket = open_ticket(session)
+
+        with quiet(session, "quiet: imported history"):
+            hushed = notify(
+                session, desk=app.desk, event=NoticeEvent.NEW_TICKET, ticket=ticket, now=START
+            )
+        assert session.exec(select(OutboxItem)).all() == []
+        loud = notify(
+            session, desk=app.desk, event=NoticeEvent.NEW_TICKET, ticket=ticket, now=START
+        )
+
+        assert why_quiet(session) is None
+        assert hushed.queued == []
+        assert {w.reason for w in hushed.withheld} == {"quiet: imported history"}
+        rows = [row.template for row in rows_for(NoticeEvent.NEW_TICKET)]
+        assert [w.template for w in hushed.withheld] == rows and "ack" in rows
+        assert len(session.exec(select(OutboxItem)).all()) == len(loud.queued) > 0
 
 
 def test_no_ack_to_the_desks_own_address(app: App) -> None:

@@ -9,6 +9,7 @@ from maildesk.pipeline.handlers import (
     announce,
     assign,
     bounce,
+    history,
     participants,
     rate,
     route,
@@ -17,12 +18,14 @@ from maildesk.pipeline.handlers import (
     unproven,
 )
 from maildesk.pipeline.stages import automatic, blacklist, decide, loop, parse, thread_match
+from maildesk.pipeline.stages import history as history_stage
 from maildesk.pipeline.table import HANDLERS, STAGES
 
 
 def test_the_stages_run_in_the_documented_order() -> None:
     assert [name for name, _run in STAGES] == [
         "parse",
+        "history",
         "blacklist",
         "loop",
         "automatic",
@@ -32,7 +35,7 @@ def test_the_stages_run_in_the_documented_order() -> None:
 
 
 def test_each_entry_runs_its_own_module_whose_name_is_the_kebab_case_stem() -> None:
-    modules = (parse, blacklist, loop, automatic, thread_match, decide)
+    modules = (parse, history_stage, blacklist, loop, automatic, thread_match, decide)
 
     for (name, run), module in zip(STAGES, modules, strict=True):
         assert run is module.run
@@ -50,6 +53,7 @@ def test_the_handlers_run_in_the_documented_order_routing_first_announcing_last(
         "assign",
         "agent-commands",
         "bounce",
+        "history",
         "announce",
     ]
 
@@ -65,6 +69,7 @@ def test_each_handler_runs_its_own_module_and_only_stopping_ones_keep_something(
         assign,
         agent_commands,
         bounce,
+        history,
         announce,
     )
 

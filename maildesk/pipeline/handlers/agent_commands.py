@@ -36,7 +36,7 @@ def run(work: Work, env: StageEnv) -> Step:
     plan = work.plan
     if isinstance(plan, AgentNew):
         result = agent_new_ticket(env, work, plan, _store(env, work))
-    elif isinstance(plan, Append) and plan.role == MessageRole.AGENT:
+    elif isinstance(plan, Append) and plan.role == MessageRole.AGENT and plan.run_commands:
         result = agent_on_ticket(env, work, plan, _store(env, work))
     else:
         return CONTINUE, work

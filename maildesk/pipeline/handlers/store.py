@@ -2,7 +2,9 @@
 
 A new ticket gets the requester's contact, category and the routed queue, and a link when a
 stranger named another ticket or a reply came after the reopen window; a reply may reopen it.
-Agent mail is left to `agent-commands`. What to announce is decided here, sent by `announce`.
+Agent mail is left to `agent-commands`, unless it runs no command (an imported agent reply:
+stored here as their public message, the customer counted as answered). What to announce
+is decided here, sent by `announce`.
 """
 
 from __future__ import annotations
@@ -157,11 +159,7 @@ def _record(
             "threaded_by": thread.evidence,
         },
     )
-    fields: dict[str, Any] = {}
-    if plan.reopen:
-        fields["status"] = TicketStatus.OPEN
-    if plan.role == MessageRole.CUSTOMER and ticket.customer_waiting_since is None:
-        fields["customer_waiting_since"] = env.now  # the next-reply clock starts
+    fields = _follows(ticket, plan, env)
     change(
         env.session,
         desk=env.desk,
@@ -173,10 +171,29 @@ def _record(
     )
 
 
+def _follows(ticket: Ticket, plan: Append, env: StageEnv) -> dict[str, Any]:
+    """What the message changes: a reopen; a customer waits; an agent's reply answers."""
+    fields: dict[str, Any] = {}
+    if plan.reopen:
+        fields["status"] = TicketStatus.OPEN
+    if plan.role == MessageRole.CUSTOMER and ticket.customer_waiting_since is None:
+        fields["customer_waiting_since"] = env.now  # the next-reply clock starts
+    if plan.role == MessageRole.AGENT:
+        fields["customer_waiting_since"] = None
+        if ticket.first_response_at is None:
+            fields["first_response_at"] = env.now
+    return fields
+
+
+def _stores(plan: Append) -> bool:
+    """Whose appended mail this handler stores: all but an agent's that runs commands."""
+    return plan.role != MessageRole.AGENT or not plan.run_commands
+
+
 def run(work: Work, env: StageEnv) -> Step:
     plan = work.plan
     if isinstance(plan, Create):
         return CONTINUE, _create(env, work, plan)
-    if isinstance(plan, Append) and plan.role != MessageRole.AGENT:
+    if isinstance(plan, Append) and _stores(plan):
         return CONTINUE, _append(env, work, plan)
     return CONTINUE, work

@@ -8,6 +8,11 @@ A delivery report that locates no ticket is planned as a bounce to match, never 
 other automatic mail that locates none is dropped. An agent's address without proof is
 planned as a hold (the `unproven` handler holds it and warns the agent).
 
+An imported mail (`Work.quiet`) is history told again: it is stored where it belongs and
+nothing more — an agent's mail as their message with no command run and no proof asked, a
+customer's as a reply that neither reopens, rates nor starts a follow-up (the `history`
+handler settles the ticket's status), a mail from nobody's thread as a new ticket.
+
 Pure decision: reads the located ticket's state, writes nothing. The queue is the `route`
 handler's to choose.
 """
@@ -43,12 +48,23 @@ def _unproven(email: str) -> str:
     return f"unproven agent: mail from {email} without a signed agent address or trusted DKIM"
 
 
+def _plan_for_history(work: Work, ticket_id: int) -> Plan:
+    """An imported mail on its ticket: stored as its author's message, nothing replayed."""
+    relation = work.thread.relation if work.thread else None
+    if relation == Relation.STRANGER:
+        return Create(linked_to=ticket_id, link_kind="named-by-stranger")
+    role = MessageRole.AGENT if relation == Relation.AGENT else MessageRole.CUSTOMER
+    return Append(ticket_id, role=role, visibility=Visibility.PUBLIC, run_commands=False)
+
+
 def _plan_for_located(work: Work, env: StageEnv, ticket: Ticket) -> Plan | Disposition:
     match = work.thread
     assert match is not None and ticket.id is not None
     mail = work.parsed()
     if work.automatic:
         return Append(ticket.id, role=MessageRole.SYSTEM, visibility=Visibility.INTERNAL)
+    if work.quiet:
+        return _plan_for_history(work, ticket.id)
     if match.relation == Relation.AGENT:
         assert mail.sender is not None and ticket.ref is not None
         proven = match.agent_proof or proven_agent(
@@ -108,7 +124,7 @@ def run(work: Work, env: StageEnv) -> Step:
         if work.automatic:
             return _unthreaded_automatic(work, work.automatic)
         agent = mail.sender and find_agent(env.session, email=mail.sender.email)
-        if agent:
+        if agent and not work.quiet:
             ref = compose_ref(env)
             if not proven_agent(work, env, agent_email=agent.email, ref=ref):
                 return CONTINUE, replace(

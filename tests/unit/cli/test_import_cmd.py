@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import mailbox
+from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlmodel import select
+
 from maildesk.cli import import_cmd
+from maildesk.cli.import_cmd import summary
+from maildesk.db import unit_of_work
 from maildesk.errors import InvalidInput
+from maildesk.models import Ticket
 from tests.mails import mail
 from tests.unit.cli.conftest import Shell
 
@@ -25,7 +32,9 @@ def test_an_mbox_is_imported_and_every_outcome_counted(shell: Shell, tmp_path: P
     result = shell.run(import_cmd, "import", "mbox", path)
 
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines()[-1] == "appended: 1, created: 1, duplicate: 1, rejected: 1"
+    assert (
+        result.stdout.splitlines()[-1] == "appended: 1, created: 1, rejected: 1; 1 already imported"
+    )
 
 
 def test_importing_it_again_imports_nothing_twice(shell: Shell, tmp_path: Path) -> None:
@@ -37,7 +46,7 @@ def test_importing_it_again_imports_nothing_twice(shell: Shell, tmp_path: Path) 
 
     again = shell.run(import_cmd, "import", "maildir", folder)
 
-    assert again.stdout.splitlines()[-1] == "duplicate: 1"
+    assert again.stdout.splitlines()[-1] == "1 already imported"
 
 
 def test_an_empty_maildir_imports_nothing_and_a_file_is_no_maildir(
@@ -50,3 +59,39 @@ def test_an_empty_maildir_imports_nothing_and_a_file_is_no_maildir(
 
     assert empty.stdout.splitlines()[-1] == "nothing to import"
     assert isinstance(wrong.exception, InvalidInput)
+
+
+def test_open_since_keeps_the_newer_ticket_open_and_closes_the_older(
+    shell: Shell, tmp_path: Path
+) -> None:
+    path = tmp_path / "old.mbox"
+    box = mailbox.mbox(path)
+    box.add(mail(subject="Old", message_id="o@acme.test", date=datetime(2024, 1, 5, tzinfo=UTC)))
+    box.add(mail(subject="New", message_id="n@acme.test", date=datetime(2024, 3, 5, tzinfo=UTC)))
+    box.close()
+
+    result = shell.run(import_cmd, "import", "mbox", path, "--open-since", "2024-03-01")
+
+    assert result.exit_code == 0, result.output
+    app = shell.app()
+    with unit_of_work(app.engine) as session:
+        statuses = {t.subject: t.status for t in session.exec(select(Ticket))}
+    app.engine.dispose()
+    assert statuses == {"Old": "closed", "New": "new"}
+
+
+def test_an_open_since_that_is_no_date_is_one_clear_error(shell: Shell, tmp_path: Path) -> None:
+    path = tmp_path / "old.mbox"
+    mailbox.mbox(path).close()
+
+    result = shell.run(import_cmd, "import", "mbox", path, "--open-since", "last spring")
+
+    assert isinstance(result.exception, InvalidInput)
+    assert str(result.exception) == "--open-since: not an ISO 8601 time: 'last spring'"
+
+
+def test_the_summary_counts_outcomes_then_what_was_already_imported() -> None:
+    assert summary(Counter({"created": 2, "already imported": 3, "held": 1})) == (
+        "created: 2, held: 1; 3 already imported"
+    )
+    assert summary(Counter()) == "nothing to import"
