@@ -1,9 +1,9 @@
 """A small November of a desk whose report figures are worked out by hand in the tests.
 
 Thirteen tickets written as rows (the figures are what matters here, not how mail made them):
-T1–T10 and T13 created in November 2026, T11 in October (outside the window), T12 merged
-into T1 (never counted). First responses T1–T10 took 5, 10, 15, 20, 30, 45, 60, 90, 120 and
-240 business minutes; T1–T6 were resolved in 100, 200, 300, 400, 500 and 900.
+T1-T10 and T13 created in November 2026, T11 in October (outside the window), T12 merged
+into T1 (never counted). First responses T1-T10 took 5, 10, 15, 20, 30, 45, 60, 90, 120 and
+240 business minutes; T1-T6 were resolved in 100, 200, 300, 400, 500 and 900.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ def test_the_nearest_rank_is_the_ceiling_of_q_times_n() -> None:
 def test_the_summary_counts_the_month_and_its_times_by_nearest_rank(history: App) -> None:
     report = report_of(history, "summary")
     counts = {row["figure"]: row["tickets"] for row in report["counts"]}
-    # T1–T10 and T13 created; T1–T6 resolved, T1 and T2 closed; T6 reopened; 5 still open
+    # T1-T10 and T13 created; T1-T6 resolved, T1 and T2 closed; T6 reopened; 5 still open
     assert counts == {"created": 11, "resolved": 6, "closed": 2, "reopened": 1, "open_backlog": 5}
     assert report["times"] == [
         # 5 10 15 20 [30] 45 60 90 [120] 240: interpolation would say 37.5 and 132
