@@ -55,7 +55,7 @@ class Row:
     service: str | None = None
 
 
-O, P, R, C, N = (
+OPEN, P, R, C, N = (
     TicketStatus.OPEN,
     TicketStatus.PENDING,
     TicketStatus.RESOLVED,
@@ -73,9 +73,9 @@ ROWS = (
     Row(5, at(3), "general", R, DAVE, BOB, "standard", 30, 500, None, None, "mail"),
     Row(6, at(10), "general", R, DAVE, BOB, "standard", 45, 900, 3),
     Row(7, at(10), "billing", P, DAVE, ALICE, "premium", 60, None),
-    Row(8, at(10), "general", O, ERIN, BOB, "premium", 90, None),
-    Row(9, at(20), "general", O, ERIN, ALICE, "standard", 120, None),
-    Row(10, at(22), "general", O, ERIN, None, "premium", 240, None),
+    Row(8, at(10), "general", OPEN, ERIN, BOB, "premium", 90, None),
+    Row(9, at(20), "general", OPEN, ERIN, ALICE, "standard", 120, None),
+    Row(10, at(22), "general", OPEN, ERIN, None, "premium", 240, None),
     Row(11, at(15, month=10), "general", R, CAROL, ALICE, "standard", 1000, 5000, 1, "October"),
     Row(13, at(22, 12), "general", N, ERIN, BOB, None, None, None),
 )
