@@ -82,10 +82,11 @@ def report_cmd(
     elif as_csv_:
         typer.echo(as_csv(document), nl=False)
     else:
+        typer.echo(document["title"])
         for section, rows in sections(document).items():
             columns = columns_of(rows)
             print_table(
-                f"{document['title']}: {heading(section)}",
+                heading(section),
                 columns,
                 [[r[c] for c in columns] for r in rows],
             )

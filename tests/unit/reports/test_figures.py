@@ -4,14 +4,43 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
 from maildesk.app import App
+from maildesk.db import unit_of_work
 from maildesk.errors import InvalidInput
+from maildesk.report_values import ReportScope
+from maildesk.services.reports.agents import agents
+from maildesk.services.reports.backlog import backlog
+from maildesk.services.reports.catalogue import REPORTS, Compute
+from maildesk.services.reports.customers import customers
+from maildesk.services.reports.ratings import ratings
+from maildesk.services.reports.scope import check_scope
+from maildesk.services.reports.sla import sla
 from maildesk.services.reports.stats import nearest_rank
+from maildesk.services.reports.summary import summary
+from maildesk.services.reports.volume import volume
 from tests.report_history import NOVEMBER
 from tests.unit.reports.conftest import report_of
+
+
+def figures(app: App, compute: Compute, scope: ReportScope = NOVEMBER) -> dict[str, Any]:
+    with unit_of_work(app.engine) as session:
+        return compute(session, scope, now=app.desk.clock.now())
+
+
+def test_the_catalogue_holds_the_seven_reports_of_the_design() -> None:
+    assert list(REPORTS) == [
+        "summary",
+        "sla",
+        "agents",
+        "customers",
+        "ratings",
+        "volume",
+        "backlog",
+    ]
 
 
 def test_the_nearest_rank_is_the_ceiling_of_q_times_n() -> None:
@@ -21,7 +50,7 @@ def test_the_nearest_rank_is_the_ceiling_of_q_times_n() -> None:
 
 
 def test_the_summary_counts_the_month_and_its_times_by_nearest_rank(history: App) -> None:
-    report = report_of(history, "summary")
+    report = figures(history, summary)
     counts = {row["figure"]: row["tickets"] for row in report["counts"]}
     # T1-T10 and T13 created; T1-T6 resolved, T1 and T2 closed; T6 reopened; 5 still open
     assert counts == {"created": 11, "resolved": 6, "closed": 2, "reopened": 1, "open_backlog": 5}
@@ -36,7 +65,7 @@ def test_the_summary_counts_the_month_and_its_times_by_nearest_rank(history: App
 
 
 def test_the_summary_of_one_queue(history: App) -> None:
-    report = report_of(history, "summary", replace(NOVEMBER, queue="billing"))
+    report = figures(history, summary, replace(NOVEMBER, queue="billing"))
     counts = {row["figure"]: row["tickets"] for row in report["counts"]}
     assert counts == {"created": 2, "resolved": 1, "closed": 0, "reopened": 0, "open_backlog": 1}
     assert report["times"][0] == {
@@ -45,12 +74,12 @@ def test_the_summary_of_one_queue(history: App) -> None:
 
 
 def test_sla_compliance_per_policy_service_queue_and_category(history: App) -> None:
-    rows = report_of(history, "sla")["compliance"]
-    figures = [
+    rows = figures(history, sla)["compliance"]
+    found = [
         (r["dimension"], r["name"], r["tickets"], r["met"], r["breached"], r["met_percent"])
         for r in rows
     ]
-    assert figures == [
+    assert found == [
         ("policy", "premium", 3, 1, 2, 33.3),
         ("policy", "standard", 7, 5, 2, 71.4),
         ("service", "mail", 5, 4, 1, 80.0),
@@ -62,7 +91,7 @@ def test_sla_compliance_per_policy_service_queue_and_category(history: App) -> N
 
 
 def test_sla_lists_the_breaching_tickets_and_what_each_missed(history: App) -> None:
-    breaching = report_of(history, "sla")["breaching"]
+    breaching = figures(history, sla)["breaching"]
     assert [(r["ticket"], r["policy"], r["breached"]) for r in breaching] == [
         ("TKT-3", "standard", "first_response"),  # answered after its due
         ("TKT-6", "standard", "resolution"),  # resolved after its due
@@ -72,7 +101,7 @@ def test_sla_lists_the_breaching_tickets_and_what_each_missed(history: App) -> N
 
 
 def test_agents_workload(history: App) -> None:
-    rows = report_of(history, "agents")["agents"]
+    rows = figures(history, agents)["agents"]
     assert rows == [
         {"agent": "alice@example.com", "name": "Alice", "new": 0, "open": 1, "pending": 1,
          "resolved": 3, "breached": 1, "minutes_logged": 45},
@@ -82,7 +111,7 @@ def test_agents_workload(history: App) -> None:
 
 
 def test_customers_and_organisations(history: App) -> None:
-    report = report_of(history, "customers")
+    report = figures(history, customers)
     assert report["organisations"] == [
         {"organisation": "Acme", "tickets": 7, "minutes_logged": 90, "sla_tickets": 7,
          "sla_met_percent": 71.4},
@@ -100,7 +129,7 @@ def test_customers_and_organisations(history: App) -> None:
 
 
 def test_ratings_average_distribution_comments_and_low_ones(history: App) -> None:
-    report = report_of(history, "ratings")
+    report = figures(history, ratings)
     assert report["csat"] == [{"ratings": 5, "average": 3.2}]  # 5 5 1 2 3; October's 1 is out
     assert [r["ratings"] for r in report["distribution"]] == [1, 1, 1, 0, 2]
     assert [(r["ticket"], r["comment"]) for r in report["comments"]] == [
@@ -110,7 +139,7 @@ def test_ratings_average_distribution_comments_and_low_ones(history: App) -> Non
 
 
 def test_volume_per_day_and_queue(history: App) -> None:
-    rows = report_of(history, "volume")["volume"]
+    rows = figures(history, volume)["volume"]
     assert [(r["day"], r["queue"], r["created"]) for r in rows] == [
         ("2026-11-02", "billing", 1),
         ("2026-11-02", "general", 2),
@@ -123,7 +152,7 @@ def test_volume_per_day_and_queue(history: App) -> None:
 
 
 def test_backlog_by_age_on_the_clock(history: App) -> None:
-    rows = report_of(history, "backlog")["backlog"]
+    rows = figures(history, backlog)["backlog"]
     # now 23 Nov 09:00: T10 and T13 from the 22nd, T9 from the 20th, T7 and T8 from the 10th
     assert [(r["age"], r["tickets"]) for r in rows] == [
         ("< 1 day", 2), ("1-3 days", 1), ("3-7 days", 0), ("7-14 days", 2),
@@ -152,6 +181,8 @@ def test_a_window_leaves_out_what_happened_outside_it(history: App) -> None:
 def test_a_name_that_names_nothing_is_an_error_naming_it(
     history: App, field: str, value: str, kind: str
 ) -> None:
+    with pytest.raises(InvalidInput, match=f"unknown {kind} '{value}'"):
+        check_scope(history.settings, replace(NOVEMBER, **{field: value}))
     with pytest.raises(InvalidInput, match=f"unknown {kind} '{value}'"):
         report_of(history, "summary", replace(NOVEMBER, **{field: value}))
 
