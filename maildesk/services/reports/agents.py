@@ -7,34 +7,36 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func
+from sqlalchemy import func
+from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
 from maildesk.models import Agent, Ticket, TicketStatus, TimeEntry
 from maildesk.report_values import ReportScope
-from maildesk.services.reports.scope import in_scope, ticket_filters, within
+from maildesk.services.reports.scope import counted_within, ticket_filters, within
 from maildesk.services.sla import breached
 
 FIGURES = ("new", "open", "pending", "resolved", "breached", "minutes_logged")
 
 
-def _by_status(session: Session, scope: ReportScope) -> dict[tuple[int, str], int]:
-    statuses = (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING)
+def _workload(session: Session, scope: ReportScope) -> dict[int, tuple[int, ...]]:
+    """Per assignee: new, open, pending (created in the window), resolved in the window,
+    breached (created in the window) — one scan of the tickets."""
+    created = col(Ticket.created_at)
+    status = col(Ticket.status)
+    figures = [
+        counted_within(scope, created, status == TicketStatus.NEW),
+        counted_within(scope, created, status == TicketStatus.OPEN),
+        counted_within(scope, created, status == TicketStatus.PENDING),
+        counted_within(scope, col(Ticket.resolved_at)),
+        counted_within(scope, created, breached()),
+    ]
     query = (
-        select(Ticket.assignee_id, Ticket.status, func.count())
-        .where(*in_scope(scope, col(Ticket.created_at)), col(Ticket.status).in_(statuses))
-        .group_by(col(Ticket.assignee_id), col(Ticket.status))
-    )
-    return {(agent, str(status)): n for agent, status, n in session.execute(query)}
-
-
-def _per_agent(session: Session, figure: Any, *where: Any) -> dict[int, int]:
-    query = (
-        select(Ticket.assignee_id, figure)
-        .where(col(Ticket.assignee_id).is_not(None), *where)
+        select_columns(col(Ticket.assignee_id), *figures)
+        .where(col(Ticket.assignee_id).is_not(None), *ticket_filters(scope))
         .group_by(col(Ticket.assignee_id))
     )
-    return {agent: int(n or 0) for agent, n in session.execute(query)}
+    return {row[0]: tuple(int(n) for n in row[1:]) for row in session.execute(query)}
 
 
 def _logged(session: Session, scope: ReportScope) -> dict[int, int]:
@@ -49,17 +51,12 @@ def _logged(session: Session, scope: ReportScope) -> dict[int, int]:
 
 def agents(session: Session, scope: ReportScope, *, now: datetime) -> dict[str, Any]:
     """One row per agent (by email), busiest first."""
-    status = _by_status(session, scope)
-    resolved = _per_agent(session, func.count(), *in_scope(scope, col(Ticket.resolved_at)))
-    late = _per_agent(
-        session, func.sum(case((breached(), 1), else_=0)), *in_scope(scope, col(Ticket.created_at))
-    )
+    workload = _workload(session, scope)
     logged = _logged(session, scope)
     rows: list[dict[str, Any]] = []
     for agent in session.exec(select(Agent).order_by(col(Agent.email))):
         key = agent.id or 0
-        figures = [status.get((key, s), 0) for s in ("new", "open", "pending")]
-        figures += [resolved.get(key, 0), late.get(key, 0), logged.get(key, 0)]
+        figures = [*workload.get(key, (0, 0, 0, 0, 0)), logged.get(key, 0)]
         rows.append(
             {"agent": agent.email, "name": agent.name, **dict(zip(FIGURES, figures, strict=True))}
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, and_, case, func, null
 from sqlmodel import col
 
 from maildesk.config import Settings
@@ -40,6 +40,22 @@ def within(scope: ReportScope, moment: Any) -> list[ColumnElement[bool]]:
     if scope.until is not None:
         found.append(moment < scope.until)
     return found
+
+
+def when_within(scope: ReportScope, moment: Any, value: Any) -> Any:
+    """`value` where `moment` lies in the window, else NULL: a condition in the SELECT, not the
+    WHERE, so one scan of the tickets answers several windows and a wide window never walks
+    an index row by row."""
+    window = within(scope, moment)
+    return case((and_(*window), value), else_=null()) if window else value
+
+
+def counted_within(scope: ReportScope, moment: Any, *also: Any) -> Any:
+    """SUM of 1 for each row whose `moment` lies in the window (and `also` holds)."""
+    window = [*within(scope, moment), *also]
+    if not window:
+        return func.count()
+    return func.coalesce(func.sum(case((and_(*window), 1), else_=0)), 0)
 
 
 def in_scope(scope: ReportScope, moment: Any) -> list[ColumnElement[bool]]:

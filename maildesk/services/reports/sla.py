@@ -1,5 +1,5 @@
 """The SLA report: tickets under a policy, created in the window, met or breached — per
-policy, service, queue and category — and the breaching tickets themselves.
+policy, service, queue and category — and the newest breaching tickets (LISTED of them).
 
 Breached is `services.sla.breached()`: a breach reported, or a target met late. A ticket
 whose targets still run and are not late counts as met.
@@ -22,6 +22,7 @@ from maildesk.ticket_hooks.clock import BREACH
 from maildesk.timing.clock import aware, iso
 from maildesk.timing.sla import FIRST_RESPONSE, RESOLUTION, TARGETS
 
+LISTED = 200  # breaching tickets listed, the newest
 DIMENSIONS = {
     "policy": col(Ticket.sla_policy),
     "service": col(Ticket.service),
@@ -34,23 +35,35 @@ def _covered(scope: ReportScope) -> list[Any]:
     return [*in_scope(scope, col(Ticket.created_at)), col(Ticket.sla_policy).is_not(None)]
 
 
+def _groups(session: Session, scope: ReportScope) -> list[tuple[tuple[Any, ...], int, int]]:
+    """(policy, service, queue, category), tickets, breached: one scan, grouped four ways."""
+    late = func.coalesce(func.sum(case((breached(), 1), else_=0)), 0)
+    columns = list(DIMENSIONS.values())
+    query = select_columns(*columns, func.count(), late).where(*_covered(scope)).group_by(*columns)
+    return [(tuple(row[:4]), int(row[4]), int(row[5])) for row in session.execute(query)]
+
+
+def _sorted(names: dict[Any, list[int]]) -> list[Any]:
+    """Names in order; no name (NULL) last."""
+    return sorted(names, key=lambda name: (name is None, name or ""))
+
+
 def compliance(session: Session, scope: ReportScope) -> list[dict[str, Any]]:
     """One row per dimension and value: tickets, met, breached, met %."""
-    late = func.sum(case((breached(), 1), else_=0))
+    groups = _groups(session, scope)
     rows: list[dict[str, Any]] = []
-    for dimension, column in DIMENSIONS.items():
-        query = (
-            select(column, func.count(), late)
-            .where(*_covered(scope))
-            .group_by(column)
-            .order_by(column.is_(None), column)  # no name last, on either database
-        )
-        for value, total, missed in session.execute(query):
-            missed = int(missed or 0)
+    for index, dimension in enumerate(DIMENSIONS):
+        totals: dict[Any, list[int]] = {}
+        for key, total, missed in groups:
+            figures = totals.setdefault(key[index], [0, 0])
+            figures[0] += total
+            figures[1] += missed
+        for name in _sorted(totals):
+            total, missed = totals[name]
             rows.append(
                 {
                     "dimension": dimension,
-                    "name": value,
+                    "name": name,
                     "tickets": total,
                     "met": total - missed,
                     "breached": missed,
@@ -90,11 +103,14 @@ _LISTED = (
 
 
 def breaching(session: Session, scope: ReportScope) -> list[dict[str, Any]]:
-    """The breaching tickets, oldest first, with the targets each missed."""
+    """The newest LISTED breaching tickets, newest first, with the targets each missed (the
+    compliance rows count them all)."""
     where = [*_covered(scope), breached()]
-    reported = _reported(session, select(Ticket.id).where(*where))
+    newest = col(Ticket.id).desc()
+    reported = _reported(session, select(Ticket.id).where(*where).order_by(newest).limit(LISTED))
     rows = []
-    for row in session.execute(select_columns(*_LISTED).where(*where).order_by(col(Ticket.id))):
+    query = select_columns(*_LISTED).where(*where).order_by(newest).limit(LISTED)
+    for row in session.execute(query):
         missed = set(reported.get(row.id, set()))
         if _late(row.first_response_at, row.first_response_due):
             missed.add(FIRST_RESPONSE)

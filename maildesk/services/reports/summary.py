@@ -11,74 +11,79 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func
-from sqlalchemy.orm import aliased
-from sqlmodel import Session, col, select
+from sqlalchemy import and_, case, func, select
+from sqlmodel import Session, col
 
 from maildesk.models import Message, MessageRole, Ticket, TicketStatus, Visibility
 from maildesk.report_values import ReportScope
-from maildesk.services.reports.scope import in_scope, ticket_filters, within
+from maildesk.services.reports.scope import counted_within, ticket_filters, when_within
 from maildesk.services.reports.sql import minutes_between
 from maildesk.services.reports.stats import spread
 
 OPEN = (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING)
 
 
-def _count(session: Session, *where: Any) -> int:
-    query = select(func.count()).select_from(Ticket).where(*where)
-    return int(session.exec(query).one())
-
-
 def counts(session: Session, scope: ReportScope) -> dict[str, int]:
     """created, resolved and closed in the window (each by its own time); reopened: created in
-    the window and reopened since; open backlog: created before the window ends, not done."""
-    before_end = [col(Ticket.created_at) < scope.until] if scope.until else []
-    return {
-        "created": _count(session, *in_scope(scope, col(Ticket.created_at))),
-        "resolved": _count(session, *in_scope(scope, col(Ticket.resolved_at))),
-        "closed": _count(session, *in_scope(scope, col(Ticket.closed_at))),
-        "reopened": _count(
-            session, *in_scope(scope, col(Ticket.created_at)), col(Ticket.reopened) > 0
-        ),
-        "open_backlog": _count(
-            session, *ticket_filters(scope), *before_end, col(Ticket.status).in_(OPEN)
+    the window and reopened since; open backlog: created before the window ends, not done.
+    One scan of the tickets."""
+    created = col(Ticket.created_at)
+    before_end = [created < scope.until] if scope.until else []
+    still_open = col(Ticket.status).in_(OPEN)
+    figures = {
+        "created": counted_within(scope, created),
+        "resolved": counted_within(scope, col(Ticket.resolved_at)),
+        "closed": counted_within(scope, col(Ticket.closed_at)),
+        "reopened": counted_within(scope, created, col(Ticket.reopened) > 0),
+        "open_backlog": func.coalesce(
+            func.sum(case((and_(still_open, *before_end), 1), else_=0)), 0
         ),
     }
+    row = session.execute(select(*figures.values()).where(*ticket_filters(scope))).one()
+    return {name: int(value) for name, value in zip(figures, row, strict=True)}
 
 
 def next_reply_minutes(scope: ReportScope) -> Any:
     """Per customer mail after the first response (in the window): minutes to the next
-    public agent reply; mails not answered yet are left out."""
-    reply = aliased(Message)
-    replied_at = (
-        select(func.min(reply.created_at))
-        .where(
-            reply.ticket_id == Message.ticket_id,
-            reply.role == MessageRole.AGENT,
-            reply.visibility == Visibility.PUBLIC,
-            reply.created_at > Message.created_at,
-        )
-        .correlate(Message)
-        .scalar_subquery()
+    public agent reply; mails not answered yet are left out. One pass over the messages: the
+    earliest public agent message after each one is a window over its ticket's later rows."""
+    public_reply = and_(
+        col(Message.role) == MessageRole.AGENT, col(Message.visibility) == Visibility.PUBLIC
     )
-    return (
-        select(minutes_between(Message.created_at, replied_at).label("minutes"))
+    replied_at = func.min(case((public_reply, col(Message.created_at)))).over(
+        partition_by=col(Message.ticket_id), order_by=col(Message.created_at), rows=(1, None)
+    )
+    since = [col(Message.created_at) >= scope.since] if scope.since else []
+    thread = (
+        select(
+            col(Message.role).label("role"),
+            col(Message.created_at).label("at"),
+            replied_at.label("replied_at"),
+        )
         .join(Ticket, col(Ticket.id) == Message.ticket_id)
         .where(
-            Message.role == MessageRole.CUSTOMER,
-            col(Message.created_at) > col(Ticket.first_response_at),
             *ticket_filters(scope),
-            *within(scope, col(Message.created_at)),
+            col(Message.created_at) > col(Ticket.first_response_at),  # only the later talk
+            *since,
         )
+        .subquery()
+    )
+    until = [thread.c.at < scope.until] if scope.until else []
+    return select(minutes_between(thread.c.at, thread.c.replied_at).label("minutes")).where(
+        thread.c.role == MessageRole.CUSTOMER,
+        thread.c.replied_at.is_not(None),
+        *until,
     )
 
 
 def times(session: Session, scope: ReportScope) -> list[dict[str, Any]]:
     """One row per measure: count, median and p90 in minutes."""
-    first = select(Ticket.first_response_minutes).where(
-        *in_scope(scope, col(Ticket.first_response_at))
-    )
-    resolution = select(Ticket.resolution_minutes).where(*in_scope(scope, col(Ticket.resolved_at)))
+    first = select(
+        when_within(scope, col(Ticket.first_response_at), col(Ticket.first_response_minutes))
+    ).where(*ticket_filters(scope))
+    resolution = select(
+        when_within(scope, col(Ticket.resolved_at), col(Ticket.resolution_minutes))
+    ).where(*ticket_filters(scope))
     measures = {
         "first_response": ("business", first),
         "next_reply": ("wall-clock", next_reply_minutes(scope)),

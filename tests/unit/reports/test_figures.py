@@ -93,10 +93,10 @@ def test_sla_compliance_per_policy_service_queue_and_category(history: App) -> N
 def test_sla_lists_the_breaching_tickets_and_what_each_missed(history: App) -> None:
     breaching = figures(history, sla)["breaching"]
     assert [(r["ticket"], r["policy"], r["breached"]) for r in breaching] == [
-        ("TKT-3", "standard", "first_response"),  # answered after its due
-        ("TKT-6", "standard", "resolution"),  # resolved after its due
+        ("TKT-10", "premium", "first_response"),  # newest first
         ("TKT-8", "premium", "next_reply"),  # a breach notice went out
-        ("TKT-10", "premium", "first_response"),
+        ("TKT-6", "standard", "resolution"),  # resolved after its due
+        ("TKT-3", "standard", "first_response"),  # answered after its due
     ]
 
 
