@@ -84,7 +84,7 @@ def _ticket(n: int, rng: random.Random, contacts: int, agents: list[int]) -> dic
     done = status in ("resolved", "closed")
     resolution = rng.randint(60, 5000) if done else None
     first_at = created + timedelta(minutes=first) if first else None
-    resolved_at = created + timedelta(minutes=resolution * 2) if resolution else None
+    resolved_at = created + timedelta(minutes=resolution * 2) if resolution else created
     rated = done and rng.random() < 0.4
     return {
         "id": n, "ref": f"TKT-{n}", "subject": f"Case {n}", "status": status, "priority": "normal",
@@ -93,13 +93,13 @@ def _ticket(n: int, rng: random.Random, contacts: int, agents: list[int]) -> dic
         "requester_id": rng.randint(1, contacts), "created_at": created, "updated_at": created,
         "sla_policy": rng.choice(("standard", "premium")), "first_response_at": first_at,
         "first_response_minutes": first, "first_response_due": created + timedelta(hours=4),
-        "resolved_at": resolved_at, "resolution_minutes": resolution,
+        "resolved_at": resolved_at if done else None, "resolution_minutes": resolution,
         "resolution_due": created + timedelta(days=3),
-        "closed_at": resolved_at + timedelta(days=3) if resolved_at and status == "closed" else None,
+        "closed_at": resolved_at + timedelta(days=3) if status == "closed" else None,
         "paused_minutes": 0, "reopened": 1 if rng.random() < 0.05 else 0,
         "rating": rng.randint(1, 5) if rated else None,
         "rating_comment": "Thanks" if rated and rng.random() < 0.3 else None,
-        "rated_at": resolved_at + timedelta(hours=5) if rated and resolved_at else None,
+        "rated_at": resolved_at + timedelta(hours=5) if rated else None,
     }  # fmt: skip
 
 
@@ -153,8 +153,11 @@ def prepared(url: str, workdir: Path, count: int) -> tuple[App, float]:
     rng = random.Random(1)
     orgs = ({"id": n, "domain": f"org{n}.example", "name": f"Org {n}"} for n in range(1, 201))
     _bulk(app, _table(Organisation), orgs)
-    people = ({"id": n, "email": f"c{n}@org{n % 200 + 1}.example", "name": "", "category": "",
-               "organisation_id": n % 200 + 1, "created_at": YEAR} for n in range(1, 2001))  # fmt: skip
+    people = (
+        {"id": n, "email": f"c{n}@org{n % 200 + 1}.example", "name": "", "category": "",
+         "organisation_id": n % 200 + 1, "created_at": YEAR}
+        for n in range(1, 2001)
+    )  # fmt: skip
     _bulk(app, _table(Contact), people)
     with unit_of_work(app.engine) as session:
         agents = [a.id or 0 for a in session.exec(select(Agent))]
