@@ -18,6 +18,7 @@ from maildesk.models import OutboxItem
 from maildesk.outbound.report_mail import queue_report_mail
 from maildesk.reports.formats import as_csv, as_html, as_text, cell
 from maildesk.reports.render import RenderedReport, render_report
+from tests.conftest import Desk
 from tests.report_history import NOVEMBER
 from tests.unit.reports.conftest import report_of
 
@@ -93,3 +94,20 @@ def test_a_report_mail_needs_real_addresses(history: App) -> None:
             recipients=["lead"],
             now=history.desk.clock.now(),
         )
+
+
+def test_the_sender_delivers_a_queued_report_mail(history: App, desk: Desk) -> None:
+    with unit_of_work(history.engine) as session:
+        report = render_report(session, desk=history.desk, name="volume", scope=NOVEMBER)
+        queue_report_mail(
+            session,
+            desk=history.desk,
+            report=report,
+            recipients=["lead@example.com"],
+            now=history.desk.clock.now(),
+        )
+    [delivered] = desk.sent()
+    assert delivered["To"] == "lead@example.com"
+    assert delivered["Subject"] == "[Example Support] Volume report 2026-11-01 \u2013 2026-11-30"
+    with unit_of_work(history.engine) as session:
+        assert session.exec(select(OutboxItem.state)).all() == ["sent"]
