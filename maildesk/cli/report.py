@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -77,19 +78,21 @@ def report_cmd(
         document = build(session, desk=app.desk, name=name, scope=scope)
     if chart_file and fmt:
         chart_file.write_bytes(chart(document, fmt).data)
+    _print(document, as_json=as_json, as_csv_=as_csv_)
+
+
+def _print(document: dict[str, Any], *, as_json: bool, as_csv_: bool) -> None:
+    """The document as JSON, CSV, or its title and a table per section."""
     if as_json:
         print_json(document)
-    elif as_csv_:
+        return
+    if as_csv_:
         typer.echo(as_csv(document), nl=False)
-    else:
-        typer.echo(document["title"])
-        for section, rows in sections(document).items():
-            columns = columns_of(rows)
-            print_table(
-                heading(section),
-                columns,
-                [[r[c] for c in columns] for r in rows],
-            )
+        return
+    typer.echo(document["title"])
+    for section, rows in sections(document).items():
+        columns = columns_of(rows)
+        print_table(heading(section), columns, [[r[c] for c in columns] for r in rows])
 
 
 def _mail(app: App, name: str, scope: ReportScope, recipients: list[str]) -> None:
