@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from maildesk.models import Agent, Ticket, TicketStatus, TimeEntry
 from maildesk.report_values import ReportScope
-from maildesk.services.reports.scope import counted_within, ticket_filters, within
+from maildesk.services.reports.scope import counted_within, scanned, ticket_filters, within
 from maildesk.services.sla import breached
 
 FIGURES = ("new", "open", "pending", "resolved", "breached", "minutes_logged")
@@ -31,10 +31,11 @@ def _workload(session: Session, scope: ReportScope) -> dict[int, tuple[int, ...]
         counted_within(scope, col(Ticket.resolved_at)),
         counted_within(scope, created, breached()),
     ]
+    assignee = scanned(col(Ticket.assignee_id))
     query = (
-        select_columns(col(Ticket.assignee_id), *figures)
+        select_columns(assignee, *figures)
         .where(col(Ticket.assignee_id).is_not(None), *ticket_filters(scope))
-        .group_by(col(Ticket.assignee_id))
+        .group_by(assignee)
     )
     return {row[0]: tuple(int(n) for n in row[1:]) for row in session.execute(query)}
 

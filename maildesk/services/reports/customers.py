@@ -1,101 +1,108 @@
 """The customers report: per organisation and per customer (the requester) — tickets created
-in the window, time logged on them in the window, and SLA met % of those under a policy."""
+in the window, time logged on them in the window, and SLA met % of those under a policy.
+
+Two scans make the figures per requester (tickets; time logged); the few rows they give are
+then added up per customer and per organisation.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case, func
 from sqlalchemy import select as select_columns
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from maildesk.models import Contact, Organisation, Ticket, TimeEntry
 from maildesk.report_values import ReportScope
-from maildesk.services.reports.scope import in_scope, percent, ticket_filters, within
+from maildesk.services.reports.scope import in_scope, percent, scanned, ticket_filters, within
 from maildesk.services.sla import breached
 
 _UNDER_POLICY = col(Ticket.sla_policy).is_not(None)
+NO_ORGANISATION = "(none)"
+Figures = list[int]  # tickets, minutes logged, under a policy, late
 
 
-def _tickets(session: Session, scope: ReportScope, key: Any) -> dict[Any, tuple[int, int, int]]:
-    """Per key: tickets, under a policy, met. The tickets are counted per requester in one
-    scan first, then those few rows summed per key (NOT of a NULL comparison is NULL: the
+def _tickets(session: Session, scope: ReportScope) -> dict[int, Figures]:
+    """Per requester: tickets, 0, under a policy, late (NOT of a NULL comparison is NULL: the
     late ones are counted, and met is the rest)."""
-    late = case((_UNDER_POLICY & breached(), 1), else_=0)
-    per_requester = (
+    requester = scanned(col(Ticket.requester_id))
+    query = (
         select_columns(
-            col(Ticket.requester_id).label("requester"),
-            func.count().label("tickets"),
-            func.sum(case((_UNDER_POLICY, 1), else_=0)).label("covered"),
-            func.sum(late).label("late"),
+            requester,
+            func.count(),
+            func.sum(case((_UNDER_POLICY, 1), else_=0)),
+            func.sum(case((_UNDER_POLICY & breached(), 1), else_=0)),
         )
         .where(*in_scope(scope, col(Ticket.created_at)))
-        .group_by(col(Ticket.requester_id))
-        .subquery()
+        .group_by(requester)
     )
-    figures = [per_requester.c.tickets, per_requester.c.covered, per_requester.c.late]
+    return {r: [int(n), 0, int(p or 0), int(x or 0)] for r, n, p, x in session.execute(query)}
+
+
+def _minutes(session: Session, scope: ReportScope) -> dict[int, int]:
+    requester = scanned(col(Ticket.requester_id))
     query = (
-        select_columns(key, *(func.sum(f) for f in figures))
-        .select_from(per_requester)
-        .join(Contact, col(Contact.id) == per_requester.c.requester)
-        .group_by(key)
+        select_columns(requester, func.sum(TimeEntry.minutes))
+        .select_from(TimeEntry)
+        .join(Ticket, col(Ticket.id) == TimeEntry.ticket_id)
+        .where(*ticket_filters(scope), *within(scope, col(TimeEntry.at)))
+        .group_by(requester)
     )
-    found = {}
-    for k, total, covered, missed in session.execute(query):
-        found[k] = (int(total), int(covered or 0), int(covered or 0) - int(missed or 0))
+    return {requester: int(m or 0) for requester, m in session.execute(query)}
+
+
+def _per_requester(session: Session, scope: ReportScope) -> dict[int, Figures]:
+    found = _tickets(session, scope)
+    for requester, minutes in _minutes(session, scope).items():
+        found.setdefault(requester, [0, 0, 0, 0])[1] = minutes
     return found
 
 
-def _minutes(session: Session, scope: ReportScope, key: Any) -> dict[Any, int]:
+def _who(session: Session, requesters: set[int]) -> dict[int, tuple[str, str]]:
+    """Requester id → (email, organisation name), of the contacts who asked for something."""
+    asked = select_columns(col(Ticket.requester_id)).distinct()
     query = (
-        select(key, func.sum(TimeEntry.minutes))
-        .select_from(TimeEntry)
-        .join(Ticket, col(Ticket.id) == TimeEntry.ticket_id)
-        .join(Contact, col(Contact.id) == Ticket.requester_id)
-        .where(*ticket_filters(scope), *within(scope, col(TimeEntry.at)))
-        .group_by(key)
-    )
-    return {k: int(m or 0) for k, m in session.execute(query)}
-
-
-def _rows(
-    tickets: dict[Any, tuple[int, int, int]],
-    minutes: dict[Any, int],
-    names: dict[Any, str],
-    label: str,
-) -> list[dict[str, Any]]:
-    rows = []
-    for key in set(tickets) | set(minutes):
-        total, covered, met = tickets.get(key, (0, 0, 0))
-        rows.append(
-            {
-                label: names.get(key, ""),
-                "tickets": total,
-                "minutes_logged": minutes.get(key, 0),
-                "sla_tickets": covered,
-                "sla_met_percent": percent(met, covered),
-            }
+        select_columns(
+            col(Contact.id), col(Contact.email), col(Organisation.name), col(Organisation.domain)
         )
+        .outerjoin(Organisation, col(Organisation.id) == Contact.organisation_id)
+        .where(col(Contact.id).in_(asked))
+    )
+    return {
+        cid: (email, name or domain or NO_ORGANISATION)
+        for cid, email, name, domain in session.execute(query)
+        if cid in requesters
+    }
+
+
+def _rolled_up(
+    figures: dict[int, Figures], key: Callable[[int], str], label: str
+) -> list[dict[str, Any]]:
+    totals: dict[str, Figures] = {}
+    for requester, values in figures.items():
+        total = totals.setdefault(key(requester), [0, 0, 0, 0])
+        for index, value in enumerate(values):
+            total[index] += value
+    rows = [
+        {
+            label: name,
+            "tickets": tickets,
+            "minutes_logged": minutes,
+            "sla_tickets": covered,
+            "sla_met_percent": percent(covered - late, covered),
+        }
+        for name, (tickets, minutes, covered, late) in totals.items()
+    ]
     return sorted(rows, key=lambda r: (-r["tickets"], r[label]))
 
 
 def customers(session: Session, scope: ReportScope, *, now: datetime) -> dict[str, Any]:
-    org = col(Contact.organisation_id)
-    person = col(Contact.email)
-    org_tickets, org_minutes = _tickets(session, scope, org), _minutes(session, scope, org)
-    org_ids = [k for k in set(org_tickets) | set(org_minutes) if k is not None]
-    org_names = {
-        o.id: o.name or o.domain or ""
-        for o in session.exec(select(Organisation).where(col(Organisation.id).in_(org_ids)))
-    }
-    org_names[None] = "(none)"
-    people_tickets, people_minutes = (
-        _tickets(session, scope, person),
-        _minutes(session, scope, person),
-    )
-    people = {k: k for k in set(people_tickets) | set(people_minutes)}
+    figures = _per_requester(session, scope)
+    who = _who(session, set(figures))
     return {
-        "organisations": _rows(org_tickets, org_minutes, org_names, "organisation"),
-        "customers": _rows(people_tickets, people_minutes, people, "customer"),
+        "organisations": _rolled_up(figures, lambda r: who[r][1], "organisation"),
+        "customers": _rolled_up(figures, lambda r: who[r][0], "customer"),
     }

@@ -77,3 +77,10 @@ def scope_view(scope: ReportScope) -> dict[str, Any]:
 def percent(part: int, whole: int) -> float | None:
     """`part` of `whole` in percent, one decimal; None of nothing."""
     return round(100 * part / whole, 1) if whole else None
+
+
+def scanned(column: Any) -> Any:
+    """A column to GROUP BY that no index serves: SQLite would otherwise walk the column's
+    index and fetch every ticket out of order (at 100,000 tickets, 1.4 s against 0.1 s for
+    one scan in table order); the value is the same."""
+    return (column + 0).label(column.key)
