@@ -23,6 +23,7 @@ from maildesk.cli import (
     inbox,
     ingest_cmd,
     outbox,
+    report,
     rules,
     run_cmd,
     ticket,
@@ -44,6 +45,7 @@ _GROUPS = (
     contact,
     blacklist,
     rules,
+    report,
 )
 for _module in _GROUPS:
     _module.register(app)

@@ -1,0 +1,1 @@
+"""The figures of `maildesk report …`: one module per report, each a few SQL aggregates."""
