@@ -26,6 +26,7 @@ from maildesk.config_checks import DEFAULT_QUEUE, cross_problems, weak_secret
 from maildesk.errors import ConfigError
 from maildesk.models import Priority, TicketType
 from maildesk.timing.durations import parse_duration
+from maildesk.timing.schedule import Every, parse_every
 
 DEFAULT_FREE_MAIL = [
     "gmail.com",
@@ -315,6 +316,43 @@ class LifecycleSettings(_Section):
         return self
 
 
+REPORT_NAMES = ("summary", "sla", "agents", "customers", "ratings", "volume", "backlog")
+
+
+def _every(value: Any) -> Any:
+    return parse_every(value) if isinstance(value, str) else value
+
+
+class ReportMailSettings(_Section):
+    """One `[[reports]]` entry: a report mailed every period, in the desk's time zone."""
+
+    report: Literal["summary", "sla", "agents", "customers", "ratings", "volume", "backlog"]
+    every: Annotated[Every, BeforeValidator(_every)]  # "monday 08:00", "1st 08:00", "daily 08:00"
+    to: tuple[str, ...] = Field(min_length=1)
+    queue: str | None = None  # the report's filters, as `maildesk report` takes them
+    service: str | None = None
+    category: str | None = None
+    chart: bool = True  # attach the report's chart as a PNG
+
+    @field_validator("to")
+    @classmethod
+    def _addresses(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for address in value:
+            if "@" not in address:
+                raise ValueError(f"{address!r} is not an e-mail address")
+        return value
+
+    @property
+    def key(self) -> str:
+        """What names this mailing for its once-per-period claim: changing it starts anew."""
+        scope = ",".join(f"{k}={v}" for k, v in self.filters().items())
+        return f"{self.report} {self.every} {scope}".strip()
+
+    def filters(self) -> dict[str, str]:
+        chosen = {"queue": self.queue, "service": self.service, "category": self.category}
+        return {name: value for name, value in chosen.items() if value is not None}
+
+
 class BlacklistSettings(_Section):
     addresses: tuple[str, ...] = ()
     domains: tuple[str, ...] = ()
@@ -371,6 +409,7 @@ class Settings(_Section):
     sla: tuple[SlaSettings, ...] = ()  # most specific match wins; declared order breaks ties
     ratings: RatingsSettings = RatingsSettings()
     lifecycle: LifecycleSettings = LifecycleSettings()
+    reports: tuple[ReportMailSettings, ...] = ()  # reports by mail
 
     def queue_names(self) -> list[str]:
         return [q.name for q in self.effective_queues()]

@@ -167,6 +167,21 @@ def _sla_names_known(data: Data) -> list[str]:
     return found
 
 
+def _report_filters_known(data: Data) -> list[str]:
+    """A mailed report's queue, service and category filters name what exists."""
+    known = {
+        "queue": queue_names(data),
+        "service": _names(data, "services"),
+        "category": [STANDARD, *_names(data, "categories")],
+    }
+    return [
+        f"{where}.{key}: " + _known(key, names).format(name)
+        for where, table in _tables(data, "reports")
+        for key, names in known.items()
+        if (name := _text(table, key)) is not None and name not in names
+    ]
+
+
 def _no_reserved_category(data: Data) -> list[str]:
     return [
         f"{where}.name: {name!r} is reserved ({RESERVED_CATEGORIES[name.lower()]})"
@@ -232,6 +247,7 @@ CHECKS: tuple[Check, ...] = (
     _no_reserved_category,
     _unique("sla", "name"),
     _sla_names_known,
+    _report_filters_known,
 )
 
 

@@ -275,6 +275,18 @@ class Event(SQLModel, table=True):
     source: str = Field(default="", max_length=64)  # "mail:<inbox item id>" | "cli" | "system"
 
 
+class ReportRun(SQLModel, table=True):
+    """A mailed report sent for one period: the unique key makes each mailing happen once,
+    also with several daemons ticking at once."""
+
+    __table_args__ = (UniqueConstraint("key", "due", name="uq_reportrun_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=400)  # which `[[reports]]` entry: report, every and filters
+    due: datetime  # the due moment of the period it covers (the period ends there)
+    at: datetime
+
+
 class TicketNotice(SQLModel, table=True):
     """A timed notice sent: the unique key makes each one happen once, also with several
     processes ticking at once (the second insert of a key inserts nothing, so sends nothing).

@@ -191,6 +191,42 @@ def test_an_agent_may_name_a_declared_calendar_or_24x7() -> None:
         ),
         ({"outbound": {"tls": True, "starttls": True}}, "outbound: tls and starttls are exclusive"),
         (
+            {"reports": [{"report": "sla", "every": "mondays 8am", "to": ["l@example.com"]}]},
+            "reports[0].every: 'mondays 8am' is not 'DAY HH:MM'"
+            " (e.g. 'monday 08:00', '1st 08:00')",
+        ),
+        (
+            {"reports": [{"report": "sla", "every": "31st 08:00", "to": ["l@example.com"]}]},
+            "reports[0].every: '31st 08:00': the day must be 'daily', a weekday,"
+            " or a day of the month from 1st to 28th",
+        ),
+        (
+            {"reports": [{"report": "speed", "every": "daily 08:00", "to": ["l@example.com"]}]},
+            "reports[0].report: Input should be 'summary', 'sla', 'agents', 'customers',"
+            " 'ratings', 'volume' or 'backlog'",
+        ),
+        (
+            {"reports": [{"report": "sla", "every": "daily 08:00", "to": []}]},
+            "reports[0].to: Tuple should have at least 1 item after validation, not 0",
+        ),
+        (
+            {"reports": [{"report": "sla", "every": "daily 08:00", "to": ["lead"]}]},
+            "reports[0].to: 'lead' is not an e-mail address",
+        ),
+        (
+            {
+                "reports": [
+                    {
+                        "report": "sla",
+                        "every": "daily 08:00",
+                        "to": ["l@x.example"],
+                        "queue": "sales",
+                    }
+                ]
+            },
+            "reports[0].queue: unknown queue 'sales' (queues: general)",
+        ),
+        (
             {"lifecycle": {"pending_reminder": "10d", "pending_close": "10d"}},
             "lifecycle: pending_reminder must be shorter than pending_close"
             " (a ticket closed first is never reminded)",
