@@ -19,6 +19,7 @@ from maildesk.timed.lifecycle import (
     close_unrated_tickets,
     remind_pending_tickets,
 )
+from maildesk.timed.reports import mail_reports
 from maildesk.timed.sla_sweep import sweep_sla
 
 log = logging.getLogger(__name__)
@@ -61,4 +62,5 @@ JOBS: tuple[tuple[str, Job], ...] = (
     ("auto-close", close_unrated_tickets),
     ("pending-close", close_pending_tickets),
     ("pending-reminder", remind_pending_tickets),
+    ("reports", mail_reports),
 )

@@ -28,7 +28,7 @@ class Cadence(StrEnum):
 
 @dataclass(frozen=True)
 class Every:
-    """A repeating moment: a cadence, its day (weekday 0–6 or day of month 1–28) and time."""
+    """A repeating moment: a cadence, its day (weekday 0-6 or day of month 1-28) and time."""
 
     cadence: Cadence
     day: int

@@ -192,8 +192,7 @@ def test_an_agent_may_name_a_declared_calendar_or_24x7() -> None:
         ({"outbound": {"tls": True, "starttls": True}}, "outbound: tls and starttls are exclusive"),
         (
             {"reports": [{"report": "sla", "every": "mondays 8am", "to": ["l@example.com"]}]},
-            "reports[0].every: 'mondays 8am' is not 'DAY HH:MM'"
-            " (e.g. 'monday 08:00', '1st 08:00')",
+            "reports[0].every: 'mondays 8am' is not 'DAY HH:MM' (e.g. 'monday 08:00', '1st 08:00')",
         ),
         (
             {"reports": [{"report": "sla", "every": "31st 08:00", "to": ["l@example.com"]}]},

@@ -38,7 +38,7 @@ def test_every_is_read_as_people_write_it(text: str, cadence: Cadence, day: int)
     "text", ["monday", "mondays 08:00", "29th 08:00", "0th 08:00", "monday 24:00", "1st 8", ""]
 )
 def test_a_schedule_that_cannot_be_read_says_what_is_accepted(text: str) -> None:
-    with pytest.raises(ValueError, match="monday 08:00|1st to 28th"):
+    with pytest.raises(ValueError, match=r"monday 08:00|1st to 28th"):
         parse_every(text)
 
 
