@@ -145,7 +145,9 @@ def test_messages_stored_before_the_search_index_are_found_after_the_upgrade(
     engine.dispose()
 
 
-def test_only_the_search_index_is_outside_the_models(fresh_sqlite: Engine, postgres_url: str) -> None:
+def test_only_the_search_index_is_outside_the_models(
+    fresh_sqlite: Engine, postgres_url: str
+) -> None:
     """Without `in_models` the comparison sees the index, and nothing else, as drift."""
     seen: set[str] = set()
     for engine in (fresh_sqlite, make_engine(postgres_url)):

@@ -125,9 +125,7 @@ def test_query_syntax_is_plain_text(desk: Desk, refs: list[str], text: str) -> N
         assert sorted(found(session, text)) == ["TKT-1", "TKT-3", "TKT-4"]
 
 
-def test_operators_and_column_names_are_words_like_any_other(
-    desk: Desk, refs: list[str]
-) -> None:
+def test_operators_and_column_names_are_words_like_any_other(desk: Desk, refs: list[str]) -> None:
     with read_only_unit(desk.app.engine) as session:
         assert found(session, "printer OR invoice") == []  # no ticket says "or"
         assert found(session, "NEAR(printer toner)") == []  # nor "near"
