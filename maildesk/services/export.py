@@ -39,7 +39,7 @@ class MailRef:
     at: datetime
     direction: str  # in | out
     row_id: int  # InboxItem.id (in) or OutboxItem.id (out)
-    sender: str  # the envelope sender, for the mbox separator line
+    sender: str  # the envelope sender (else the author), for the mbox separator line
 
 
 def chosen_tickets(
@@ -63,7 +63,7 @@ def ticket_mails(session: Session, ticket_ids: Sequence[int]) -> list[MailRef]:
     if not ticket_ids:
         return []
     inbound = session.exec(
-        select(InboxItem.id, InboxItem.received_at, InboxItem.envelope_from)
+        select(InboxItem.id, InboxItem.received_at, InboxItem.envelope_from, Message.author)
         .join(Message, col(Message.inbox_item_id) == col(InboxItem.id))
         .where(col(Message.ticket_id).in_(ticket_ids))
         .distinct()
@@ -73,7 +73,7 @@ def ticket_mails(session: Session, ticket_ids: Sequence[int]) -> list[MailRef]:
             col(OutboxItem.ticket_id).in_(ticket_ids), OutboxItem.state == "sent"
         )
     )
-    mails = [MailRef(aware(at), "in", i, sender or "") for i, at, sender in inbound if i]
+    mails = [MailRef(aware(at), "in", i, sender or by) for i, at, sender, by in inbound if i]
     mails += [MailRef(aware(at), "out", i, sender) for i, at, sender in outbound if i and at]
     mails.sort(key=lambda m: (m.at, m.direction != "in", m.row_id))
     return mails
