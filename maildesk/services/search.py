@@ -98,6 +98,6 @@ def hit_row(hit: Hit) -> dict[str, Any]:
         "ref": hit.ref,
         "subject": hit.subject,
         "status": hit.status,
-        "score": round(hit.score, 6),
+        "score": float(f"{hit.score:.6g}"),  # six significant digits
         "snippet": hit.snippet_text.strip(),
     }

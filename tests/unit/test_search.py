@@ -69,7 +69,7 @@ def test_the_snippet_marks_the_words_searched_for(desk: Desk, refs: list[str]) -
         "ref": "TKT-1",
         "subject": "Printer broken",
         "status": "new",
-        "score": round(hit.score, 6),
+        "score": float(f"{hit.score:.6g}"),
         "snippet": hit.snippet_text.strip(),
     }
     assert "\x02" not in hit_row(hit)["snippet"] and "FIRE" in hit_row(hit)["snippet"]
