@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -221,6 +221,23 @@ def read_only_unit(engine: Engine) -> Iterator[Session]:
             session.rollback()
             session.close()
             session.info.clear()
+
+
+# The full-text index (migration 0005) lives beside the models, not in them: SQLite's FTS5
+# table (with the shadow tables FTS5 makes, named after it) and PostgreSQL's generated tsvector
+# column and its GIN index. Alembic's comparison of models and schema leaves them out.
+SEARCH_TABLE = "message_fts"
+SEARCH_COLUMN = "search_vector"
+SEARCH_INDEX = "ix_message_search_vector"
+
+
+def in_models(name: str | None, type_: str, parent_names: Mapping[Any, str | None]) -> bool:
+    """Whether alembic compares this schema object with the models (its `include_name`)."""
+    if type_ == "table":
+        return not (name or "").startswith(SEARCH_TABLE)
+    if type_ == "column":
+        return not (name == SEARCH_COLUMN and parent_names.get("table_name") == "message")
+    return not (type_ == "index" and name == SEARCH_INDEX)
 
 
 def _alembic_config(engine: Engine) -> AlembicConfig:

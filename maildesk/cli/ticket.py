@@ -1,4 +1,4 @@
-"""`maildesk ticket list|show|search|do`."""
+"""`maildesk ticket list|show|do`; search, similar and export are in their own modules."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from typing import Any
 import typer
 
 from maildesk.agent.do import do_commands
+from maildesk.cli import ticket_export, ticket_search
 from maildesk.cli.output import emit, moment_option, print_json
 from maildesk.cli.root import state
 from maildesk.cli.ticket_view import conversation_lines
 from maildesk.db import unit_of_work
 from maildesk.errors import InvalidInput
-from maildesk.services.search import search_tickets
 from maildesk.services.ticket_query import DEFAULT_LIMIT, TicketFilter, find_tickets
 from maildesk.services.tickets import get_ticket
 from maildesk.services.views import ticket_detail, ticket_summary
@@ -86,18 +86,6 @@ def show_cmd(ctx: typer.Context, ref: str, as_json: bool = typer.Option(False, "
         typer.echo(line)
 
 
-@ticket_app.command("search")
-def search_cmd(
-    ctx: typer.Context, text: str, as_json: bool = typer.Option(False, "--json")
-) -> None:
-    """Tickets whose subject or messages contain every word of TEXT."""
-    app = state(ctx).app()
-    with unit_of_work(app.engine) as session:
-        rows = [ticket_summary(session, t) for t in search_tickets(session, text=text)]
-    columns = ("ref", "status", "queue", "requester", "subject")
-    emit(rows, as_json=as_json, title=f"Tickets matching {text!r}", columns=columns)
-
-
 @ticket_app.command("do")
 def do_cmd(
     ctx: typer.Context,
@@ -130,6 +118,10 @@ def do_cmd(
         f"{result.ticket.ref}: {len(commands)} command(s) applied"
         + (", message relayed" if result.relayed else "")
     )
+
+
+ticket_search.register(ticket_app)
+ticket_export.register(ticket_app)
 
 
 def register(app: typer.Typer) -> None:

@@ -59,5 +59,6 @@ def test_search_finds_tickets_by_subject_and_message_words(config: Path) -> None
         maildesk("--config", config, "ticket", "search", "printer smokes", "--json").out
     )
     assert [t["subject"] for t in both] == ["Printer on fire"]
-    percent = json.loads(maildesk("--config", config, "ticket", "search", "%", "--json").out)
+    percent = json.loads(maildesk("--config", config, "ticket", "search", "100%", "--json").out)
     assert [t["subject"] for t in percent] == ["Hello"]
+    assert json.loads(maildesk("--config", config, "ticket", "search", "%", "--json").out) == []

@@ -15,14 +15,28 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 import maildesk.models  # noqa: F401  (registers the tables on SQLModel.metadata)
-from maildesk.db import MIGRATIONS, current_revision, head_revision, make_engine, upgrade
+from maildesk.db import (
+    MIGRATIONS,
+    current_revision,
+    head_revision,
+    in_models,
+    make_engine,
+    unit_of_work,
+    upgrade,
+)
+from maildesk.services.search import search_tickets
 
 
 def drift(engine: Engine) -> list[Any]:
     """What autogenerate would put in a new migration: empty when models and schema agree."""
     with engine.connect() as connection:
         context = MigrationContext.configure(
-            connection, opts={"compare_type": True, "compare_server_default": False}
+            connection,
+            opts={
+                "compare_type": True,
+                "compare_server_default": False,
+                "include_name": in_models,  # as maildesk/migrations/env.py compares
+            },
         )
         return list(compare_metadata(context, SQLModel.metadata))
 
@@ -89,3 +103,66 @@ def downgrade(engine: Engine, revision: str) -> None:
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["engine"] = engine
     command.downgrade(config, revision)
+
+
+def test_messages_stored_before_the_search_index_are_found_after_the_upgrade(
+    tmp_path: Path,
+) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    upgrade(engine, "0004")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO contact (id, email, name, category, created_at)"
+                " VALUES (1, 'carol@acme.test', '', '', '2026-11-23 09:00:00')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO ticket (id, ref, subject, status, priority, queue, service, type,"
+                " category, level, requester_id, created_at, updated_at, paused_minutes, reopened)"
+                " VALUES (1, 'TKT-1', 'Printer', 'open', 'normal', 'general', NULL, 'incident',"
+                " 'standard', 1, 1, '2026-11-23 09:00:00', '2026-11-23 09:00:00', 0, 0)"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO message (ticket_id, direction, visibility, role, author, author_name,"
+                " subject, text, original, created_at) VALUES (1, 'in', 'public', 'customer',"
+                " 'carol@acme.test', '', 'Printer', 'The toner is empty', '',"
+                " '2026-11-23 09:00:00')"
+            )
+        )
+
+    upgrade(engine)
+
+    with unit_of_work(engine) as session:
+        assert [hit.ref for hit in search_tickets(session, text="toner")] == ["TKT-1"]
+    downgrade(engine, "0004")
+    with engine.connect() as connection:
+        names = connection.execute(text("SELECT name FROM sqlite_master")).scalars().all()
+    assert not [name for name in names if name.startswith("message_fts")]
+    engine.dispose()
+
+
+def test_only_the_search_index_is_outside_the_models(
+    fresh_sqlite: Engine, postgres_url: str
+) -> None:
+    """Without `in_models` the comparison sees the index, and nothing else, as drift."""
+    seen: set[str] = set()
+    for engine in (fresh_sqlite, make_engine(postgres_url)):
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            for diff in compare_metadata(context, SQLModel.metadata):
+                kind, *rest = diff
+                named = rest[-1] if kind in ("remove_column",) else rest[0]
+                seen.add(f"{kind} {named.name}")
+    assert seen == {
+        "remove_table message_fts",
+        "remove_table message_fts_config",
+        "remove_table message_fts_data",
+        "remove_table message_fts_docsize",
+        "remove_table message_fts_idx",
+        "remove_index ix_message_search_vector",
+        "remove_column search_vector",
+    }
