@@ -60,7 +60,7 @@ def list_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")) 
             )
             for a in list_agents(session)
         ]
-    columns = ("email", "name", "role", "level", "queues", "away", "active")
+    columns = ("email", "name", "role", "level", "queues", "away", "active", "compose_address")
     emit(rows, as_json=as_json, title="Agents", columns=columns)
 
 

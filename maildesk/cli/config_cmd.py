@@ -49,6 +49,8 @@ def init(
         path.write_text(INITIAL_CONFIG.format(secret=secrets.token_urlsafe(32)), encoding="utf-8")
         path.chmod(0o600)
         typer.echo(f"wrote {path}")
+    else:
+        typer.echo(f"kept the existing config {path}")
     settings = load_settings(path)
     settings.path("var").mkdir(parents=True, exist_ok=True)
     upgrade(make_engine(settings.database_url()))
@@ -70,7 +72,7 @@ def environment_problems(settings: Settings) -> list[str]:
         found.append(f"database.url: {url} does not exist yet (run `maildesk db upgrade`)")
         return found
     try:
-        require_current_schema(make_engine(url, create_dirs=False))
+        require_current_schema(make_engine(url))
     except MaildeskError as exc:
         found.append(f"database.url: {exc}")
     return found

@@ -8,13 +8,14 @@ from __future__ import annotations
 import asyncio
 import collections
 import enum
+import errno
 import logging
 from collections.abc import Callable
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session, syntax
 
-from maildesk.errors import TransientError
+from maildesk.errors import ConfigError, TransientError
 from maildesk.services.origin import Accepted, AcceptFn, Origin
 
 log = logging.getLogger(__name__)
@@ -227,9 +228,14 @@ class SmtpListener:
             raise RuntimeError("the SMTP listener is already started")
         loop = asyncio.get_running_loop()
         self._drain = _Drain()
-        self._server = await loop.create_server(
-            lambda: self._new_session(loop), host=self._host, port=self._requested_port
-        )
+        try:
+            self._server = await loop.create_server(
+                lambda: self._new_session(loop), host=self._host, port=self._requested_port
+            )
+        except OSError as exc:  # taken, or a privileged port: one line, not a traceback
+            reason = "address in use" if exc.errno == errno.EADDRINUSE else exc.strerror
+            where = f"{self._host}:{self._requested_port}"
+            raise ConfigError(f"cannot listen on {where}: {reason or exc}") from None
         log.info("SMTP listener on %s:%d", self._host, self.port)
 
     async def stop(self, grace_seconds: float) -> None:

@@ -15,6 +15,7 @@ def test_upgrade_brings_a_new_database_to_the_head_revision_and_may_run_again(
 ) -> None:
     path = tmp_path / "maildesk.toml"
     path.write_text(CONFIG)
+    (tmp_path / "var").mkdir()
     shell = Shell(path)
 
     first, second = shell.run(db_cmd, "db", "upgrade"), shell.run(db_cmd, "db", "upgrade")
@@ -25,3 +26,16 @@ def test_upgrade_brings_a_new_database_to_the_head_revision_and_may_run_again(
     engine = make_engine(load_settings(path).database_url())
     assert current_revision(engine) == head_revision()
     engine.dispose()
+
+
+def test_upgrade_creates_no_folder_for_a_database_path_that_does_not_exist(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "maildesk.toml"
+    path.write_text(CONFIG.replace("sqlite:///var/maildesk.db", "sqlite:///no/such/dir/x.db"))
+
+    result = Shell(path).run(db_cmd, "db", "upgrade")
+
+    assert result.exit_code == 1
+    assert "cannot upgrade database: unable to open database file" in str(result.exception)
+    assert not (tmp_path / "no").exists()
