@@ -19,12 +19,14 @@ from maildesk.cli import (
     config_cmd,
     contact,
     db_cmd,
+    doctor_cmd,
     import_cmd,
     inbox,
     ingest_cmd,
     outbox,
     rules,
     run_cmd,
+    status_cmd,
     ticket,
 )
 from maildesk.cli.root import app
@@ -44,6 +46,8 @@ _GROUPS = (
     contact,
     blacklist,
     rules,
+    doctor_cmd,
+    status_cmd,
 )
 for _module in _GROUPS:
     _module.register(app)
