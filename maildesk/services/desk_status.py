@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, not_, or_
+from sqlalchemy import ColumnElement, exists, func, or_
 from sqlmodel import Session, col, select
 
 from maildesk.models import InboxItem, OutboxItem, Ticket, TicketNotice
@@ -62,13 +62,13 @@ def _view(waiting: Waiting | None) -> dict[str, Any] | None:
 def desk_status(session: Session, *, now: datetime) -> DeskStatus:
     inbox = _counts(session, col(InboxItem.state), INBOX_STATES)
     outbox = _counts(session, col(OutboxItem.state), OUTBOX_STATES)
-    late = _breached_now(now)
+    late = _open_tickets(session, _breached_now(now))
     return DeskStatus(
         at=now,
         inbox=inbox,
         outbox=outbox,
-        sla_at_risk=_open_tickets(session, and_(_warned(), not_(late))),
-        sla_breached=_open_tickets(session, late),
+        sla_at_risk=len(_open_tickets(session, _warned()) - late),
+        sla_breached=len(late),
         oldest_waiting_inbox=_oldest(
             session, col(InboxItem.received_at), col(InboxItem.state) == "received", now
         ),
@@ -94,10 +94,11 @@ def _breached_now(now: datetime) -> ColumnElement[bool]:
     return or_(breached(), due_before(now))
 
 
-def _open_tickets(session: Session, condition: ColumnElement[bool]) -> int:
-    query = select(func.count()).select_from(Ticket)
-    query = query.where(col(Ticket.status).not_in(DONE), condition)
-    return int(session.exec(query).one())
+def _open_tickets(session: Session, condition: ColumnElement[bool]) -> set[int]:
+    """The ids of open tickets that meet `condition` (compared in Python: a NULL due makes
+    SQL's NOT unknown, and "warned and not late" would drop the tickets it is about)."""
+    query = select(Ticket.id).where(col(Ticket.status).not_in(DONE), condition)
+    return {ticket_id for ticket_id in session.exec(query) if ticket_id is not None}
 
 
 def _oldest(

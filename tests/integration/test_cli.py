@@ -765,4 +765,6 @@ def test_run_on_a_taken_smtp_port_says_so_in_one_line(config: Path) -> None:
         run = maildesk_process("--config", config, "run")
 
     assert run.code == 1 and "Traceback" not in run.err  # the log lines before it may stay
-    assert run.err.splitlines()[-1] == f"maildesk: cannot listen on 127.0.0.1:{port}: address in use"
+    assert (
+        run.err.splitlines()[-1] == f"maildesk: cannot listen on 127.0.0.1:{port}: address in use"
+    )

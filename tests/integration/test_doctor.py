@@ -55,9 +55,7 @@ def test_a_mailbox_that_logs_in_and_has_its_folders_is_ok(
     )
 
 
-def test_a_wrong_password_is_a_refused_login(
-    tmp_path: Path, dovecot_server: DovecotServer
-) -> None:
+def test_a_wrong_password_is_a_refused_login(tmp_path: Path, dovecot_server: DovecotServer) -> None:
     settings = with_mailbox(tmp_path, dovecot_server, password="not-the-password")
 
     found = only(mailboxes.check(settings, PROBE))
@@ -102,10 +100,14 @@ class _Relay:
         self.thread = threading.Thread(target=self._serve, daemon=True)
 
     def _session(self) -> SMTP:
-        return SMTP(object(), hostname="relay.test", authenticator=self._auth, auth_require_tls=False)
+        return SMTP(
+            object(), hostname="relay.test", authenticator=self._auth, auth_require_tls=False
+        )
 
     @staticmethod
-    def _auth(_server: SMTP, _session: Any, _envelope: Any, _mechanism: str, data: Any) -> AuthResult:
+    def _auth(
+        _server: SMTP, _session: Any, _envelope: Any, _mechanism: str, data: Any
+    ) -> AuthResult:
         ok = isinstance(data, LoginPassword) and (data.login, data.password) == (
             RELAY_USER.encode(),
             RELAY_PASSWORD.encode(),

@@ -15,8 +15,8 @@ from maildesk.app import App
 from maildesk.cli import run_cmd
 from maildesk.daemon.tick import TICK
 from maildesk.db import unit_of_work
-from maildesk.models import OutboxItem
 from maildesk.errors import InvalidInput
+from maildesk.models import OutboxItem
 from maildesk.services.tickets import get_ticket
 from tests.mails import mail
 from tests.unit.cli.conftest import SECRET, Shell
@@ -110,7 +110,9 @@ def test_a_mail_whose_template_fails_is_one_line_and_failed_while_the_others_go(
     assert result.exit_code == 0, result.output
     assert counts(result.stdout.strip())["outbox"] == 2  # the agents' two notices
     [logged] = [r for r in caplog.records if r.levelno >= logging.ERROR]
-    assert logged.getMessage() == "outbox 1: composing failed: UndefinedError: 'customer' is undefined"
+    assert (
+        logged.getMessage() == "outbox 1: composing failed: UndefinedError: 'customer' is undefined"
+    )
     assert logged.exc_info is None  # one line on stderr, no traceback
     app = shell.app()
     with unit_of_work(app.engine) as session:

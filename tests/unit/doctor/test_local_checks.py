@@ -48,7 +48,9 @@ def test_a_database_server_that_is_down_cannot_be_connected_to(
     found = only(database.check(make_settings(tmp_path, url), PROBE))
 
     assert found.level is Level.ERROR
-    assert found.message.startswith(f"cannot connect to postgresql+psycopg://maildesk@127.0.0.1:{closed_port}")
+    assert found.message.startswith(
+        f"cannot connect to postgresql+psycopg://maildesk@127.0.0.1:{closed_port}"
+    )
 
 
 def test_a_short_or_default_looking_secret_is_an_error(tmp_path: Path) -> None:
