@@ -10,7 +10,7 @@ import typer
 from maildesk.app import compile_policy, raw_policy_problems, template_override
 from maildesk.cli.root import state
 from maildesk.config import Settings, config_problems, load_settings, read_config
-from maildesk.db import make_engine, require_current_schema, upgrade
+from maildesk.db import create_database_folder, make_engine, require_current_schema, upgrade
 from maildesk.errors import ConfigError, MaildeskError
 from maildesk.outbound.render import Renderer, check_templates
 
@@ -53,6 +53,7 @@ def init(
         typer.echo(f"kept the existing config {path}")
     settings = load_settings(path)
     settings.path("var").mkdir(parents=True, exist_ok=True)
+    create_database_folder(settings.database_url())
     upgrade(make_engine(settings.database_url()))
     typer.echo(f"database ready: {settings.database_url()}")
 

@@ -130,7 +130,6 @@ def write_config(
     path: Path, *, database_url: str = "sqlite:///var/maildesk.db", desk_extra: str = ""
 ) -> Path:
     path.write_text(CONFIG.format(database_url=database_url, desk_extra=desk_extra))
-    (path.parent / "var").mkdir(exist_ok=True)  # maildesk makes no folder for a database url
     return path
 
 
