@@ -95,17 +95,34 @@ def _sqlite_begin_immediate(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN DEFERRED" if deferred else "BEGIN IMMEDIATE")
 
 
-def make_engine(url: str, *, create_dirs: bool = True) -> Engine:
-    """An engine for SQLite (WAL, foreign keys, busy timeout) or PostgreSQL (psycopg 3)."""
+def sqlite_folder(url: str) -> Path | None:
+    """The folder a SQLite database file goes in; None for PostgreSQL or a memory database."""
+    if not url.startswith("sqlite:///") or url.startswith("sqlite:///:"):
+        return None
+    path = url.removeprefix("sqlite:///")
+    return Path(path).parent if path else None
+
+
+def create_database_folder(url: str) -> None:
+    """Make the folder of a SQLite file: only for the commands that create the database
+    (`maildesk init`, `maildesk db upgrade`), never on the way to using one."""
+    folder = sqlite_folder(url)
+    if folder is not None:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"cannot create the database folder: {exc}") from exc
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for SQLite (WAL, foreign keys, busy timeout) or PostgreSQL (psycopg 3).
+
+    It creates no folder for a SQLite file: a path that does not exist is a mistake to report
+    (ingest exits 75 until it is fixed), never a directory tree to leave behind.
+    """
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
-        path = url.removeprefix("sqlite:///")
-        if create_dirs and path and path != ":memory:" and not url.startswith("sqlite:///:"):
-            try:
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise ConfigError(f"cannot create the database folder: {exc}") from exc
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 10, "isolation_level": None}
         )

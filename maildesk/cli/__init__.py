@@ -19,6 +19,7 @@ from maildesk.cli import (
     config_cmd,
     contact,
     db_cmd,
+    doctor_cmd,
     import_cmd,
     inbox,
     ingest_cmd,
@@ -26,6 +27,7 @@ from maildesk.cli import (
     report,
     rules,
     run_cmd,
+    status_cmd,
     ticket,
 )
 from maildesk.cli.root import app
@@ -45,6 +47,8 @@ _GROUPS = (
     contact,
     blacklist,
     rules,
+    doctor_cmd,
+    status_cmd,
     report,
 )
 for _module in _GROUPS:

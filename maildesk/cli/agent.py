@@ -60,7 +60,7 @@ def list_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")) 
             )
             for a in list_agents(session)
         ]
-    columns = ("email", "name", "role", "level", "queues", "away", "active")
+    columns = ("email", "name", "role", "level", "queues", "away", "active", "compose_address")
     emit(rows, as_json=as_json, title="Agents", columns=columns)
 
 
@@ -73,6 +73,7 @@ def add_cmd(
     level: int = typer.Option(1, "--level", help="Support level 1-9."),
     queue: list[str] = typer.Option([], "--queue", help="A queue (repeat for several)."),
 ) -> None:
+    """Add an agent beside those of the config file."""
     app = state(ctx).app()
     with unit_of_work(app.engine) as session:
         add_agent(
@@ -97,6 +98,7 @@ def set_cmd(
     queue: list[str] | None = typer.Option(None, "--queue"),
     away: bool | None = typer.Option(None, "--away/--back", help="Availability."),
 ) -> None:
+    """Change an added agent; anyone's availability (--away/--back)."""
     app = state(ctx).app()
     if any(option is not None for option in (name, role, level, queue or None)):
         refuse_configured(app.settings, email)

@@ -51,6 +51,7 @@ def add_cmd(
     kind: str | None = typer.Option(None, "--kind", help="address|domain|pattern (guessed)"),
     note: str = typer.Option("", "--note"),
 ) -> None:
+    """Refuse mail from an address, a domain (and its subdomains) or a glob."""
     app = state(ctx).app()
     with unit_of_work(app.engine) as session:
         entry = add_entry(session, value=value, kind=kind, note=note, now=app.desk.clock.now())
@@ -59,6 +60,7 @@ def add_cmd(
 
 @blacklist_app.command("remove")
 def remove_cmd(ctx: typer.Context, value: str) -> None:
+    """Take an entry added here off the blacklist (the config's own stay)."""
     app = state(ctx).app()
     with unit_of_work(app.engine) as session:
         count = remove_entry(session, value=value)

@@ -10,7 +10,7 @@ import typer
 from maildesk.app import compile_policy, raw_policy_problems, template_override
 from maildesk.cli.root import state
 from maildesk.config import Settings, config_problems, load_settings, read_config
-from maildesk.db import make_engine, require_current_schema, upgrade
+from maildesk.db import create_database_folder, make_engine, require_current_schema, upgrade
 from maildesk.errors import ConfigError, MaildeskError
 from maildesk.outbound.render import Renderer, check_templates
 
@@ -49,8 +49,11 @@ def init(
         path.write_text(INITIAL_CONFIG.format(secret=secrets.token_urlsafe(32)), encoding="utf-8")
         path.chmod(0o600)
         typer.echo(f"wrote {path}")
+    else:
+        typer.echo(f"kept the existing config {path}")
     settings = load_settings(path)
     settings.path("var").mkdir(parents=True, exist_ok=True)
+    create_database_folder(settings.database_url())
     upgrade(make_engine(settings.database_url()))
     typer.echo(f"database ready: {settings.database_url()}")
 
@@ -70,7 +73,7 @@ def environment_problems(settings: Settings) -> list[str]:
         found.append(f"database.url: {url} does not exist yet (run `maildesk db upgrade`)")
         return found
     try:
-        require_current_schema(make_engine(url, create_dirs=False))
+        require_current_schema(make_engine(url))
     except MaildeskError as exc:
         found.append(f"database.url: {exc}")
     return found

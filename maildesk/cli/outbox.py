@@ -40,7 +40,7 @@ def list_cmd(
     status: str | None = typer.Option(None, "--status", "--state", help="queued|sent|failed"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Outbound mails, newest first."""
+    """Outbound mails, oldest first (the order the queue is worked off)."""
     if status and status not in STATES:
         raise InvalidInput(f"unknown outbox status {status!r} (use {', '.join(STATES)})")
     app = state(ctx).app()

@@ -13,7 +13,7 @@ from maildesk.config import Settings, config_path, load_settings
 app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion for the shell
     help="maildesk: an email-first helpdesk.",
 )
 

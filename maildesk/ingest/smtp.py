@@ -8,13 +8,14 @@ from __future__ import annotations
 import asyncio
 import collections
 import enum
+import errno
 import logging
 from collections.abc import Callable
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session, syntax
 
-from maildesk.errors import TransientError
+from maildesk.errors import ConfigError, TransientError
 from maildesk.services.origin import Accepted, AcceptFn, Origin
 
 log = logging.getLogger(__name__)
@@ -237,7 +238,12 @@ class SmtpListener:
             raise RuntimeError(f"the {self.protocol} listener is already started")
         loop = asyncio.get_running_loop()
         self._drain = _Drain()
-        self._server = await self._bind(loop, lambda: self._new_session(loop))
+        try:
+            self._server = await self._bind(loop, lambda: self._new_session(loop))
+        except OSError as exc:  # taken, or a privileged port: one line, not a traceback
+            reason = "address in use" if exc.errno == errno.EADDRINUSE else exc.strerror
+            where = f"{self._host}:{self._requested_port}"
+            raise ConfigError(f"cannot listen on {where}: {reason or exc}") from None
         log.info("%s listener on %s", self.protocol, self.where)
 
     @property

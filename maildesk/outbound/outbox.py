@@ -235,10 +235,10 @@ def mark_failed(item: OutboxItem, *, error: str, attempt: bool = False) -> None:
 def list_items(
     session: Session, *, state: str | None = None, limit: int | None = None
 ) -> list[OutboxItem]:
-    """Newest first, optionally only one state."""
+    """Oldest first, as a queue is worked off; optionally only one state."""
     if state is not None and state not in STATES:
         raise InvalidInput(f"unknown outbox state {state!r} (use {', '.join(STATES)})")
-    statement = select(OutboxItem).order_by(col(OutboxItem.id).desc())
+    statement = select(OutboxItem).order_by(col(OutboxItem.id))
     if state is not None:
         statement = statement.where(OutboxItem.state == state)
     if limit is not None:

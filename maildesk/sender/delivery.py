@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import traceback
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
@@ -15,11 +16,12 @@ from functools import partial
 from sqlalchemy.engine import Engine
 
 from maildesk.app import App
-from maildesk.db import after_commit, unit_of_work
+from maildesk.db import after_commit, first_line, unit_of_work
 from maildesk.models import OutboxItem
 from maildesk.observe import NO_OBSERVER, Delivered, Observer
 from maildesk.outbound.outbox import (
     DEFAULT_BACKOFF,
+    MAX_ERROR_CHARS,
     Backoff,
     claim_due,
     mark_failed,
@@ -61,16 +63,24 @@ class _Job:
 def _composed(item: OutboxItem) -> bytes | None:
     """The row's bytes, composing a draft now (and keeping them: a retry sends the same mail).
 
-    A draft that cannot be rendered (a broken override template) fails its row, never the queue.
+    A draft that cannot be rendered (a broken override template) fails its row, never the queue:
+    the log gets one line, the row keeps the traceback (`maildesk outbox show ID`).
     """
     if item.raw is None:
         try:
             item.raw = raw_of(item)
         except Exception as exc:  # an operator's template may fail in any way
-            log.exception("outbox %s: composing failed", item.id)
-            mark_failed(item, error=f"composing failed: {type(exc).__name__}: {exc}")
+            headline = f"composing failed: {type(exc).__name__}: {first_line(exc)}"
+            log.error("outbox %s: %s", item.id, headline)
+            mark_failed(item, error=_with_traceback(headline))
             return None
     return item.raw
+
+
+def _with_traceback(headline: str) -> str:
+    """The headline, then as much of the traceback's end (where it failed) as a row keeps."""
+    room = MAX_ERROR_CHARS - len(headline) - 1
+    return f"{headline}\n{traceback.format_exc()[-room:]}" if room > 0 else headline
 
 
 def _claim_some(engine: Engine, now: datetime, limit: int, observer: Observer) -> list[_Job]:

@@ -10,6 +10,7 @@ import hashlib
 import io
 import json
 import os
+import socket
 import subprocess
 import sys
 from contextlib import redirect_stderr, redirect_stdout
@@ -749,4 +750,20 @@ def test_outbox_retry_of_a_mail_that_did_not_fail_is_a_user_error(config: Path) 
 
     assert assert_one_line_error(run) == (
         f"maildesk: outbox item {ack['id']} is queued; only failed items are retried"
+    )
+
+
+def test_run_on_a_taken_smtp_port_says_so_in_one_line(config: Path) -> None:
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        text = config.read_text() + f'\n[smtp]\nhost = "127.0.0.1"\nport = {port}\n'
+        config.write_text(text)
+
+        run = maildesk_process("--config", config, "run")
+
+    assert run.code == 1 and "Traceback" not in run.err  # the log lines before it may stay
+    assert (
+        run.err.splitlines()[-1] == f"maildesk: cannot listen on 127.0.0.1:{port}: address in use"
     )

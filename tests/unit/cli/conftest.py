@@ -99,6 +99,7 @@ class Shell:
 def config(tmp_path: Path) -> Path:
     path = tmp_path / "maildesk.toml"
     path.write_text(CONFIG)
+    (tmp_path / "var").mkdir()  # the folder the database url names; maildesk makes none
     engine = make_engine(load_settings(path).database_url())
     upgrade(engine)
     engine.dispose()

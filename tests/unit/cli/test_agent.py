@@ -33,6 +33,15 @@ def test_each_agents_compose_address_is_signed_for_them_with_ref_zero(shell: She
         assert not verify(signed, secrets_=(SECRET,), role="customer")
 
 
+def test_the_table_shows_the_signed_address_its_help_promises(shell: Shell) -> None:
+    helped = shell.run(agent, "agent", "list", "--help").stdout
+    table = shell.run(agent, "agent", "list").stdout
+
+    assert "signed address" in helped
+    for row in agents(shell).values():
+        assert row["compose_address"] in table
+
+
 def test_each_agent_is_listed_with_the_calendar_of_their_working_hours(shell: Shell) -> None:
     text = shell.config.read_text().replace('name = "Bob"\n', 'name = "Bob"\ncalendar = "24x7"\n')
     shell.config.write_text(text)

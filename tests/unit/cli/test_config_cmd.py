@@ -28,6 +28,19 @@ def test_init_writes_a_private_config_with_a_fresh_secret_and_a_migrated_databas
     engine.dispose()
 
 
+def test_init_beside_an_existing_config_keeps_it_and_says_so(shell: Shell) -> None:
+    before = shell.config.read_text()
+
+    result = shell.run(config_cmd, "init", shell.config.parent)
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        f"kept the existing config {shell.config}",
+        f"database ready: {load_settings(shell.config).database_url()}",
+    ]
+    assert shell.config.read_text() == before
+
+
 def test_check_passes_a_sound_desk(shell: Shell) -> None:
     result = shell.run(config_cmd, "config", "check")
 

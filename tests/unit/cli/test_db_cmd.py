@@ -25,3 +25,13 @@ def test_upgrade_brings_a_new_database_to_the_head_revision_and_may_run_again(
     engine = make_engine(load_settings(path).database_url())
     assert current_revision(engine) == head_revision()
     engine.dispose()
+
+
+def test_upgrade_creates_the_database_and_its_folder_as_it_is_asked_to(tmp_path: Path) -> None:
+    path = tmp_path / "maildesk.toml"
+    path.write_text(CONFIG.replace("sqlite:///var/maildesk.db", "sqlite:///data/desk/x.db"))
+
+    result = Shell(path).run(db_cmd, "db", "upgrade")
+
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "data" / "desk" / "x.db").is_file()

@@ -76,3 +76,17 @@ def test_a_database_that_cannot_be_reached_is_tempfail_so_the_mta_retries(
 
     assert result.exit_code == EX_TEMPFAIL == 75
     assert result.stderr.startswith("maildesk: ") and result.stderr.count("\n") == 1
+
+
+def test_a_database_in_a_folder_that_does_not_exist_is_tempfail_and_no_folder_is_made(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "maildesk.toml"
+    missing = tmp_path / "nonexistent" / "dir"
+    path.write_text(CONFIG.replace("sqlite:///var/maildesk.db", f"sqlite:///{missing}/x.db"))
+
+    result = Shell(path).run(ingest_cmd, "ingest", input=mail())
+
+    assert result.exit_code == EX_TEMPFAIL
+    assert result.stderr.startswith("maildesk: ") and result.stderr.count("\n") == 1
+    assert not (tmp_path / "nonexistent").exists()

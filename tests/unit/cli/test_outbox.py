@@ -34,7 +34,7 @@ def listed(shell: Shell, *options: str) -> list[dict[str, Any]]:
     return json.loads(result.stdout)
 
 
-def test_list_shows_each_mail_newest_first_with_its_ticket_and_the_stable_keys(
+def test_list_shows_each_mail_oldest_first_with_its_ticket_and_the_stable_keys(
     shell: Shell,
 ) -> None:
     shell.receives(mail())
@@ -42,9 +42,9 @@ def test_list_shows_each_mail_newest_first_with_its_ticket_and_the_stable_keys(
     rows = listed(shell)
 
     assert [(r["kind"], r["recipients"], r["ticket"]) for r in rows] == [
-        ("notify", ["bob@example.com"], "TKT-1"),
-        ("notify", ["alice@example.com"], "TKT-1"),
         ("ack", ["carol@acme.test"], "TKT-1"),
+        ("notify", ["alice@example.com"], "TKT-1"),
+        ("notify", ["bob@example.com"], "TKT-1"),
     ]
     assert all(set(r) == KEYS and r["state"] == "queued" for r in rows)
     assert listed(shell, "--status", "sent") == []
@@ -78,13 +78,18 @@ def test_retry_queues_a_failed_mail_again(shell: Shell) -> None:
     result = shell.run(outbox, "outbox", "retry", "1")
 
     assert (result.exit_code, result.stdout) == (0, "outbox item 1: queued\n")
-    assert [r["id"] for r in listed(shell, "--status", "queued")] == [3, 2, 1]
+    assert [r["id"] for r in listed(shell, "--status", "queued")] == [1, 2, 3]
 
 
-def test_the_help_says_in_which_order_mail_is_listed(shell: Shell) -> None:
-    result = shell.run(outbox, "outbox", "list", "--help")
+def test_the_table_lists_mail_in_the_order_its_help_promises(shell: Shell) -> None:
+    shell.receives(mail())
 
-    assert "newest first" in result.stdout
+    helped = shell.run(outbox, "outbox", "list", "--help").stdout
+    table = shell.run(outbox, "outbox", "list").stdout
+
+    assert "oldest first" in helped
+    cells = [line.split("│")[1].strip() for line in table.splitlines() if line.startswith("│")]
+    assert [cell for cell in cells if cell.isdigit()] == ["1", "2", "3"]
 
 
 def test_an_unknown_status_or_item_is_a_user_error(shell: Shell) -> None:

@@ -10,12 +10,14 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlmodel import select
 
 from maildesk.app import App
 from maildesk.cli import run_cmd
 from maildesk.daemon.tick import TICK
 from maildesk.db import unit_of_work
 from maildesk.errors import InvalidInput
+from maildesk.models import OutboxItem
 from maildesk.services.tickets import get_ticket
 from tests.mails import mail
 from tests.unit.cli.conftest import SECRET, Shell
@@ -129,3 +131,30 @@ class TalkativeDaemon(StoppedDaemon):
         fields = {"smtp_port": self.app.settings.smtp.port}
         logging.getLogger("maildesk.daemon.loop").info("maildesk running", extra={"fields": fields})
         await super().run_until_stopped()
+
+
+def test_a_mail_whose_template_fails_is_one_line_and_failed_while_the_others_go(
+    shell: Shell, caplog: pytest.LogCaptureFixture
+) -> None:
+    override = shell.config.parent / "templates"
+    override.mkdir()
+    (override / "ack.txt").write_text("Dear {{ customer.no_such_field }}\n")
+    shell.config.write_text(shell.config.read_text() + '[outbound]\ntemplates_dir = "templates"\n')
+    shell.accepts(mail())
+
+    result = shell.run(run_cmd, "tick")
+
+    assert result.exit_code == 0, result.output
+    assert counts(result.stdout.strip())["outbox"] == 2  # the agents' two notices
+    [logged] = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert (
+        logged.getMessage() == "outbox 1: composing failed: UndefinedError: 'customer' is undefined"
+    )
+    assert logged.exc_info is None  # one line on stderr, no traceback
+    app = shell.app()
+    with unit_of_work(app.engine) as session:
+        [ack] = [i for i in session.exec(select(OutboxItem)) if i.kind == "ack"]
+    app.engine.dispose()
+    assert ack.state == "failed"
+    assert ack.last_error is not None and ack.last_error.startswith("composing failed: ")
+    assert "Traceback (most recent call last)" in ack.last_error

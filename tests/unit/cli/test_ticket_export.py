@@ -119,12 +119,14 @@ def test_an_exported_mbox_rebuilds_the_same_threads_in_an_empty_desk(
 
 def _empty_desk(folder: Path) -> Path:
     from maildesk.config import load_settings
-    from maildesk.db import make_engine, upgrade
+    from maildesk.db import create_database_folder, make_engine, upgrade
 
     folder.mkdir()
     config = folder / "maildesk.toml"
     config.write_text(CONFIG)
-    engine = make_engine(load_settings(config).database_url())
+    url = load_settings(config).database_url()
+    create_database_folder(url)
+    engine = make_engine(url)
     upgrade(engine)
     engine.dispose()
     return config
