@@ -1,4 +1,4 @@
-"""The `maildesk` command line: one typer group per module, each a thin call into services.
+"""The whole `maildesk` command line: every group module registered on the root app.
 
 User errors (MaildeskError) print one line to stderr and exit 1; nothing is half-written
 because every command does its writing in one unit of work. So does a database error that

@@ -1,4 +1,4 @@
-"""`maildesk ingest [FILE…]`: what an MTA pipe sees — one JSON line per mail, exit 0, 75 or 1."""
+"""`maildesk ingest [FILE…]`: what an MTA pipe sees — one JSON line per mail, exit 0 or 75."""
 
 from __future__ import annotations
 
@@ -56,12 +56,13 @@ def test_without_json_ingest_prints_nothing(shell: Shell) -> None:
     assert (result.exit_code, result.stdout) == (0, "")
 
 
-def test_a_file_that_cannot_be_read_is_exit_1_in_one_line(shell: Shell, tmp_path: Path) -> None:
+def test_a_file_that_cannot_be_read_is_tempfail_in_one_line(shell: Shell, tmp_path: Path) -> None:
+    # `--to ${recipient}` with two recipients makes the second a FILE: retried, never bounced
     missing = tmp_path / "missing.eml"
 
     result = shell.run(ingest_cmd, "ingest", missing)
 
-    assert result.exit_code == 1
+    assert result.exit_code == EX_TEMPFAIL
     assert result.stderr == f"maildesk: cannot read {missing}: No such file or directory\n"
 
 

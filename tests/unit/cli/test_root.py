@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from maildesk.cli import app as full_app  # the root app with every group registered
+from maildesk.cli.commands import app as full_app  # the root app with every group registered
 from maildesk.cli.root import CliState, app
 
 
