@@ -9,8 +9,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Column, Table, event, inspect, make_url, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DatabaseError, DBAPIError, InterfaceError, OperationalError
 from sqlmodel import Session, create_engine
@@ -133,9 +131,13 @@ def insert_unless_taken(session: Session, table: Table, returning: Column[Any]) 
     """
     dialect = session.get_bind().dialect.name
     key = (dialect, table.name, returning.name)
-    if key not in _INSERTS:
-        insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
-        _INSERTS[key] = insert_(table).on_conflict_do_nothing().returning(returning)
+    if key not in _INSERTS:  # the dialect's module is imported by its engine already
+        if dialect == "postgresql":
+            from sqlalchemy.dialects import postgresql as dialect_module
+        else:
+            from sqlalchemy.dialects import sqlite as dialect_module  # type: ignore[no-redef]
+        statement = dialect_module.insert(table).on_conflict_do_nothing()
+        _INSERTS[key] = statement.returning(returning)
     return _INSERTS[key]
 
 
