@@ -77,3 +77,23 @@ def test_a_database_that_cannot_be_reached_is_tempfail_so_the_mta_retries(
 
     assert result.exit_code == EX_TEMPFAIL == 75
     assert result.stderr.startswith("maildesk: ") and result.stderr.count("\n") == 1
+
+
+def test_with_queue_the_mail_is_only_stored_for_the_daemon(shell: Shell) -> None:
+    result = shell.run(
+        ingest_cmd, "ingest", "--queue", "--json", input=mail(message_id="q@acme.test")
+    )
+
+    [line] = lines(result.stdout)
+    assert (result.exit_code, line["outcome"], line["ticket"]) == (0, "queued", None)
+    assert line["message_id"] == "q@acme.test"
+    with shell.app().engine.connect() as connection:
+        states = connection.exec_driver_sql("SELECT state FROM inboxitem").scalars().all()
+    assert states == ["received"]
+
+
+def test_with_queue_a_missing_config_is_tempfail(tmp_path: Path) -> None:
+    result = Shell(tmp_path / "missing.toml").run(ingest_cmd, "ingest", "--queue", input=mail())
+
+    assert result.exit_code == EX_TEMPFAIL
+    assert result.stderr.startswith("maildesk: config file not found")
