@@ -31,6 +31,8 @@ def split_command(argv: Sequence[str]) -> CommandLine:
         word = argv[index]
         if word.startswith("--config="):
             config = word.removeprefix("--config=")
+        elif word.startswith("-c") and len(word) > 2:  # -cPATH, as click reads it
+            config = word.removeprefix("-c")
         elif word in _WITH_VALUE:
             if index + 1 >= len(argv):
                 raise UsageError(f"option {word} requires an argument")

@@ -20,6 +20,7 @@ def test_global_options_come_before_the_command() -> None:
     )
     assert split_command(["-c", "a.toml", "tick"]) == CommandLine("a.toml", "tick", ())
     assert split_command(["--config=b.toml", "ingest"]) == CommandLine("b.toml", "ingest", ())
+    assert split_command(["-cc.toml", "ingest"]) == CommandLine("c.toml", "ingest", ())
     assert split_command(["--help"]) == CommandLine(None, None, ("--help",))
     assert split_command([]) == CommandLine(None, None, ())
 
