@@ -36,9 +36,9 @@ from typing import Any
 from maildesk.app import App, accept_raw, async_accept, open_app
 from maildesk.config import Settings, parse_settings
 from maildesk.db import make_engine, upgrade
+from maildesk.inbox_row import raw_message_id
 from maildesk.ingest.smtp import SmtpListener
 from maildesk.pipeline.runner import Outcome, process_one
-from maildesk.services.inbox import raw_message_id
 from maildesk.services.origin import Origin
 
 try:
@@ -228,7 +228,7 @@ _KEY_FUNCTIONS = [
     ("      compose (MIME)", "maildesk/outbound/compose.py", "compose"),
     ("    AttachmentStore.put", "maildesk/files.py", "put"),
     ("  claim_item", "maildesk/services/inbox.py", "claim_item"),
-    ("digest_of", "maildesk/services/inbox.py", "digest_of"),
+    ("digest_of", "maildesk/inbox_row.py", "digest_of"),
     ("Session.commit", "sqlalchemy/orm/session.py", "commit"),
     ("Session.flush", "sqlalchemy/orm/session.py", "flush"),
     ("Session.execute (queries)", "sqlalchemy/orm/session.py", "execute"),

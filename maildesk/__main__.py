@@ -1,6 +1,6 @@
 """`python -m maildesk`: the same command line as the `maildesk` script."""
 
-from maildesk.cli import main
+from maildesk.entry import main
 
 if __name__ == "__main__":
     main()

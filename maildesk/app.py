@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -140,6 +139,8 @@ def accept_raw(app: App, raw: bytes, origin: Origin) -> Stored:
 
 def async_accept(app: App) -> AcceptFn:
     """The AcceptFn transports call: the blocking commit runs in a worker thread."""
+
+    import asyncio  # here: `maildesk ingest`, one process per mail, runs no event loop
 
     async def accept(raw: bytes, origin: Origin) -> Accepted:
         stored = await asyncio.to_thread(accept_raw, app, raw, origin)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tomllib
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -23,6 +22,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from maildesk.config_checks import DEFAULT_QUEUE, cross_problems, weak_secret
+from maildesk.config_file import DEFAULT_DATABASE_URL, anchored_url, read_config
 from maildesk.errors import ConfigError
 from maildesk.models import Priority, TicketType
 from maildesk.timing.durations import parse_duration
@@ -138,7 +138,7 @@ class DeskSettings(_Section):
 
 
 class DatabaseSettings(_Section):
-    url: str = "sqlite:///var/maildesk.db"
+    url: str = DEFAULT_DATABASE_URL
 
     @field_validator("url")
     @classmethod
@@ -425,11 +425,7 @@ class Settings(_Section):
 
     def database_url(self) -> str:
         """The database URL with a relative SQLite path anchored at the config's folder."""
-        url = self.database.url
-        prefix = "sqlite:///"
-        if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
-            return prefix + str(self.path(url[len(prefix) :]))
-        return url
+        return anchored_url(self.database.url, self.base_dir)
 
     def desk_addresses(self) -> frozenset[str]:
         """Every address that belongs to the desk itself (never a participant)."""
@@ -532,26 +528,6 @@ def config_problems(data: dict[str, Any], base_dir: Path) -> tuple[Settings | No
     return settings, found + secret_problems(desk)
 
 
-def read_config(path: Path) -> dict[str, Any]:
-    """The TOML of a config file; a missing, unreadable or malformed file is a ConfigError."""
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ConfigError(f"config file not found: {path} (run `maildesk init`)") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read config {path}: {exc}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
-
-
 def load_settings(path: Path) -> Settings:
     """Read and validate a config file; every failure is one ConfigError line."""
     return parse_settings(read_config(path), path.resolve().parent)
-
-
-def config_path(explicit: Path | None) -> Path:
-    """--config, else $MAILDESK_CONFIG, else ./maildesk.toml."""
-    if explicit is not None:
-        return explicit
-    env = os.environ.get("MAILDESK_CONFIG")
-    return Path(env) if env else Path("maildesk.toml")

@@ -2,26 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Column, Table, event, make_url, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Column, Table, event, inspect, make_url, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DatabaseError, DBAPIError, InterfaceError, OperationalError
 from sqlmodel import Session, create_engine
 
+from maildesk.db_connect import CONNECT_TIMEOUT_SECONDS, SQLITE_PRAGMAS
 from maildesk.errors import ConfigError, MaildeskError, TransientError
 
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
+
 MIGRATIONS = Path(__file__).parent / "migrations"
-CONNECT_TIMEOUT_SECONDS = 5  # libpq waits 130 s by default; an MTA pipe must not hang that long
 
 
 def first_line(error: object) -> str:
@@ -78,10 +76,8 @@ def reporting(action: str) -> Iterator[None]:
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    for pragma in SQLITE_PRAGMAS:
+        cursor.execute(pragma)
     cursor.close()
 
 
@@ -152,9 +148,13 @@ def insert_unless_taken(session: Session, table: Table, returning: Column[Any]) 
     """
     dialect = session.get_bind().dialect.name
     key = (dialect, table.name, returning.name)
-    if key not in _INSERTS:
-        insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
-        _INSERTS[key] = insert_(table).on_conflict_do_nothing().returning(returning)
+    if key not in _INSERTS:  # the dialect's module is imported by its engine already
+        if dialect == "postgresql":
+            from sqlalchemy.dialects import postgresql as dialect_module
+        else:
+            from sqlalchemy.dialects import sqlite as dialect_module  # type: ignore[no-redef]
+        statement = dialect_module.insert(table).on_conflict_do_nothing()
+        _INSERTS[key] = statement.returning(returning)
     return _INSERTS[key]
 
 
@@ -258,6 +258,8 @@ def in_models(name: str | None, type_: str, parent_names: Mapping[Any, str | Non
 
 
 def _alembic_config(engine: Engine) -> AlembicConfig:
+    from alembic.config import Config as AlembicConfig  # only `db upgrade` needs alembic
+
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["engine"] = engine
@@ -266,18 +268,36 @@ def _alembic_config(engine: Engine) -> AlembicConfig:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to `revision` with alembic (never `create_all`)."""
+    from alembic import command
+
     with reporting("upgrade"):
         command.upgrade(_alembic_config(engine), revision)
 
 
+_REVISION = re.compile(r"""^(down_revision|revision)\b[^=]*=\s*(?:["']([^"']+)["']|None)""", re.M)
+
+
 def head_revision() -> str | None:
-    return ScriptDirectory.from_config(_alembic_config(make_engine("sqlite://"))).get_current_head()
+    """The revision no migration in migrations/versions builds on, read from the files
+    themselves: opening the database for a mail must not cost an import of alembic."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        for name, value in _REVISION.findall(path.read_text(encoding="utf-8")):
+            if value:
+                (revisions if name == "revision" else parents).add(value)
+    heads = sorted(revisions - parents)
+    return heads[0] if len(heads) == 1 else None
 
 
 def current_revision(engine: Engine) -> str | None:
+    """The revision stored in alembic's own table; None for a database never migrated."""
     with engine.connect() as connection:  # reading the revision needs no write lock
         connection = connection.execution_options(**{READ_ONLY: True})
-        return MigrationContext.configure(connection).get_current_revision()
+        if not inspect(connection).has_table("alembic_version"):
+            return None
+        found = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        return None if found is None else str(found)
 
 
 def require_current_schema(engine: Engine) -> None:

@@ -9,7 +9,8 @@ import typer
 
 from maildesk.app import compile_policy, raw_policy_problems, template_override
 from maildesk.cli.root import state
-from maildesk.config import Settings, config_problems, load_settings, read_config
+from maildesk.config import Settings, config_problems, load_settings
+from maildesk.config_file import read_config
 from maildesk.db import create_database_folder, make_engine, require_current_schema, upgrade
 from maildesk.errors import ConfigError, MaildeskError
 from maildesk.outbound.render import Renderer, check_templates

@@ -1,21 +1,26 @@
-"""`maildesk ingest [FILE…]`: one raw mail per file (stdin if none), for MTA pipes.
+"""`maildesk ingest [FILE…] [--queue]`: one raw mail per file (stdin if none), for MTA pipes.
 
 Exit 0 once every mail is committed; 75 (EX_TEMPFAIL) when one could not be, whatever the
-reason, so the MTA retries instead of bouncing. Only a FILE that cannot be read exits 1.
+reason — a FILE that cannot be read too (an MTA's `--to ${recipient}` with several
+recipients makes the second one a FILE) — so the MTA retries instead of bouncing.
+`--queue` only stores (maildesk.ingest.pipe_queue); the daemon processes the items.
+`maildesk.entry` runs this command alone (`run_alone`), guarded, as an MTA starts it.
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import typer
 
 from maildesk.app import App, accept_raw, open_app
 from maildesk.cli.output import print_json_line
-from maildesk.cli.root import state
+from maildesk.cli.root import new_app, state
 from maildesk.db import first_line, unit_of_work
 from maildesk.errors import MaildeskError
+from maildesk.ingest.pipe_queue import QueueRequest, duplicate_outcome, queue_mails
 from maildesk.models import Ticket
 from maildesk.pipeline.runner import process_one
 from maildesk.services.inbox import Stored, get_item
@@ -44,12 +49,8 @@ def _duplicate(app: App, item_id: int) -> dict[str, object]:
     with unit_of_work(app.engine) as session:
         item = get_item(session, item_id=item_id)
         ticket = session.get(Ticket, item.ticket_id) if item.ticket_id else None
-        return {
-            "outcome": "duplicate",
-            "ticket": ticket.ref if ticket else None,
-            "reason": f"same mail as inbox item {item.id} ({item.state})",
-            "message_id": item.message_id,
-        }
+        ref = ticket.ref if ticket else None
+        return duplicate_outcome(item_id, item.state, ref, item.message_id)
 
 
 def _processed(app: App, item_id: int) -> dict[str, object]:
@@ -83,7 +84,7 @@ def _read(source: Path | None) -> bytes:
     try:
         return source.read_bytes()
     except OSError as exc:
-        raise _fail(f"cannot read {source}: {exc.strerror}", 1) from None
+        raise _fail(f"cannot read {source}: {exc.strerror}", EX_TEMPFAIL) from None
 
 
 def _accept(app: App, raw: bytes, origin: Origin, source: Path | None) -> Stored:
@@ -93,6 +94,13 @@ def _accept(app: App, raw: bytes, origin: Origin, source: Path | None) -> Stored
         raise _fail(f"{source or 'stdin'}: not accepted: {_one_line(exc)}", EX_TEMPFAIL) from None
 
 
+def _queue(ctx: typer.Context, request: QueueRequest) -> None:
+    try:
+        queue_mails(request, config=str(state(ctx).config))
+    except Exception as exc:
+        raise _fail(_one_line(exc), EX_TEMPFAIL) from None
+
+
 def ingest(
     ctx: typer.Context,
     files: list[Path] | None = typer.Argument(None, help="Raw mail files; standard input if none."),
@@ -100,8 +108,14 @@ def ingest(
     envelope_to: list[str] = typer.Option(
         [], "--to", help="Envelope recipient (from the MTA); write --to=ADDRESS, once each."
     ),
+    queue: bool = typer.Option(
+        False, "--queue", help="Only store each mail; the daemon (or `maildesk tick`) processes it."
+    ),
 ) -> None:
     """Accept and process raw mails."""
+    if queue:
+        _queue(ctx, QueueRequest(tuple(files or ()), as_json, tuple(envelope_to)))
+        return
     app = _open(ctx)
     origin = Origin(transport="pipe", envelope_to=tuple(envelope_to))
     sources: list[Path | None] = list(files) if files else [None]
@@ -114,3 +128,12 @@ def ingest(
 
 def register(app: typer.Typer) -> None:
     app.command("ingest")(ingest)
+
+
+def run_alone(argv: Sequence[str]) -> int:
+    """`maildesk [--config PATH] ingest …` on a root app that holds only this command: the
+    exit code, or a usage error raised (click's, one line in `format_message()`)."""
+    root = new_app()
+    register(root)
+    code = root(args=list(argv), prog_name="maildesk", standalone_mode=False)
+    return code if isinstance(code, int) else 0

@@ -8,14 +8,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
-
-from rich.console import Console
-from rich.measure import Measurement
-from rich.table import Table
+from typing import TYPE_CHECKING, Any
 
 from maildesk.errors import InvalidInput
 from maildesk.timing.clock import aware
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 UNBOUNDED = 1_000_000  # columns of the console a table is measured in when nothing is cut
 
@@ -39,7 +38,12 @@ def emit(
 
 
 def print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """A table on a terminal fits its width; into a pipe or file it is as wide as its values."""
+    """A table on a terminal fits its width; into a pipe or file it is as wide as its values.
+
+    rich is imported here, not above: `maildesk ingest`, run once per mail, prints no table."""
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table(title=title)
     for column in columns:
         table.add_column(column)
@@ -52,6 +56,9 @@ def print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]
 
 
 def _natural_width(table: Table) -> int:
+    from rich.console import Console
+    from rich.measure import Measurement
+
     wide = Console(width=UNBOUNDED)
     return Measurement.get(wide, wide.options, table).maximum
 

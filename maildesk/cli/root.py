@@ -8,14 +8,21 @@ from pathlib import Path
 import typer
 
 from maildesk.app import App, open_app
-from maildesk.config import Settings, config_path, load_settings
+from maildesk.config import Settings, load_settings
+from maildesk.config_file import config_path
 
-app = typer.Typer(
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=True,  # --install-completion / --show-completion for the shell
-    help="maildesk: an email-first helpdesk.",
-)
+
+def new_app(*, completion: bool = False) -> typer.Typer:
+    """The root app with the global --config and no commands yet; the whole CLI's offers
+    shell completion (`--install-completion`, `--show-completion`)."""
+    root_app = typer.Typer(
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=completion,
+        help="maildesk: an email-first helpdesk.",
+    )
+    root_app.callback()(root)
+    return root_app
 
 
 @dataclass
@@ -29,7 +36,6 @@ class CliState:
         return open_app(self.settings())
 
 
-@app.callback()
 def root(
     ctx: typer.Context,
     config: Path | None = typer.Option(
@@ -37,6 +43,9 @@ def root(
     ),
 ) -> None:
     ctx.obj = CliState(config=config_path(config))
+
+
+app = new_app(completion=True)
 
 
 def state(ctx: typer.Context) -> CliState:

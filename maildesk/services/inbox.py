@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -12,45 +10,14 @@ from sqlalchemy import bindparam, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
-from maildesk.addresses import message_ids
 from maildesk.db import insert_unless_taken
 from maildesk.errors import InvalidInput, NotFound
+from maildesk.inbox_row import received_row
 from maildesk.models import InboxItem
 from maildesk.services.origin import Origin
 
-# Headers an MTA adds on each delivery; the same mail delivered twice differs only in these.
-_TRACE = re.compile(
-    rb"^(received|return-path|delivered-to|x-original-to|x-delivered-to|envelope-to)\s*:",
-    re.IGNORECASE,
-)
-_MESSAGE_ID = re.compile(rb"^message-id\s*:\s*(.*(?:\r?\n[ \t].*)*)", re.IGNORECASE | re.MULTILINE)
 SETTLED_STATES = ("processed", "dropped", "rejected")
 REVIEW_STATES = ("held", "failed")
-
-
-def digest_of(raw: bytes) -> str:
-    """sha256 of the mail without its leading trace headers, so re-deliveries compare equal."""
-    lines = raw.splitlines(keepends=True)
-    start, skipping = 0, False
-    for index, line in enumerate(lines):
-        if skipping and line[:1] in (b" ", b"\t"):
-            continue
-        skipping = bool(_TRACE.match(line))
-        if not skipping:
-            start = index
-            break
-    else:
-        start = len(lines)
-    return hashlib.sha256(b"".join(lines[start:])).hexdigest()
-
-
-def raw_message_id(raw: bytes) -> str | None:
-    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
-    match = _MESSAGE_ID.search(head)
-    if not match:
-        return None
-    ids = message_ids(match.group(1).decode("utf-8", "replace"))
-    return ids[0] if ids else None
 
 
 @dataclass(frozen=True)
@@ -75,23 +42,18 @@ def _existing(session: Session, digest: str, origin: Origin) -> InboxItem | None
 _INBOX = InboxItem.__table__  # type: ignore[attr-defined]
 
 
-def _row(raw: bytes, digest: str, origin: Origin, now: datetime) -> dict[str, Any]:
-    return {
-        "raw": raw,
-        "digest": digest,
-        "message_id": raw_message_id(raw),
-        "size": len(raw),
-        "transport": origin.transport,
-        "peer": origin.peer,
-        "envelope_from": origin.envelope_from,
-        "envelope_to": list(origin.envelope_to),
-        "imap_mailbox": origin.mailbox,
-        "imap_uidvalidity": origin.uidvalidity,
-        "imap_uid": origin.uid,
-        "state": "received",
-        "attempts": 0,
-        "received_at": now,
-    }
+def _row(raw: bytes, origin: Origin, now: datetime) -> dict[str, Any]:
+    return received_row(
+        raw,
+        transport=origin.transport,
+        now=now,
+        peer=origin.peer,
+        envelope_from=origin.envelope_from,
+        envelope_to=origin.envelope_to,
+        mailbox=origin.mailbox,
+        uidvalidity=origin.uidvalidity,
+        uid=origin.uid,
+    )
 
 
 def store_raw(session: Session, *, raw: bytes, origin: Origin, now: datetime) -> Stored:
@@ -100,12 +62,12 @@ def store_raw(session: Session, *, raw: bytes, origin: Origin, now: datetime) ->
     One INSERT … ON CONFLICT DO NOTHING RETURNING id: a conflict on the digest or on the
     IMAP key (mailbox, uidvalidity, uid) means these bytes are stored already.
     """
-    digest = digest_of(raw)
+    row = _row(raw, origin, now)
     statement = insert_unless_taken(session, _INBOX, _INBOX.c.id)  # digest or IMAP key taken
-    new_id = session.execute(statement, _row(raw, digest, origin, now)).scalar()
+    new_id = session.execute(statement, row).scalar()
     if new_id is not None:
         return Stored(new_id, duplicate=False)
-    existing = _existing(session, digest, origin)
+    existing = _existing(session, row["digest"], origin)
     if existing is None or existing.id is None:
         raise RuntimeError("the inbox insert conflicted, yet no item holds these bytes")
     return Stored(existing.id, duplicate=True)

@@ -11,7 +11,8 @@ import sys
 from collections.abc import Callable
 
 from maildesk.app import App
-from maildesk.cli import ingest_cmd, main
+from maildesk.cli import ingest_cmd
+from maildesk.entry import main
 from maildesk.services.inbox import Stored
 from maildesk.services.origin import Origin
 

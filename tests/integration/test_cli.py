@@ -1,7 +1,7 @@
 """The `maildesk` command line as operators and scripts use it: exit codes, stdout, stderr, JSON.
 
-Most tests call `maildesk.cli.main` in-process (fast); a few run `python -m maildesk` in a real
-process to prove what a shell sees. SQLite only: the CLI is the same on either database.
+Most tests call `maildesk.cli.commands.main` in-process (fast); a few run `python -m maildesk`
+in a real process to prove what a shell sees. SQLite only: the CLI is the same on either database.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
-from maildesk.cli import main
+from maildesk.cli.commands import main
 from maildesk.config import load_settings
 from maildesk.db import current_revision, head_revision, make_engine, unit_of_work
 from maildesk.models import InboxItem
@@ -365,8 +365,9 @@ def test_ingest_exits_tempfail_when_the_sqlite_folder_cannot_be_created(
     assert_one_line_error(run, code=EX_TEMPFAIL)
 
 
-def test_ingest_of_an_unreadable_file_is_a_user_error(config: Path, tmp_path: Path) -> None:
-    message = assert_one_line_error(maildesk("--config", config, "ingest", tmp_path / "nope.eml"))
+def test_ingest_of_an_unreadable_file_is_tempfail(config: Path, tmp_path: Path) -> None:
+    missing = tmp_path / "nope.eml"
+    message = assert_one_line_error(maildesk("--config", config, "ingest", missing), EX_TEMPFAIL)
 
     assert "cannot read" in message
 

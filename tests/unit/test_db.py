@@ -14,13 +14,8 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from maildesk.db import (
-    CONNECT_TIMEOUT_SECONDS,
-    make_engine,
-    require_current_schema,
-    unit_of_work,
-    upgrade,
-)
+from maildesk.db import make_engine, require_current_schema, unit_of_work, upgrade
+from maildesk.db_connect import CONNECT_TIMEOUT_SECONDS
 from maildesk.errors import ConfigError, TransientError
 
 

@@ -16,12 +16,13 @@ from sqlmodel import col, select
 from maildesk.app import App, accept_raw
 from maildesk.db import unit_of_work
 from maildesk.errors import InvalidInput, NotFound
+from maildesk.inbox_row import digest_of
 from maildesk.models import Attachment, Contact, InboxItem, Message, Ticket
 from maildesk.pipeline import runner
 from maildesk.pipeline.disposition import CONTINUE
 from maildesk.pipeline.runner import drain, process_one
 from maildesk.pipeline.work import StageEnv, Step, Work
-from maildesk.services.inbox import digest_of, requeue
+from maildesk.services.inbox import requeue
 from maildesk.services.origin import Origin
 from tests.mails import mail, sample
 

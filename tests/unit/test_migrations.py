@@ -10,6 +10,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
@@ -51,6 +52,13 @@ def fresh_sqlite(tmp_path: Path) -> Engine:
 
 def test_a_freshly_migrated_sqlite_database_is_at_head(fresh_sqlite: Engine) -> None:
     assert current_revision(fresh_sqlite) == head_revision()
+
+
+def test_the_head_read_from_the_migration_files_is_the_one_alembic_finds() -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+
+    assert head_revision() == ScriptDirectory.from_config(config).get_current_head() is not None
 
 
 def test_the_migrated_sqlite_schema_matches_the_models(fresh_sqlite: Engine) -> None:

@@ -11,7 +11,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from maildesk.cli import app, main, ticket
+from maildesk.cli import ticket
+from maildesk.cli.commands import app, main
 from tests.mails import mail
 from tests.unit.cli.conftest import Shell
 

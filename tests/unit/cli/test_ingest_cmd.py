@@ -1,4 +1,4 @@
-"""`maildesk ingest [FILE…]`: what an MTA pipe sees — one JSON line per mail, exit 0, 75 or 1."""
+"""`maildesk ingest [FILE…]`: what an MTA pipe sees — one JSON line per mail, exit 0 or 75."""
 
 from __future__ import annotations
 
@@ -56,12 +56,13 @@ def test_without_json_ingest_prints_nothing(shell: Shell) -> None:
     assert (result.exit_code, result.stdout) == (0, "")
 
 
-def test_a_file_that_cannot_be_read_is_exit_1_in_one_line(shell: Shell, tmp_path: Path) -> None:
+def test_a_file_that_cannot_be_read_is_tempfail_in_one_line(shell: Shell, tmp_path: Path) -> None:
+    # `--to ${recipient}` with two recipients makes the second a FILE: retried, never bounced
     missing = tmp_path / "missing.eml"
 
     result = shell.run(ingest_cmd, "ingest", missing)
 
-    assert result.exit_code == 1
+    assert result.exit_code == EX_TEMPFAIL
     assert result.stderr == f"maildesk: cannot read {missing}: No such file or directory\n"
 
 
@@ -90,3 +91,23 @@ def test_a_database_in_a_folder_that_does_not_exist_is_tempfail_and_no_folder_is
     assert result.exit_code == EX_TEMPFAIL
     assert result.stderr.startswith("maildesk: ") and result.stderr.count("\n") == 1
     assert not (tmp_path / "nonexistent").exists()
+
+
+def test_with_queue_the_mail_is_only_stored_for_the_daemon(shell: Shell) -> None:
+    result = shell.run(
+        ingest_cmd, "ingest", "--queue", "--json", input=mail(message_id="q@acme.test")
+    )
+
+    [line] = lines(result.stdout)
+    assert (result.exit_code, line["outcome"], line["ticket"]) == (0, "queued", None)
+    assert line["message_id"] == "q@acme.test"
+    with shell.app().engine.connect() as connection:
+        states = connection.exec_driver_sql("SELECT state FROM inboxitem").scalars().all()
+    assert states == ["received"]
+
+
+def test_with_queue_a_missing_config_is_tempfail(tmp_path: Path) -> None:
+    result = Shell(tmp_path / "missing.toml").run(ingest_cmd, "ingest", "--queue", input=mail())
+
+    assert result.exit_code == EX_TEMPFAIL
+    assert result.stderr.startswith("maildesk: config file not found")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from maildesk.cli import app as full_app  # the root app with every group registered
+from maildesk.cli.commands import app as full_app  # the root app with every group registered
 from maildesk.cli.root import CliState, app
 
 
@@ -48,3 +48,15 @@ def test_the_state_loads_the_settings_and_opens_the_desk_they_describe(config: P
     assert opened.settings.desk.address == "support@example.com"
     assert opened.settings.database_url() == f"sqlite:///{config.parent / 'var' / 'maildesk.db'}"
     opened.engine.dispose()
+
+
+def test_a_script_installed_before_the_entry_still_runs_the_whole_cli(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from maildesk.cli import main  # `maildesk = "maildesk.cli:main"` of an older install
+
+    with pytest.raises(SystemExit) as exited:
+        main(["--help"])
+
+    assert exited.value.code == 0
+    assert "ingest" in capsys.readouterr().out
