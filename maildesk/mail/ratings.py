@@ -50,8 +50,12 @@ def read_rating(text: str) -> Rating | None:
     score, rest = _score(token), text[head.end() :]
     if score is None or _numbered_list(after["sep"], rest):
         return None
-    comment = "\n".join(part for part in (first[after.end() :].strip(), rest.strip()) if part)
-    return Rating(score, comment)
+    return Rating(score, _comment(first[after.end() :], rest.removeprefix("\n")))
+
+
+def _comment(first: str, rest: str) -> str:
+    """The words after the rating as written: each line without its trailing blanks."""
+    return "\n".join(line.rstrip() for line in (first, *rest.split("\n"))).strip()
 
 
 def _score(token: re.Match[str]) -> int | None:

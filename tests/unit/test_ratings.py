@@ -80,7 +80,20 @@ def test_a_digit_and_a_dash_before_any_comment_rate_with_that_comment(
     rating = read_rating(f"{score} - {comment}")
 
     assert rating is not None and rating.score == score
-    assert rating.comment == comment.strip() or not comment.strip()
+    assert rating.comment == as_kept(comment)
+
+
+def as_kept(comment: str) -> str:
+    """A comment as a rating keeps it: as written, but for the blanks that trail each line
+    (and the emoji presentation selector a client may add on the rating's own line)."""
+    first, *rest = comment.split("\n")
+    lines = [first.replace("\ufe0f", ""), *rest]
+    return "\n".join(line.rstrip() for line in lines).strip()
+
+
+def test_a_comment_keeps_its_lines_as_written_without_their_trailing_blanks() -> None:
+    rating = read_rating("4 - Quick \n  but the toner  \n\nis empty\n")
+    assert rating is not None and rating.comment == "Quick\n  but the toner\n\nis empty"
 
 
 def test_a_rating_addresses_mail_loses_a_leading_rating_from_its_comment() -> None:
