@@ -1,6 +1,7 @@
 """A real Postfix delivers to maildesk as the README's recipe (contrib/postfix/) says: by LMTP
-to the daemon's listener, and by the pipe running `maildesk ingest` as a non-root user, which
-defers while the database is unavailable and delivers once it is back.
+to the daemon's listener, and by the pipes running `maildesk ingest` (with and without
+`--queue`) as a non-root user, which defer while the database is unavailable and deliver once
+it is back.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import pytest
 from maildesk.app import open_app
 from maildesk.config import load_settings
 from maildesk.daemon.loop import Daemon
+from maildesk.timed.jobs import process_inbox
 from tests.conftest import free_port
 from tests.integration.postfix import (
     POSTFIX_MISSING,
@@ -215,3 +217,45 @@ def test_the_pipe_defers_while_the_database_is_unavailable_and_delivers_after(
     assert "Mail queue is empty" in pipe_postfix.queue_listing()
     assert tickets(desk_dir) == [("general", "First"), ("billing", "Second")]
     assert pwd.getpwuid((desk_dir / "var" / "maildesk.db").stat().st_uid).pw_name == PIPE_USER
+
+
+# --- the queueing pipe, as a non-root user, with the daemon processing ------------------------
+
+
+@pytest.fixture
+def queue_postfix(scratch: Path, desk_dir: Path) -> Iterator[PostfixServer]:
+    pwd.getpwnam(PIPE_USER)
+    give_to(PIPE_USER, desk_dir)
+    server = start_postfix(scratch, desk_dir, "maildeskq:")
+    yield server
+    server.stop()
+
+
+def inbox_states(desk: Path) -> list[str]:
+    uri = f"file:{desk / 'var' / 'maildesk.db'}?mode=ro"
+    with sqlite3.connect(uri, uri=True) as connection:
+        return [state for (state,) in connection.execute("SELECT state FROM inboxitem ORDER BY id")]
+
+
+def test_the_queueing_pipe_stores_defers_while_unavailable_and_the_daemon_processes(
+    queue_postfix: PostfixServer, desk_dir: Path
+) -> None:
+    queue_postfix.send(mail(sender=CUSTOMER, to=SUPPORT, subject="First"), [SUPPORT], CUSTOMER)
+    queue_postfix.wait_for_log(r"relay=maildeskq.*status=sent")
+
+    database_unavailable(desk_dir, True)
+    queue_postfix.send(mail(sender=CUSTOMER, to=BILLING, subject="Second"), [BILLING], CUSTOMER)
+    [deferred] = queue_postfix.wait_for_log(r"relay=maildeskq.*status=deferred")
+    assert "temporary failure. Command output: maildesk: " in deferred
+    database_unavailable(desk_dir, False)
+    queue_postfix.flush()
+    queue_postfix.wait_for_log(r"relay=maildeskq.*status=sent", count=2)
+    # Read only now: root opening the WAL database would leave its -shm file root's.
+    assert inbox_states(desk_dir) == ["received", "received"] and tickets(desk_dir) == []
+
+    app = open_app(load_settings(desk_dir / "maildesk.toml"))
+    try:
+        assert process_inbox(app) == 2  # what the daemon's inbox sweep does every minute
+    finally:
+        app.engine.dispose()
+    assert tickets(desk_dir) == [("general", "First"), ("billing", "Second")]
