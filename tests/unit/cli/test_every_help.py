@@ -84,3 +84,35 @@ def test_through_the_real_entry_point_a_bad_ref_is_one_line_on_stderr(
     captured = capsys.readouterr()
     assert exited.value.code == 1
     assert captured.err.startswith("maildesk: ") and captured.err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("ticket", "similar", "TKT-999"),
+        ("ticket", "export", "TKT-999", "--format", "json"),
+        ("ticket", "export", "--all", "--format", "zip"),
+        ("ticket", "search", "printer", "--limit", "-1"),
+        ("report", "volume", "--since", "last monday"),
+        ("report", "sla", "--queue", "sales"),
+        ("report", "speed"),
+        ("inbox", "show", "999"),
+        ("outbox", "retry", "999"),
+        ("contact", "show", "nobody@acme.test"),
+        ("import", "mbox", "/nonexistent/archive.mbox"),
+        ("import", "mbox", "/dev/null", "--open-since", "spring"),
+    ],
+    ids=lambda args: " ".join(args),
+)
+def test_bad_input_to_any_command_is_one_line_on_stderr_and_exit_1(
+    shell: Shell, args: tuple[str, ...], capsys: pytest.CaptureFixture[str]
+) -> None:
+    shell.receives(mail())
+    capsys.readouterr()
+
+    with pytest.raises(SystemExit) as exited:
+        main(["--config", str(shell.config), *args])
+
+    captured = capsys.readouterr()
+    assert exited.value.code == 1
+    assert captured.err.startswith("maildesk: ") and captured.err.count("\n") == 1, captured.err
