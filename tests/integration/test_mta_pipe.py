@@ -49,7 +49,8 @@ def deliver(
     """`maildesk ARGS` with the mail on stdin, as an MTA starts it."""
     path = [str(shadows)] if shadows else []
     env = {"PATH": os.defpath, "PYTHONPATH": os.pathsep.join([*path, str(ROOT)])}
-    env.update({k: v for k, v in os.environ.items() if k.startswith("COVERAGE")})
+    if not as_nobody:  # coverage's data files are root's: an unprivileged run cannot write one
+        env.update({k: v for k, v in os.environ.items() if k.startswith("COVERAGE")})
     if profile_imports:
         env["PYTHONPROFILEIMPORTTIME"] = "1"
     command = [sys.executable, "-m", "maildesk", *map(str, args)]
