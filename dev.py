@@ -52,6 +52,10 @@ def start(extra: list[str]) -> int:
     return run(maildesk, "--config", "maildesk.toml", "run", *extra)
 
 
+# pytest-xdist: one worker process per core (at most four); `dev.py test -n 0` runs in one.
+WORKERS = ("-n", "auto", "--maxprocesses", "4")
+
+
 def test(extra: list[str]) -> int:
     """ruff (lint + format), mypy, the import layers, then pytest under coverage (branch).
 
@@ -67,7 +71,7 @@ def test(extra: list[str]) -> int:
         [py, "-m", "mypy", "maildesk"],
         [str(BIN / "lint-imports"), "--no-logo"],  # the layer chain in pyproject.toml
         [*cov, "erase"],
-        [*cov, "run", "-m", "pytest", "-p", "no:cacheprovider", *extra],
+        [*cov, "run", "-m", "pytest", "-p", "no:cacheprovider", *WORKERS, *extra],
         [*cov, "combine", "--quiet"],
         [*cov, "report", *(["--fail-under=0"] if extra else [])],
     ]

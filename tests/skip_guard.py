@@ -1,5 +1,9 @@
 """With MAILDESK_REQUIRE_SERVICES=1 a run passes only if no test was skipped, xfailed, xpassed
 or deselected, and tests that used PostgreSQL and Dovecot passed; counted from each report.
+
+Under pytest-xdist the tests run in worker processes and the reports reach the controller,
+which judges: each test carries the servers it uses in its report (`user_properties`), and a
+worker that deselects a test stops the run there, since only it sees the deselection.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ import pytest
 from tests.services import services_required
 
 NAME = "tests.skip_guard"
+SERVICES_KEY = "maildesk-services"
 SERVICES = ("PostgreSQL", "Dovecot")
 
 
@@ -32,23 +37,25 @@ def services_used(item: pytest.Item) -> set[str]:
 class SkipGuard:
     """Counts outcomes itself, so no reporter option or plugin switch can hide them."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, in_worker: bool = False) -> None:
+        self.in_worker = in_worker
         self.skipped: list[str] = []
         self.xfailed: list[str] = []
         self.xpassed: list[str] = []
         self.deselected = 0
-        self.uses: dict[str, set[str]] = {}
         self.proven: set[str] = set()
 
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
         self.deselected += len(items)
+        if items and self.in_worker:
+            raise pytest.UsageError(f"{len(items)} test(s) deselected with services required")
+
+    def pytest_itemcollected(self, item: pytest.Item) -> None:
+        item.user_properties.append((SERVICES_KEY, sorted(services_used(item))))
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.skipped:  # a module skipped as a whole (importorskip, allow_module_level)
             self.skipped.append(report.nodeid)
-
-    def pytest_collection_finish(self, session: pytest.Session) -> None:
-        self.uses = {item.nodeid: services_used(item) for item in session.items}
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if hasattr(report, "wasxfail"):
@@ -56,7 +63,7 @@ class SkipGuard:
         elif report.skipped:
             self.skipped.append(report.nodeid)
         elif report.when == "call" and report.passed:
-            self.proven |= self.uses.get(report.nodeid, set())
+            self.proven |= set(dict(report.user_properties).get(SERVICES_KEY, ()))
 
     def problems(self) -> list[str]:
         found = []
@@ -74,6 +81,8 @@ class SkipGuard:
         return found + [f"no test that used {name} passed" for name in missing]
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self.in_worker:  # the controller sees every worker's reports and judges the run
+            return
         problems = self.problems()
         if not problems:
             return
@@ -85,7 +94,8 @@ class SkipGuard:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    if services_required() and config.pluginmanager.register(SkipGuard(), "skip-guard") is None:
+    guard = SkipGuard(in_worker=hasattr(config, "workerinput"))  # set in xdist's workers
+    if services_required() and config.pluginmanager.register(guard, "skip-guard") is None:
         raise pytest.UsageError("MAILDESK_REQUIRE_SERVICES=1 cannot run with the skip guard off")
 
 

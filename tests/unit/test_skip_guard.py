@@ -202,3 +202,28 @@ def test_without_required_services_a_skip_is_only_a_skip(
     result = inner.runpytest_subprocess("-k", "not plain")
     assert (result.ret, problems(result)) == (pytest.ExitCode.OK, [])
     result.assert_outcomes(passed=3, skipped=1, deselected=1)
+
+
+XDIST = ("-p", "xdist", "-n", "2")  # the tests in two worker processes, as dev.py runs them
+
+
+def test_in_worker_processes_the_controller_sees_which_servers_the_tests_used(
+    inner: pytest.Pytester,
+) -> None:
+    result = inner.runpytest_subprocess(*XDIST)
+    assert (result.ret, problems(result)) == (pytest.ExitCode.OK, [])
+    result.assert_outcomes(passed=4)
+
+
+def test_in_worker_processes_a_skip_still_fails_the_run(inner: pytest.Pytester) -> None:
+    inner.makepyfile(test_skip=SKIPS["a skip in the test"])
+    result = inner.runpytest_subprocess(*XDIST)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert problems(result) == ["1 test(s) skipped: test_skip.py::test_x"]
+
+
+def test_in_worker_processes_a_deselection_stops_the_run(inner: pytest.Pytester) -> None:
+    result = inner.runpytest_subprocess(*XDIST, "-k", "not plain")
+    # Without the guard the three tests left would pass; with it the worker stops at once.
+    assert result.ret in (pytest.ExitCode.TESTS_FAILED, pytest.ExitCode.INTERNAL_ERROR)
+    assert "passed" not in result.outlines[-1]
