@@ -10,7 +10,7 @@ import re
 import secrets
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 SIG_CHARS = 16  # base32 characters: 80 bits of HMAC-SHA256
 #: The longest Message-ID kept, in UTF-8 bytes: `In-Reply-To: <id>` still fits RFC 5322's
@@ -26,8 +26,7 @@ _SIGNED = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class SignedAddress:
+class SignedAddress(NamedTuple):  # not a dataclass: `ingest --queue` must not import dataclasses
     local: str
     ref: str  # upper-case, e.g. TKT-42
     sig: str  # lower-case base32
@@ -90,8 +89,7 @@ def verify(signed: SignedAddress, *, secrets_: tuple[str, ...], role: str) -> bo
     return ok
 
 
-@dataclass(frozen=True)
-class VerifiedSigned:
+class VerifiedSigned(NamedTuple):
     """A signed address whose signature holds: for which ticket, and for whom it was signed."""
 
     address: str  # as the mail names it

@@ -6,13 +6,12 @@ Global options come before the command: `maildesk --config PATH ingest …`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 _WITH_VALUE = ("--config", "-c")
 
 
-@dataclass(frozen=True)
-class CommandLine:
+class CommandLine(NamedTuple):  # not a dataclass: `ingest --queue` must not import dataclasses
     config: str | None  # --config, as given
     command: str | None  # the first word that is no global option
     rest: tuple[str, ...]  # what follows the command

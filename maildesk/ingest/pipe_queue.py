@@ -13,10 +13,9 @@ import sqlite3
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import closing
-from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 from urllib.parse import quote
 
 from maildesk.argv import UsageError
@@ -38,8 +37,7 @@ _LOOKUP = (
 )
 
 
-@dataclass(frozen=True)
-class QueueRequest:
+class QueueRequest(NamedTuple):  # not a dataclass: `ingest --queue` must not import dataclasses
     """`ingest --queue [--json] [--to=ADDRESS…] [FILE…]`: what to read and say."""
 
     files: tuple[Path, ...] = ()

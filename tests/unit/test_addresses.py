@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
@@ -77,7 +75,7 @@ def test_the_signature_of_one_ticket_does_not_verify_for_another(
     desk: str, refs: list[str], secret: str, role: str
 ) -> None:
     ref, other = refs
-    moved = replace(signed(desk, ref, secret, role), ref=other)
+    moved = signed(desk, ref, secret, role)._replace(ref=other)
 
     assert not verifies(spelled(moved), (secret,), role)
 
@@ -111,7 +109,7 @@ def test_changing_any_character_of_the_signature_fails(
     parsed = signed(desk, ref, secret, role)
     sig = parsed.sig
     assume(replacement.lower() != sig[position])  # letter case is no change: sigs are lower-cased
-    forged = replace(parsed, sig=sig[:position] + replacement + sig[position + 1 :])
+    forged = parsed._replace(sig=sig[:position] + replacement + sig[position + 1 :])
 
     assert not verifies(spelled(forged), (secret,), role)
 
@@ -121,8 +119,8 @@ def test_a_shortened_or_lengthened_signature_fails(
     desk: str, ref: str, secret: str, role: str, cut: int
 ) -> None:
     parsed = signed(desk, ref, secret, role)
-    shortened = replace(parsed, sig=parsed.sig[:-cut])
-    lengthened = replace(parsed, sig=parsed.sig + "a" * cut)
+    shortened = parsed._replace(sig=parsed.sig[:-cut])
+    lengthened = parsed._replace(sig=parsed.sig + "a" * cut)
 
     assert not verifies(spelled(shortened), (secret,), role)
     assert not verifies(spelled(lengthened), (secret,), role)
