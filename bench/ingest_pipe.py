@@ -73,7 +73,12 @@ class Figures:
 def run_one(
     command: Sequence[str], stdin: bytes, env: dict[str, str]
 ) -> tuple[float, float, float, int]:
-    """(wall seconds, CPU seconds, peak RSS MB, exit code) of one process fed `stdin`."""
+    """(wall seconds, CPU seconds, peak RSS MB, exit code) of one process fed `stdin`.
+
+    It runs in the root folder, as pipe(8) runs in Postfix's: `python -m` puts the working
+    folder first on the path, so a run from the checkout would import the checkout's maildesk
+    even for the baseline revision.
+    """
     started = time.perf_counter()
     process = subprocess.Popen(
         command,
@@ -81,6 +86,7 @@ def run_one(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env=env,
+        cwd="/",
     )
     assert process.stdin is not None
     process.stdin.write(stdin)
@@ -112,7 +118,7 @@ def make_desk(folder: Path, source: Path, database_url: str | None) -> Path:
         '[[queues]]\nname = "general"\naddresses = ["support@example.com"]\n'
     )
     command = [sys.executable, "-m", "maildesk", "--config", str(config), "db", "upgrade"]
-    subprocess.run(command, check=True, env=maildesk_env(source), capture_output=True)
+    subprocess.run(command, check=True, env=maildesk_env(source), capture_output=True, cwd="/")
     return config
 
 
