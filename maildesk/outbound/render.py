@@ -1,27 +1,21 @@
 """Mail templates rendered in a Jinja2 sandbox: what came from a message is a variable, never code.
 
 Each template is three files: `<name>.subject.txt`, `<name>.txt` and `<name>.html` (autoescaped).
+Jinja2 is imported when the first template is rendered: ingest queues drafts and renders none.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from jinja2 import (
-    BaseLoader,
-    ChoiceLoader,
-    FileSystemLoader,
-    StrictUndefined,
-    TemplateNotFound,
-    TemplateSyntaxError,
-    select_autoescape,
-)
-from jinja2.sandbox import ImmutableSandboxedEnvironment
-from markupsafe import Markup, escape
+if TYPE_CHECKING:
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+    from markupsafe import Markup
 
 BUILTIN_DIR = Path(__file__).resolve().parent.parent / "templates"
 PARTS = ("subject.txt", "txt", "html")
@@ -131,6 +125,8 @@ def quote_lines(text: str) -> str:
 
 def nl2br(text: str) -> Markup:
     """Escape, then keep the line breaks of plain text in HTML."""
+    from markupsafe import Markup, escape
+
     lines = str(escape(text)).splitlines()
     return Markup("<br>\n".join(lines))
 
@@ -203,20 +199,26 @@ class Renderer:
     def __init__(self, override_dir: Path | None = None, *, builtin_dir: Path = BUILTIN_DIR):
         self.override_dir = override_dir
         self.builtin_dir = builtin_dir
-        loaders: list[BaseLoader] = [FileSystemLoader(builtin_dir)]
-        if override_dir is not None:
-            loaders.insert(0, FileSystemLoader(override_dir))
-        self.env = ImmutableSandboxedEnvironment(
-            loader=ChoiceLoader(loaders),
+
+    @cached_property
+    def env(self) -> ImmutableSandboxedEnvironment:
+        """The sandboxed environment, made (and Jinja2 imported) when first needed."""
+        from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined, select_autoescape
+        from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+        folders = [f for f in (self.override_dir, self.builtin_dir) if f is not None]
+        env = ImmutableSandboxedEnvironment(
+            loader=ChoiceLoader([FileSystemLoader(folder) for folder in folders]),
             undefined=StrictUndefined,
             autoescape=select_autoescape(("html",), default_for_string=False, default=False),
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
         )
-        self.env.filters["quote"] = quote_lines
-        self.env.filters["nl2br"] = nl2br
-        self.env.globals["mailto"] = mailto
+        env.filters["quote"] = quote_lines
+        env.filters["nl2br"] = nl2br
+        env.globals["mailto"] = mailto
+        return env
 
     def render(self, name: str, context: Mapping[str, Any]) -> Rendered:
         """Render the three parts; raises jinja2 errors (SecurityError, UndefinedError, …)."""
@@ -253,6 +255,8 @@ class Renderer:
 
 
 def _check_part(renderer: Renderer, filename: str, context: Mapping[str, Any]) -> str | None:
+    from jinja2 import TemplateNotFound, TemplateSyntaxError
+
     try:
         renderer.render_file(filename, context)
     except TemplateNotFound as exc:

@@ -27,8 +27,9 @@ ROOT = Path(maildesk.__file__).resolve().parent.parent
 MODES = {"plain": (), "queue": ("--queue",)}
 NOBODY = 65534
 HEAVY = ("aiosmtpd", "aioimaplib", "alembic", "apscheduler", "matplotlib", "prometheus_client")
-NOT_FOR_PLAIN_INGEST = (*HEAVY, "lingua", "rich")
-NOT_FOR_QUEUE = ("sqlmodel", "typer", "rich", "jinja2", *NOT_FOR_PLAIN_INGEST)
+#: Mail is queued as drafts and rendered by the sender, so processing needs no Jinja2 either.
+NOT_FOR_PLAIN_INGEST = ("jinja2", *HEAVY, "lingua", "rich")
+NOT_FOR_QUEUE = ("sqlmodel", "typer", *NOT_FOR_PLAIN_INGEST)
 
 
 @dataclass(frozen=True)
