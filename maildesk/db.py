@@ -146,16 +146,21 @@ def insert_unless_taken(session: Session, table: Table, returning: Column[Any]) 
 
     No row comes back when a unique key is taken already (also by another process meanwhile).
     """
-    dialect = session.get_bind().dialect.name
-    key = (dialect, table.name, returning.name)
-    if key not in _INSERTS:  # the dialect's module is imported by its engine already
-        if dialect == "postgresql":
-            from sqlalchemy.dialects import postgresql as dialect_module
-        else:
-            from sqlalchemy.dialects import sqlite as dialect_module  # type: ignore[no-redef]
-        statement = dialect_module.insert(table).on_conflict_do_nothing()
+    key = (session.get_bind().dialect.name, table.name, returning.name)
+    if key not in _INSERTS:
+        statement = dialect_insert(session, table).on_conflict_do_nothing()
         _INSERTS[key] = statement.returning(returning)
     return _INSERTS[key]
+
+
+def dialect_insert(session: Session, table: Table) -> Any:
+    """The database's own INSERT (with ON CONFLICT); its module is imported by the engine
+    already, and only that one: a SQLite desk never loads PostgreSQL's."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql as dialect_module
+    else:
+        from sqlalchemy.dialects import sqlite as dialect_module  # type: ignore[no-redef]
+    return dialect_module.insert(table)
 
 
 _INSERTS: dict[tuple[str, str, str], Any] = {}

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
-from maildesk.db import insert_unless_taken
+from maildesk.db import dialect_insert, insert_unless_taken
 from maildesk.models import Ticket, TicketNotice
 from maildesk.timing.clock import aware
 
@@ -36,8 +34,7 @@ def claim_notices(session: Session, claims: list[Claim], *, now: datetime) -> se
     if not claims:
         return set()
     columns = (_NOTICE.c.ticket_id, _NOTICE.c.kind, _NOTICE.c.target, _NOTICE.c.due)
-    insert_ = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert_(_NOTICE).on_conflict_do_nothing().returning(*columns)
+    statement = dialect_insert(session, _NOTICE).on_conflict_do_nothing().returning(*columns)
     rows = [
         {"ticket_id": ticket_id, "kind": kind, "target": target, "due": due, "at": now}
         for ticket_id, kind, target, due in claims
