@@ -7,8 +7,8 @@ imported, a database that cannot be opened — exits 75 (EX_TEMPFAIL) with one l
 and the MTA tries again later. A failure after the commit costs at most a duplicate, which
 the next delivery recognises. This module imports only the standard library (and our own
 stdlib-only `argv` and `errors`) before it knows which path to take; `ingest --queue`
-loads only what storing needs (`maildesk.ingest.pipe_queue`), plain `ingest` only the
-ingest command, not the whole CLI.
+loads only what storing needs (`maildesk.ingest.pipe_queue`), plain `ingest` only what
+accepting and processing need (`maildesk.ingest.pipe_ingest`): neither the CLI nor typer.
 """
 
 from __future__ import annotations
@@ -54,7 +54,15 @@ def _queue(line: CommandLine) -> int:
     return 0
 
 
-def _ingest(argv: Sequence[str]) -> int:
+def _ingest(line: CommandLine) -> int:
+    from maildesk.ingest.pipe_ingest import ingest_mails
+    from maildesk.ingest.pipe_queue import parse_request
+
+    ingest_mails(parse_request(line.rest), config=line.config)
+    return 0
+
+
+def _help(argv: Sequence[str]) -> int:
     from maildesk.cli.ingest_cmd import run_alone
 
     return run_alone(argv)
@@ -75,6 +83,8 @@ def main(argv: Sequence[str] | None = None) -> None:
 
         cli_main(args)
         return
-    if "--queue" in line.rest and "--help" not in line.rest:
+    if "--help" in line.rest:
+        sys.exit(guarded(lambda: _help(args)))
+    if "--queue" in line.rest:
         sys.exit(guarded(lambda: _queue(line)))
-    sys.exit(guarded(lambda: _ingest(args)))
+    sys.exit(guarded(lambda: _ingest(line)))

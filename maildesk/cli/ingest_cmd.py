@@ -3,102 +3,28 @@
 Exit 0 once every mail is committed; 75 (EX_TEMPFAIL) when one could not be, whatever the
 reason — a FILE that cannot be read too (an MTA's `--to ${recipient}` with several
 recipients makes the second one a FILE) — so the MTA retries instead of bouncing.
-`--queue` only stores (maildesk.ingest.pipe_queue); the daemon processes the items.
-`maildesk.entry` runs this command alone (`run_alone`), guarded, as an MTA starts it.
+`--queue` only stores (maildesk.ingest.pipe_queue); the daemon processes the items. An MTA
+starts neither through typer: `maildesk.entry` runs `ingest_mails` or `queue_mails` itself,
+guarded, and this command only for `--help` and for scripts that call the whole CLI.
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import typer
 
-from maildesk.app import App, accept_raw, open_app
-from maildesk.cli.output import print_json_line
 from maildesk.cli.root import new_app, state
-from maildesk.db import first_line, unit_of_work
-from maildesk.errors import MaildeskError
-from maildesk.ingest.pipe_queue import QueueRequest, duplicate_outcome, queue_mails
-from maildesk.models import Ticket
-from maildesk.pipeline.runner import process_one
-from maildesk.services.inbox import Stored, get_item
-from maildesk.services.origin import Origin
+from maildesk.ingest.pipe_ingest import NotAccepted, ingest_mails, one_line
+from maildesk.ingest.pipe_queue import QueueRequest, queue_mails
 
 EX_TEMPFAIL = 75
-
-
-def _one_line(exc: Exception) -> str:
-    """A user error says itself; anything else is named by its type, never a traceback."""
-    if isinstance(exc, MaildeskError):
-        return str(exc)
-    return f"{type(exc).__name__}: {first_line(exc)}"
 
 
 def _fail(message: str, code: int) -> typer.Exit:
     typer.echo(f"maildesk: {message}", err=True)
     return typer.Exit(code)
-
-
-def _queued(reason: str) -> dict[str, object]:
-    return {"outcome": "queued", "ticket": None, "reason": reason, "message_id": None}
-
-
-def _duplicate(app: App, item_id: int) -> dict[str, object]:
-    with unit_of_work(app.engine) as session:
-        item = get_item(session, item_id=item_id)
-        ticket = session.get(Ticket, item.ticket_id) if item.ticket_id else None
-        ref = ticket.ref if ticket else None
-        return duplicate_outcome(item_id, item.state, ref, item.message_id)
-
-
-def _processed(app: App, item_id: int) -> dict[str, object]:
-    outcome = process_one(app.engine, app.desk, item_id=item_id)
-    return outcome.as_json() if outcome else _queued("taken by another worker")
-
-
-def _outcome(app: App, stored: Stored) -> dict[str, object]:
-    """What became of a committed mail. It is safe already: a failure here only postpones it."""
-    try:
-        if stored.duplicate:
-            return _duplicate(app, stored.item_id)
-        return _processed(app, stored.item_id)
-    except Exception as exc:  # the daemon or `maildesk tick` processes the item later
-        return _queued(_one_line(exc))
-
-
-def _open(ctx: typer.Context) -> App:
-    try:
-        return open_app(state(ctx).settings())
-    except Exception as exc:
-        raise _fail(_one_line(exc), EX_TEMPFAIL) from None
-
-
-def _read(source: Path | None) -> bytes:
-    if source is None:
-        try:
-            return sys.stdin.buffer.read()
-        except Exception as exc:
-            raise _fail(f"stdin: not accepted: {_one_line(exc)}", EX_TEMPFAIL) from None
-    try:
-        return source.read_bytes()
-    except OSError as exc:
-        raise _fail(f"cannot read {source}: {exc.strerror}", EX_TEMPFAIL) from None
-
-
-def _accept(app: App, raw: bytes, origin: Origin, source: Path | None) -> Stored:
-    try:
-        return accept_raw(app, raw, origin)
-    except Exception as exc:
-        raise _fail(f"{source or 'stdin'}: not accepted: {_one_line(exc)}", EX_TEMPFAIL) from None
-
-
-def _queue(ctx: typer.Context, request: QueueRequest) -> None:
-    try:
-        queue_mails(request, config=str(state(ctx).config))
-    except Exception as exc:
-        raise _fail(_one_line(exc), EX_TEMPFAIL) from None
 
 
 def ingest(
@@ -113,17 +39,17 @@ def ingest(
     ),
 ) -> None:
     """Accept and process raw mails."""
-    if queue:
-        _queue(ctx, QueueRequest(tuple(files or ()), as_json, tuple(envelope_to)))
-        return
-    app = _open(ctx)
-    origin = Origin(transport="pipe", envelope_to=tuple(envelope_to))
-    sources: list[Path | None] = list(files) if files else [None]
-    for source in sources:
-        stored = _accept(app, _read(source), origin, source)
-        result = _outcome(app, stored)
-        if as_json:
-            print_json_line(result)
+    request = QueueRequest(tuple(files or ()), as_json, tuple(envelope_to))
+    config = str(state(ctx).config)
+    try:
+        if queue:
+            queue_mails(request, config=config)
+        else:
+            ingest_mails(request, config=config)
+    except NotAccepted as exc:
+        raise _fail(str(exc), EX_TEMPFAIL) from None
+    except Exception as exc:
+        raise _fail(one_line(exc), EX_TEMPFAIL) from None
 
 
 def register(app: typer.Typer) -> None:

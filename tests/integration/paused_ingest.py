@@ -11,8 +11,8 @@ import sys
 from collections.abc import Callable
 
 from maildesk.app import App
-from maildesk.cli import ingest_cmd
 from maildesk.entry import main
+from maildesk.ingest import pipe_ingest
 from maildesk.services.inbox import Stored
 from maildesk.services.origin import Origin
 
@@ -36,5 +36,5 @@ def pausing(
 if __name__ == "__main__":
     if len(sys.argv) < 2 or not sys.argv[1].isdigit():
         sys.exit(USAGE)
-    ingest_cmd.accept_raw = pausing(ingest_cmd.accept_raw, int(sys.argv[1]))
+    pipe_ingest.accept_raw = pausing(pipe_ingest.accept_raw, int(sys.argv[1]))
     main(sys.argv[2:])

@@ -422,7 +422,7 @@ def test_ingest_into_a_corrupt_database_exits_tempfail_so_postfix_retries(
     run = maildesk_process("--config", corrupt_database(tmp_path), "ingest", mail_file)
 
     message = assert_one_line_error(run, code=EX_TEMPFAIL)
-    assert message == "maildesk: cannot open database: file is not a database"
+    assert message == "maildesk: ingest: cannot open database: file is not a database"
 
 
 def test_ingest_from_stdin_into_a_corrupt_database_exits_tempfail(tmp_path: Path) -> None:
@@ -441,7 +441,7 @@ def test_ingest_gives_up_on_a_silent_database_server_and_exits_tempfail(
     run = maildesk_process("--config", path, "ingest", mail_file)
 
     message = assert_one_line_error(run, code=EX_TEMPFAIL)
-    assert message.startswith("maildesk: cannot open database: ") and "timeout" in message
+    assert message.startswith("maildesk: ingest: cannot open database: ") and "timeout" in message
 
 
 @pytest.mark.parametrize("database", [corrupt_database, unreachable_database])
