@@ -10,7 +10,7 @@ import pytest
 from maildesk.argv import CommandLine, UsageError, split_command
 from maildesk.config_file import DEFAULT_DATABASE_URL, anchored_url, config_path, database_url
 from maildesk.db_connect import has_connect_timeout, libpq_url, sqlite_file
-from maildesk.entry import EX_TEMPFAIL, guarded, one_line
+from maildesk.entry import EX_TEMPFAIL, guarded, main, one_line
 from maildesk.errors import ConfigError
 
 
@@ -116,3 +116,16 @@ def test_database_urls_become_what_the_drivers_open() -> None:
     assert libpq_url("sqlite:///m.db") is None
     assert has_connect_timeout("postgresql://h/db?connect_timeout=2")
     assert not has_connect_timeout("postgresql://h/db?options=-csearch_path%3Dx")
+
+
+def test_ingest_help_is_typer_s_and_an_unknown_option_is_tempfail(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as helped:
+        main(["ingest", "--help"])
+    assert helped.value.code == 0 and "Accept and process raw mails." in capsys.readouterr().out
+
+    with pytest.raises(SystemExit) as wrong:
+        main(["ingest", "--frobnicate"])
+    assert wrong.value.code == EX_TEMPFAIL
+    assert capsys.readouterr().err == "maildesk: ingest: no such option: --frobnicate\n"
