@@ -39,6 +39,11 @@ def _rate(label: str, mails: list[bytes], each: Callable[[bytes], None]) -> floa
     return rate
 
 
+def bare_rate(mails: list[bytes], directory: Path) -> float:
+    """msgs/s of the bare floor (parse + thread lookup + commit), for other benches to print."""
+    return _bare(mails, directory)
+
+
 def _bare(mails: list[bytes], directory: Path) -> float:
     db = sqlite3.connect(directory / "bare.db", isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")
