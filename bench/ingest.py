@@ -299,6 +299,7 @@ class _ClientRun:
     last_ack: float
     acked: dict[str, float]
     failures: int
+    data_waits: list[float]  # seconds from the end of DATA (the lone dot) to the 250
 
 
 def _send_share(
@@ -307,7 +308,7 @@ def _send_share(
     """One SMTP connection sending its share in turn; a 4xx is retried up to 3 times."""
     acked: dict[str, float] = {}
     failures = 0
-    client = smtplib.SMTP("127.0.0.1", port, timeout=120)
+    client = _TimedSMTP("127.0.0.1", port, timeout=120)
     client.ehlo("bench.client.test")
     try:
         ready.wait()
@@ -327,7 +328,29 @@ def _send_share(
                 break
     finally:
         client.close()
-    return _ClientRun(first_send, max(acked.values(), default=first_send), acked, failures)
+    last_ack = max(acked.values(), default=first_send)
+    return _ClientRun(first_send, last_ack, acked, failures, client.data_waits)
+
+
+class _TimedSMTP(smtplib.SMTP):
+    """smtplib's client, timing each DATA from its end (the lone dot is sent) to the reply."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.data_waits: list[float] = []
+        self._dot_sent: float | None = None
+        super().__init__(*args, **kwargs)
+
+    def send(self, s: bytes | str) -> None:
+        super().send(s)
+        if isinstance(s, bytes) and s.endswith(b"\r\n.\r\n"):
+            self._dot_sent = time.perf_counter()
+
+    def getreply(self) -> tuple[int, bytes]:
+        reply = super().getreply()
+        if self._dot_sent is not None:
+            self.data_waits.append(time.perf_counter() - self._dot_sent)
+            self._dot_sent = None
+        return reply
 
 
 def _envelope_sender(head: bytes) -> str:
@@ -360,8 +383,9 @@ def _shares(mails: list[bytes], clients: int) -> list[list[tuple[str, str, bytes
 
 async def _smtp_session(
     app: App, mails: list[bytes], clients: int
-) -> tuple[float, float, Counter[str], list[float], int]:
-    """Seconds to the last 250 and to the last processed item, outcomes, 250→ticket lags, errors."""
+) -> tuple[float, float, Counter[str], list[float], int, list[float]]:
+    """Seconds to the last 250 and to the last processed item, outcomes, 250→ticket lags,
+    errors, and the waits from the end of each DATA to its reply."""
     loop = asyncio.get_running_loop()
     stored = asyncio.Event()
     outcomes: Counter[str] = Counter()
@@ -414,7 +438,8 @@ async def _smtp_session(
     acked = {mid: at for run in runs for mid, at in run.acked.items()}
     lags = [processed_at[mid] - at for mid, at in acked.items() if mid in processed_at]
     failures = sum(run.failures for run in runs)
-    return last_ack - start, last_processed - start, outcomes, lags, failures
+    waits = [wait for run in runs for wait in run.data_waits]
+    return last_ack - start, last_processed - start, outcomes, lags, failures, waits
 
 
 def run_smtp(
@@ -422,7 +447,8 @@ def run_smtp(
 ) -> Result:
     """SmtpListener in this process's loop, `clients` smtplib threads, one processing worker."""
     app = prepared_app(url, workdir, agents)
-    accepted_s, done_s, outcomes, lags, failures = asyncio.run(_smtp_session(app, mails, clients))
+    session = asyncio.run(_smtp_session(app, mails, clients))
+    accepted_s, done_s, outcomes, lags, failures, waits = session
     app.engine.dispose()
     n = len(mails)
     result = Result("smtp", _backend(url), n, done_s, outcomes, peak_rss_mb(), expected_new(mails))
@@ -435,6 +461,12 @@ def run_smtp(
         result.notes.append(
             f"250→processed lag: p50 {1000 * cuts[49]:.0f} ms, p95 {1000 * cuts[94]:.0f} ms, "
             f"max {1000 * max(lags):.0f} ms; {failures} error replies"
+        )
+    if len(waits) > 1:
+        cuts = statistics.quantiles(waits, n=100)
+        result.notes.append(
+            f"end of DATA → 250: p50 {1000 * cuts[49]:.1f} ms, p99 {1000 * cuts[98]:.1f} ms, "
+            f"max {1000 * max(waits):.1f} ms (target p99 < 200 ms)"
         )
     return result
 
