@@ -1,0 +1,54 @@
+"""Time spent in each SQL statement (by its text), from SQLAlchemy's cursor events on every
+engine: `with StatementTimes() as timed: …`, then `StatementTimes.compare(a, b, mails=n)`
+prints the statements whose time per mail grew most from run a to run b."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import Engine, event
+
+
+class StatementTimes:
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = defaultdict(float)
+        self.calls: dict[str, int] = defaultdict(int)
+        self._started: dict[int, float] = {}
+
+    def _before(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        self._started[id(cursor)] = time.perf_counter()
+
+    def _after(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        started = self._started.pop(id(cursor), None)
+        if started is not None:
+            key = " ".join(statement.split())[:160]
+            self.seconds[key] += time.perf_counter() - started
+            self.calls[key] += 1
+
+    def __enter__(self) -> StatementTimes:
+        event.listen(Engine, "before_cursor_execute", self._before)
+        event.listen(Engine, "after_cursor_execute", self._after)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        event.remove(Engine, "before_cursor_execute", self._before)
+        event.remove(Engine, "after_cursor_execute", self._after)
+
+    @staticmethod
+    def compare(a: StatementTimes, b: StatementTimes, *, mails: int, top: int = 15) -> None:
+        total_a, total_b = sum(a.seconds.values()), sum(b.seconds.values())
+        print(
+            f"  SQL time per mail: {1000 * total_a / mails:.2f} ms -> {1000 * total_b / mails:.2f}"
+            f" ms; statements per mail {sum(a.calls.values()) / mails:.1f} -> "
+            f"{sum(b.calls.values()) / mails:.1f}"
+        )
+        grown = sorted(b.seconds, key=lambda k: b.seconds[k] - a.seconds.get(k, 0.0), reverse=True)
+        print("  ms per mail (before -> after, calls after): statement")
+        for key in grown[:top]:
+            before, after = a.seconds.get(key, 0.0), b.seconds[key]
+            print(
+                f"  {1000 * before / mails:7.3f} -> {1000 * after / mails:7.3f} "
+                f"({b.calls[key]:5d}x)  {key}"
+            )
