@@ -320,8 +320,15 @@ def report(label: str, rates: dict[str, list[Rates]]) -> None:
             f"{label} ({unit}), median of {len(rates['empty'])}: floor {median['floor']:.0f}, "
             f"empty {median['empty']:.0f} ({median['empty'] / median['floor']:.2f}x floor), "
             f"1M tickets {median['1M']:.0f} ({median['1M'] / median['floor']:.2f}x floor); "
-            f"1M/empty = {median['1M'] / median['empty']:.2f} (target >= 0.80)"
+            f"1M/empty = {median['1M'] / median['empty']:.2f} (target >= 0.80); median of the "
+            f"rounds' own ratios {_paired(rates, index):.2f}"
         )
+
+
+def _paired(rates: dict[str, list[Rates]], index: int) -> float:
+    """The median of each round's 1M/empty: a round's two runs share the machine's mood."""
+    pairs = zip(rates["1M"], rates["empty"], strict=True)
+    return statistics.median(big[index] / empty[index] for big, empty in pairs)
 
 
 def statements(mails: list[bytes], base: str | None, big: str) -> None:
