@@ -63,6 +63,7 @@ class Result:
     expected_new: int
     notes: list[str] = field(default_factory=list)
     profiled: bool = False
+    cpu_seconds: float = 0.0  # the process's CPU time over the same span as `seconds`
 
     def line(self) -> str:
         rate = self.count / self.seconds if self.seconds else 0.0
@@ -188,6 +189,7 @@ def run_batch(
         peak_rss_mb(),
         expected_new(mails),
         profiled=profile,
+        cpu_seconds=cpu,
     )
     result.notes.append(
         f"accept {accept_s:.2f} s ({1000 * accept_s / n:.2f} ms/mail), "
