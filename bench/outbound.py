@@ -1,7 +1,9 @@
 """Outbound throughput: outbox rows → a local aiosmtpd relay (its own process), reused connections.
 
 Tickets are created first (not timed) so each has its queued acknowledgement; then the
-sender delivers every due row in batches, as the daemon's sender does. Prints figures.
+sender delivers every due row over `--connections` relay connections in batches, as the
+daemon's sender does. Prints figures beside the floor of `baseline.py` measured in the same
+run, first and last, as the machine drifts (`--no-baseline` leaves it out).
 """
 
 from __future__ import annotations
@@ -9,13 +11,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing
+import statistics
 import tempfile
 import time
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
+from sqlalchemy import text
 
 from maildesk.app import accept_raw, open_app
 from maildesk.config import parse_settings
@@ -28,17 +33,20 @@ from maildesk.services.origin import Origin
 from maildesk.timing.clock import SystemClock
 
 try:
+    from bench.baseline import bare_rate
     from bench.corpus import DESK, generate
 except ImportError:  # run as `python bench/outbound.py`
+    from baseline import bare_rate  # type: ignore[no-redef]
     from corpus import DESK, generate  # type: ignore[no-redef]
 
 
 class CountingRelay:
-    """aiosmtpd handler that counts mails and connections."""
+    """aiosmtpd handler that counts mails and connections, and its CPU time from the first."""
 
     def __init__(self) -> None:
         self.mails = 0
         self.connections = 0
+        self.cpu_at_first = 0.0
 
     async def handle_EHLO(
         self,
@@ -48,6 +56,8 @@ class CountingRelay:
         hostname: str,
         responses: list[str],
     ) -> list[str]:
+        if not self.connections:
+            self.cpu_at_first = time.process_time()
         self.connections += 1
         session.host_name = hostname
         return responses
@@ -80,17 +90,30 @@ def prepare(workdir: Path, n: int, port: int) -> Any:
     return app
 
 
-async def deliver_all(app: Any, port: int, batch: int) -> tuple[int, float]:
-    transport = SmtpTransport("127.0.0.1", port, timeout=30)
+async def deliver_all(app: Any, port: int, batch: int, connections: int) -> tuple[int, float]:
+    """Every due row delivered, as the daemon's sender does: rounds of `deliver_due`."""
+    transports = [SmtpTransport("127.0.0.1", port, timeout=30) for _ in range(connections)]
     start = time.perf_counter()
     sent = 0
     while True:
-        report = await deliver_due(app.engine, transport, SystemClock(), batch=batch)
+        report = await deliver_due(app.engine, transports, SystemClock(), batch=batch)
         sent += report.sent
         if report.sent + report.retrying + report.failed == 0:
             break
-    await transport.close()
     return sent, time.perf_counter() - start
+
+
+_REQUEUE = text(
+    "UPDATE outboxitem SET state = 'queued', raw = NULL, attempts = 0, sent_at = NULL, "
+    "next_attempt_at = created_at"
+)
+
+
+def requeue(app: Any) -> int:
+    """Every row due again as a draft, as ingest queued it: the next run composes it anew."""
+    with unit_of_work(app.engine) as session:
+        session.execute(_REQUEUE)
+        return len(list_items(session, state="queued"))
 
 
 def run_relay(ports: Connection, counts: Connection) -> None:
@@ -101,44 +124,85 @@ def run_relay(ports: Connection, counts: Connection) -> None:
         loop = asyncio.get_running_loop()
         server = await loop.create_server(lambda: SMTP(relay), "127.0.0.1", 0)
         ports.send(server.sockets[0].getsockname()[1])
-        await loop.run_in_executor(None, ports.recv)  # until the sender is done
+        await loop.run_in_executor(None, ports.recv)  # until the sender's run is done
+        counts.send((relay.mails, relay.connections, time.process_time() - relay.cpu_at_first))
         server.close()
-        counts.send((relay.mails, relay.connections))
 
     asyncio.run(serve())
 
 
-async def main_async(n: int, batch: int) -> None:
+@dataclass(frozen=True)
+class Figure:
+    sent: int
+    queued: int
+    seconds: float
+    cpu: float  # the sender's
+    relay_cpu: float
+    mails: int  # as the relay counted them
+    connections: int
+
+    def line(self, label: str) -> str:
+        return (
+            f"{label}: {self.sent} of {self.queued} queued mails in {self.seconds:.2f} s = "
+            f"{self.sent / self.seconds:.0f} msgs/s over {self.connections} connection(s); "
+            f"relay received {self.mails}; sender CPU {self.cpu / max(self.sent, 1) * 1000:.2f} "
+            f"ms/mail, relay CPU {self.relay_cpu / max(self.mails, 1) * 1000:.2f} ms/mail"
+        )
+
+
+async def one_run(app: Any, batch: int, connections: int) -> Figure:
+    """A relay process of its own (fresh counts), every queued row delivered to it."""
     ours, theirs = multiprocessing.Pipe()
     counts_in, counts_out = multiprocessing.Pipe(duplex=False)
     relay = multiprocessing.Process(target=run_relay, args=(theirs, counts_out), daemon=True)
     relay.start()
     port = ours.recv()
-    with tempfile.TemporaryDirectory() as tmp:
-        app = await asyncio.to_thread(prepare, Path(tmp), n, port)
-        with unit_of_work(app.engine) as session:
-            queued = len(list_items(session, state="queued"))
-        cpu = time.process_time()
-        sent, seconds = await deliver_all(app, port, batch)
-        cpu = time.process_time() - cpu
-        app.engine.dispose()
+    queued = await asyncio.to_thread(requeue, app)
+    cpu = time.process_time()
+    sent, seconds = await deliver_all(app, port, batch, connections)
+    cpu = time.process_time() - cpu
     ours.send("done")
-    mails, connections = counts_in.recv()
+    mails, opened, relay_cpu = counts_in.recv()
     relay.join()
+    return Figure(sent, queued, seconds, cpu, relay_cpu, mails, opened)
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    floors = [bare_floor(args.n)] if args.baseline else []
+    with tempfile.TemporaryDirectory() as tmp:
+        app = await asyncio.to_thread(prepare, Path(tmp), args.n, 25)
+        print(f"{args.n} tickets made; batch {args.batch}", flush=True)
+        print((await one_run(app, args.batch, args.connections)).line("warm-up"), flush=True)
+        figures = []
+        for number in range(1, args.repeat + 1):
+            figures.append(await one_run(app, args.batch, args.connections))
+            print(figures[-1].line(f"run {number}"), flush=True)
+        app.engine.dispose()
+    floors += [bare_floor(args.n)] if args.baseline else []
+    rate = statistics.median(f.sent / f.seconds for f in figures)
+    cpu = statistics.median(f.cpu / max(f.sent, 1) * 1000 for f in figures)
+    floor = f"; floor {' / '.join(f'{f:.0f}' for f in floors)} msgs/s" if floors else ""
+    ratio = f" = {rate / statistics.mean(floors):.2f}x the floor" if floors else ""
     print(
-        f"outbound sqlite: {sent} of {queued} queued mails to a loopback relay in "
-        f"{seconds:.2f} s = {sent / seconds:.0f} msgs/s over {connections} connection(s) "
-        f"(batch {batch}); relay received {mails}; sender CPU {cpu:.2f} s = "
-        f"{cpu / max(sent, 1) * 1000:.2f} ms/mail"
+        f"outbound sqlite, {args.connections} connection(s): median {rate:.0f} msgs/s, "
+        f"sender CPU {cpu:.2f} ms/mail{floor}{ratio}"
     )
+
+
+def bare_floor(n: int) -> float:
+    """`baseline.py`'s bare parse + thread lookup + commit per mail on this machine, now."""
+    with tempfile.TemporaryDirectory(prefix="maildesk-baseline-") as tmp:
+        return bare_rate(generate(n), Path(tmp))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, default=1000, help="new tickets, one ack each")
     parser.add_argument("--batch", type=int, default=50, help="mails per relay connection")
-    args = parser.parse_args()
-    asyncio.run(main_async(args.n, args.batch))
+    parser.add_argument("--connections", type=int, default=4, help="relay connections at once")
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs after a warm-up")
+    parser.add_argument("--no-baseline", dest="baseline", action="store_false")
+    asyncio.run(main_async(parser.parse_args()))
 
 
 if __name__ == "__main__":
