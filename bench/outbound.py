@@ -10,23 +10,26 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import multiprocessing
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from maildesk.app import accept_raw, open_app
 from maildesk.config import parse_settings
 from maildesk.db import make_engine, unit_of_work, upgrade
 from maildesk.outbound.outbox import list_items
 from maildesk.pipeline.runner import drain
+from maildesk.sender import delivery, recorder
 from maildesk.sender.delivery import deliver_due
 from maildesk.sender.transports import SmtpTransport
 from maildesk.services.origin import Origin
@@ -150,6 +153,53 @@ class Figure:
         )
 
 
+class Split:
+    """CPU time of the sender's steps that run in threads, and the statements it executes.
+
+    Wraps the step functions where `delivery` and `recorder` look them up; what is left of
+    the process's CPU time is the event loop's (SMTP client, asyncio, logging).
+    """
+
+    STEPS = (("claim", delivery, "_claim_rows"), ("compose", delivery, "_compose_all"),
+             ("write", recorder, "write_results"))  # fmt: skip
+
+    def __init__(self, engine: Any) -> None:
+        self.cpu = dict.fromkeys(("claim", "compose", "write"), 0.0)
+        self.statements = 0
+        event.listen(engine, "before_cursor_execute", self._count)
+        for name, module, function in self.STEPS:
+            setattr(module, function, self._timed(name, getattr(module, function)))
+
+    def _count(self, *args: Any) -> None:
+        self.statements += 1
+
+    def _timed(self, name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        original = getattr(function, "__wrapped__", function)
+
+        @functools.wraps(original)
+        def timed(*args: Any) -> Any:
+            start = time.thread_time()
+            try:
+                return original(*args)
+            finally:
+                self.cpu[name] += time.thread_time() - start
+
+        return timed
+
+    def reset(self) -> None:
+        self.cpu = dict.fromkeys(self.cpu, 0.0)
+        self.statements = 0
+
+    def line(self, total: float, sent: int) -> str:
+        per = {name: cpu / max(sent, 1) * 1000 for name, cpu in self.cpu.items()}
+        loop = total / max(sent, 1) * 1000 - sum(per.values())
+        steps = ", ".join(f"{name} {ms:.2f}" for name, ms in per.items())
+        return (
+            f"  CPU ms/mail: {steps}, event loop {loop:.2f}; "
+            f"{self.statements / max(sent, 1):.2f} statements/mail"
+        )
+
+
 async def one_run(app: Any, batch: int, connections: int) -> Figure:
     """A relay process of its own (fresh counts), every queued row delivered to it."""
     ours, theirs = multiprocessing.Pipe()
@@ -173,10 +223,12 @@ async def main_async(args: argparse.Namespace) -> None:
         app = await asyncio.to_thread(prepare, Path(tmp), args.n, 25)
         print(f"{args.n} tickets made; batch {args.batch}", flush=True)
         print((await one_run(app, args.batch, args.connections)).line("warm-up"), flush=True)
-        figures = []
+        split, figures = Split(app.engine), []
         for number in range(1, args.repeat + 1):
+            split.reset()
             figures.append(await one_run(app, args.batch, args.connections))
             print(figures[-1].line(f"run {number}"), flush=True)
+            print(split.line(figures[-1].cpu, figures[-1].sent), flush=True)
         app.engine.dispose()
     floors += [bare_floor(args.n)] if args.baseline else []
     rate = statistics.median(f.sent / f.seconds for f in figures)

@@ -118,8 +118,10 @@ def mark_sent_many(session: Session, *, sent: Sequence[Sent], now: datetime) -> 
     params = [
         {"item_id": s.item_id, "now": now, "note": _note(s.note), "composed": s.raw} for s in sent
     ]
-    session.execute(_SENT, params)
     ids = [s.item_id for s in sent]
+    updated = session.connection().execute(_SENT, params).rowcount
+    if updated == len(ids):  # both drivers count the rows of an executemany
+        return set(ids)
     return set(session.execute(_PRESENT, {"ids": ids}).scalars())
 
 

@@ -25,6 +25,8 @@ from maildesk.sender.transports import Outcome, SendResult
 from maildesk.timing.clock import Clock
 
 log = logging.getLogger(__name__)
+LINGER = 0.01  # seconds a write waits for more results: a crash may resend what it held
+GROUP = 50  # results that are written at once without waiting
 RESULTS = {"sent": "sent", "queued": "retrying", "failed": "failed"}  # row state → result
 
 
@@ -104,6 +106,8 @@ class Recorder:
 
     async def _write_pending(self) -> None:
         while self._pending:
+            if len(self._pending) < GROUP:
+                await asyncio.sleep(LINGER)  # let the other connections' results join
             batch, self._pending = self._pending, []
             async with self.db:
                 now = self.clock.now()
