@@ -113,14 +113,27 @@ class _Run:
     recorder: Recorder
 
 
+async def _claim_chunk(run: _Run, limit: int) -> list[Claimed]:
+    """Claim in a thread; if stopped meanwhile, the claim still commits: then release it."""
+    async with run.recorder.db:
+        now = run.clock.now()
+        claiming = asyncio.ensure_future(asyncio.to_thread(_claim_rows, run.engine, now, limit))
+        try:
+            return await asyncio.shield(claiming)
+        except asyncio.CancelledError:  # the daemon stops: due again now, not after the lease
+            claimed = await claiming
+            if claimed:
+                _release_claimed(run.engine, claimed, run.clock.now())
+            raise
+
+
 async def _claim(run: _Run, limit: int) -> list[_Job]:
     """Up to `limit` due rows, claimed in one transaction and composed outside it, in a thread.
 
     Rows that fail to compose go to the recorder (failed); if all do, the next ones are claimed.
     """
     while True:
-        async with run.recorder.db:
-            claimed = await asyncio.to_thread(_claim_rows, run.engine, run.clock.now(), limit)
+        claimed = await _claim_chunk(run, limit)
         if not claimed:
             return []
         try:

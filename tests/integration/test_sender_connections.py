@@ -195,7 +195,7 @@ async def test_a_sender_stopped_mid_run_leaves_no_row_waiting_out_its_lease(
     queue_mails(app, clock, *customers(4 * CLAIM_CHUNK))
     relay.stall_seconds = 0.05
     sending = asyncio.create_task(deliver_due(app.engine, [smtp(relay), smtp(relay)], clock))
-    while len(relay.received) < 4:
+    while sum(r.state == "sent" for r in rows(app)) < 2:
         await asyncio.sleep(0.01)
 
     sending.cancel()  # as the daemon stops
@@ -204,7 +204,7 @@ async def test_a_sender_stopped_mid_run_leaves_no_row_waiting_out_its_lease(
 
     after = rows(app)
     sent = {r.recipients[0] for r in after if r.state == "sent"}
-    assert len(sent) >= 4 and sent <= set(delivered(relay))
+    assert len(sent) >= 2 and sent <= set(delivered(relay))
     assert {(r.attempts, r.next_attempt_at) for r in after if r.state == "queued"} == {
         (0, clock.now())
     }  # due again at once; the lease is only for a sender that died
