@@ -38,9 +38,11 @@ from maildesk.timing.clock import SystemClock
 try:
     from bench.baseline import bare_rate
     from bench.corpus import DESK, generate
+    from bench.ingest import fresh_database
 except ImportError:  # run as `python bench/outbound.py`
     from baseline import bare_rate  # type: ignore[no-redef]
     from corpus import DESK, generate  # type: ignore[no-redef]
+    from ingest import fresh_database  # type: ignore[no-redef]
 
 
 class CountingRelay:
@@ -70,16 +72,12 @@ class CountingRelay:
         return "250 2.0.0 OK"
 
 
-def prepare(workdir: Path, n: int, port: int) -> Any:
+def prepare(workdir: Path, url: str, n: int) -> Any:
+    """A desk on `url` with `n` new tickets processed, each with its acknowledgement queued."""
     data: dict[str, Any] = {
         "desk": {"address": DESK, "secret": "bench", "secret_env": None},
-        "database": {"url": f"sqlite:///{workdir / 'maildesk.db'}"},
-        "outbound": {
-            "transport": "smtp",
-            "host": "127.0.0.1",
-            "port": port,
-            "ack_limit": 1_000_000,
-        },
+        "database": {"url": url},
+        "outbound": {"transport": "smtp", "ack_limit": 1_000_000},
     }
     settings = parse_settings(data, base_dir=workdir)
     engine = make_engine(settings.database_url())
@@ -219,8 +217,8 @@ async def one_run(app: Any, batch: int, connections: int) -> Figure:
 
 async def main_async(args: argparse.Namespace) -> None:
     floors = [bare_floor(args.n)] if args.baseline else []
-    with tempfile.TemporaryDirectory() as tmp:
-        app = await asyncio.to_thread(prepare, Path(tmp), args.n, 25)
+    with tempfile.TemporaryDirectory() as tmp, fresh_database(args.database_url, Path(tmp)) as url:
+        app = await asyncio.to_thread(prepare, Path(tmp), url, args.n)
         print(f"{args.n} tickets made; batch {args.batch}", flush=True)
         print((await one_run(app, args.batch, args.connections)).line("warm-up"), flush=True)
         split, figures = Split(app.engine), []
@@ -231,12 +229,13 @@ async def main_async(args: argparse.Namespace) -> None:
             print(split.line(figures[-1].cpu, figures[-1].sent), flush=True)
         app.engine.dispose()
     floors += [bare_floor(args.n)] if args.baseline else []
+    database = "postgresql" if args.database_url else "sqlite"
     rate = statistics.median(f.sent / f.seconds for f in figures)
     cpu = statistics.median(f.cpu / max(f.sent, 1) * 1000 for f in figures)
     floor = f"; floor {' / '.join(f'{f:.0f}' for f in floors)} msgs/s" if floors else ""
     ratio = f" = {rate / statistics.mean(floors):.2f}x the floor" if floors else ""
     print(
-        f"outbound sqlite, {args.connections} connection(s): median {rate:.0f} msgs/s, "
+        f"outbound {database}, {args.connections} connection(s): median {rate:.0f} msgs/s, "
         f"sender CPU {cpu:.2f} ms/mail{floor}{ratio}"
     )
 
@@ -254,6 +253,10 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=4, help="relay connections at once")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs after a warm-up")
     parser.add_argument("--no-baseline", dest="baseline", action="store_false")
+    parser.add_argument(
+        "--database-url",
+        help="default: a fresh SQLite file in a temp dir; a PostgreSQL URL gets a fresh schema",
+    )
     asyncio.run(main_async(parser.parse_args()))
 
 

@@ -77,18 +77,16 @@ def _claim_rows(engine: Engine, now: datetime, limit: int) -> list[Claimed]:
         return claim_rows(session, now=now, limit=limit, lease=LEASE)
 
 
-def _release(engine: Engine, jobs: list[_Job], now: datetime) -> None:
-    """Unsent jobs due again now, those whose lease is still ours (one claim: one lease)."""
-    if jobs:
+def _release(engine: Engine, ids: list[int], leased_until: datetime, now: datetime) -> None:
+    """Unsent rows due again now, those whose lease is still ours (one claim: one lease)."""
+    if ids:
         with unit_of_work(engine) as session:
-            ids = [job.item_id for job in jobs]
-            release(session, item_ids=ids, leased_until=jobs[0].leased_until, now=now)
+            release(session, item_ids=ids, leased_until=leased_until, now=now)
 
 
-def _release_claimed(engine: Engine, claimed: list[Claimed], now: datetime) -> None:
-    with unit_of_work(engine) as session:
-        ids = [each.id for each in claimed]
-        release(session, item_ids=ids, leased_until=claimed[0].leased_until, now=now)
+def _release_jobs(engine: Engine, jobs: list[_Job], now: datetime) -> None:
+    if jobs:
+        _release(engine, [job.item_id for job in jobs], jobs[0].leased_until, now)
 
 
 async def _send_one(transport: Transport, envelope: Envelope) -> SendResult:
@@ -123,7 +121,8 @@ async def _claim_chunk(run: _Run, limit: int) -> list[Claimed]:
         except asyncio.CancelledError:  # the daemon stops: due again now, not after the lease
             claimed = await claiming
             if claimed:
-                _release_claimed(run.engine, claimed, run.clock.now())
+                ids = [each.id for each in claimed]
+                _release(run.engine, ids, claimed[0].leased_until, run.clock.now())
             raise
 
 
@@ -139,7 +138,8 @@ async def _claim(run: _Run, limit: int) -> list[_Job]:
         try:
             ready = await asyncio.to_thread(_compose_all, claimed)
         except asyncio.CancelledError:  # the daemon stops: due again now, not after the lease
-            _release_claimed(run.engine, claimed, run.clock.now())
+            ids = [each.id for each in claimed]
+            _release(run.engine, ids, claimed[0].leased_until, run.clock.now())
             raise
         jobs = [each for each in ready if isinstance(each, _Job)]
         for failed in (each for each in ready if isinstance(each, Tried)):
@@ -154,13 +154,15 @@ async def _send_chunk(run: _Run, transport: Transport, jobs: list[_Job]) -> bool
         try:
             result = await _send_one(transport, job.envelope)
         except asyncio.CancelledError:  # the daemon stops: the rest need not wait out the lease
-            _release(run.engine, jobs[index:], run.clock.now())
+            _release_jobs(run.engine, jobs[index:], run.clock.now())
             raise
         recipients = len(job.envelope.recipients)
         run.recorder.add(Tried(job.item_id, job.kind, recipients, result, job.composed))
         if result.transport_down:
             async with run.recorder.db:
-                await asyncio.to_thread(_release, run.engine, jobs[index + 1 :], run.clock.now())
+                await asyncio.to_thread(
+                    _release_jobs, run.engine, jobs[index + 1 :], run.clock.now()
+                )
             return False
     return True
 

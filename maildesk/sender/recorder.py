@@ -98,8 +98,7 @@ class Recorder:
 
     def add(self, tried: Tried) -> None:
         """Queue a result for the next write; raises what made the last write fail."""
-        if self._writing is not None and self._writing.done() and self._writing.exception():
-            raise self._writing.exception()  # type: ignore[misc]
+        self._raise_failure()
         self._pending.append(tried)
         if self._writing is None or self._writing.done():
             self._writing = asyncio.create_task(self._write_pending())
@@ -121,8 +120,14 @@ class Recorder:
         """Until every result added is written; raises what made a write fail."""
         while self._writing is not None and not self._writing.done():
             await asyncio.shield(self._writing)
-        if self._writing is not None and self._writing.exception():
-            raise self._writing.exception()  # type: ignore[misc]
+        self._raise_failure()
+
+    def _raise_failure(self) -> None:
+        """A write failed (the database is gone): the run stops, the rows wait out the lease."""
+        writing = self._writing
+        error = writing.exception() if writing is not None and writing.done() else None
+        if error is not None:
+            raise error
 
     def _told(self, tried: Tried, state: str) -> None:
         if tried.unsendable:  # logged when composing failed; the observer hears it now

@@ -11,8 +11,10 @@ import pytest
 
 from maildesk.app import App
 from maildesk.db import unit_of_work
+from maildesk.errors import TransientError
 from maildesk.outbound.claims import Sent, claim_rows, mark_sent_many
 from maildesk.outbound.outbox import DEFAULT_BACKOFF
+from maildesk.sender import recorder
 from maildesk.sender.delivery import CLAIM_CHUNK, LEASE, deliver_due
 from maildesk.sender.recorder import Tried, write_results
 from maildesk.sender.transports import Outcome, SendResult, SmtpTransport
@@ -208,3 +210,22 @@ async def test_a_sender_stopped_mid_run_leaves_no_row_waiting_out_its_lease(
     assert {(r.attempts, r.next_attempt_at) for r in after if r.state == "queued"} == {
         (0, clock.now())
     }  # due again at once; the lease is only for a sender that died
+
+
+async def test_a_database_lost_while_recording_stops_the_run_and_the_rows_come_back(
+    app: App, clock: FixedClock, relay: Relay, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    queue_mails(app, clock, *customers(CLAIM_CHUNK))
+
+    def lost(*args: object) -> dict[int, str]:
+        raise TransientError("database unavailable: disk I/O error")
+
+    monkeypatch.setattr(recorder, "write_results", lost)
+    with pytest.raises(TransientError, match="disk I/O error"):
+        await deliver_due(app.engine, [smtp(relay), smtp(relay)], clock)
+
+    monkeypatch.undo()
+    assert {r.state for r in rows(app)} == {"queued"}  # nothing recorded: nothing lost
+    clock.advance(LEASE)
+    again = await deliver_due(app.engine, [smtp(relay), smtp(relay)], clock)
+    assert again.sent == CLAIM_CHUNK  # sent again: twice rather than never
