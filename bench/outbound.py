@@ -48,7 +48,8 @@ except ImportError:  # run as `python bench/outbound.py`
 class CountingRelay:
     """aiosmtpd handler that counts mails and connections, and its CPU time from the first."""
 
-    def __init__(self) -> None:
+    def __init__(self, delay: float = 0.0) -> None:
+        self.delay = delay  # before each 250, as a relay that writes its queue file first
         self.mails = 0
         self.connections = 0
         self.cpu_at_first = 0.0
@@ -69,6 +70,8 @@ class CountingRelay:
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         self.mails += 1
+        if self.delay:
+            await asyncio.sleep(self.delay)
         return "250 2.0.0 OK"
 
 
@@ -117,11 +120,11 @@ def requeue(app: Any) -> int:
         return len(list_items(session, state="queued"))
 
 
-def run_relay(ports: Connection, counts: Connection) -> None:
+def run_relay(ports: Connection, counts: Connection, delay: float) -> None:
     """The relay, in a process of its own as a real MTA would be; reports its counts at the end."""
 
     async def serve() -> None:
-        relay = CountingRelay()
+        relay = CountingRelay(delay)
         loop = asyncio.get_running_loop()
         server = await loop.create_server(lambda: SMTP(relay), "127.0.0.1", 0)
         ports.send(server.sockets[0].getsockname()[1])
@@ -198,16 +201,17 @@ class Split:
         )
 
 
-async def one_run(app: Any, batch: int, connections: int) -> Figure:
+async def one_run(app: Any, args: argparse.Namespace) -> Figure:
     """A relay process of its own (fresh counts), every queued row delivered to it."""
     ours, theirs = multiprocessing.Pipe()
     counts_in, counts_out = multiprocessing.Pipe(duplex=False)
-    relay = multiprocessing.Process(target=run_relay, args=(theirs, counts_out), daemon=True)
+    relay_args = (theirs, counts_out, args.relay_ms / 1000)
+    relay = multiprocessing.Process(target=run_relay, args=relay_args, daemon=True)
     relay.start()
     port = ours.recv()
     queued = await asyncio.to_thread(requeue, app)
     cpu = time.process_time()
-    sent, seconds = await deliver_all(app, port, batch, connections)
+    sent, seconds = await deliver_all(app, port, args.batch, args.connections)
     cpu = time.process_time() - cpu
     ours.send("done")
     mails, opened, relay_cpu = counts_in.recv()
@@ -219,12 +223,12 @@ async def main_async(args: argparse.Namespace) -> None:
     floors = [bare_floor(args.n)] if args.baseline else []
     with tempfile.TemporaryDirectory() as tmp, fresh_database(args.database_url, Path(tmp)) as url:
         app = await asyncio.to_thread(prepare, Path(tmp), url, args.n)
-        print(f"{args.n} tickets made; batch {args.batch}", flush=True)
-        print((await one_run(app, args.batch, args.connections)).line("warm-up"), flush=True)
+        print(f"{args.n} tickets made; batch {args.batch}, relay delay {args.relay_ms:g} ms")
+        print((await one_run(app, args)).line("warm-up"), flush=True)
         split, figures = Split(app.engine), []
         for number in range(1, args.repeat + 1):
             split.reset()
-            figures.append(await one_run(app, args.batch, args.connections))
+            figures.append(await one_run(app, args))
             print(figures[-1].line(f"run {number}"), flush=True)
             print(split.line(figures[-1].cpu, figures[-1].sent), flush=True)
         app.engine.dispose()
@@ -253,6 +257,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=4, help="relay connections at once")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs after a warm-up")
     parser.add_argument("--no-baseline", dest="baseline", action="store_false")
+    parser.add_argument("--relay-ms", type=float, default=0, help="relay's delay before each 250")
     parser.add_argument(
         "--database-url",
         help="default: a fresh SQLite file in a temp dir; a PostgreSQL URL gets a fresh schema",

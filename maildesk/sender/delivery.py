@@ -92,7 +92,8 @@ def _release_jobs(engine: Engine, jobs: list[_Job], now: datetime) -> None:
 async def _send_one(transport: Transport, envelope: Envelope) -> SendResult:
     """One mail, within SEND_LIMIT: a relay that stalls ends the batch, not the lease."""
     try:
-        return await asyncio.wait_for(transport.send(envelope), SEND_LIMIT.total_seconds())
+        async with asyncio.timeout(SEND_LIMIT.total_seconds()):  # no task per mail, as wait_for
+            return await transport.send(envelope)
     except TimeoutError:
         answer = f"the relay took longer than {SEND_LIMIT.total_seconds():g} s"
         return SendResult(Outcome.TEMPORARY, answer, transport_down=True)
