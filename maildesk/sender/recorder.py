@@ -24,7 +24,7 @@ from maildesk.outbound.outbox import MAX_ERROR_CHARS, Backoff, mark_failed, mark
 from maildesk.sender.transports import Outcome, SendResult
 from maildesk.timing.clock import Clock
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("maildesk.sender.delivery")  # the logger operators filter on
 LINGER = 0.01  # seconds a write waits for more results: a crash may resend what it held
 GROUP = 50  # results that are written at once without waiting
 RESULTS = {"sent": "sent", "queued": "retrying", "failed": "failed"}  # row state → result
