@@ -1,7 +1,7 @@
 """The sender's statements on the outbox: claim due rows under a lease, record sends in bulk.
 
-Pre-built Core statements, a few per chunk of mails rather than several per mail; the
-states they write are those of `outbox.mark_sent` and `outbox.claim_due`.
+Pre-built Core statements, a few per chunk of mails rather than several per mail; a sent
+row gets the state `outbox.mark_sent` gives it, and `outbox.release` ends a lease early.
 """
 
 from __future__ import annotations
