@@ -207,6 +207,7 @@ class OutboundSettings(_Section):
     give_up_after: Duration = timedelta(days=4)
     poll_seconds: float = Field(10.0, gt=0)
     batch_size: int = Field(50, ge=1)
+    connections: int = Field(4, ge=1, le=64)  # smtp transport: relay connections in parallel
 
     def resolved_password(self) -> str | None:
         return _secret(self.password, self.password_env)

@@ -26,7 +26,7 @@ from maildesk.ingest.lmtp import LmtpListener
 from maildesk.ingest.smtp import SmtpListener
 from maildesk.pipeline.runner import process_one
 from maildesk.sender.delivery import deliver_due
-from maildesk.sender.transports import make_transport, transport_settings
+from maildesk.sender.transports import make_transports, transport_settings
 
 if TYPE_CHECKING:
     from maildesk.daemon.metrics import MetricsEndpoint
@@ -70,7 +70,7 @@ class Sender:
     def __init__(self, app: App) -> None:
         self.app = app
         self.wake = asyncio.Event()
-        self.transport = make_transport(transport_settings(app.settings))
+        self.transports = make_transports(transport_settings(app.settings))
 
     async def run(self) -> None:
         outbound = self.app.settings.outbound
@@ -81,7 +81,7 @@ class Sender:
             try:
                 report = await deliver_due(
                     self.app.engine,
-                    self.transport,
+                    self.transports,
                     self.app.desk.clock,
                     batch=outbound.batch_size,
                     backoff=self.app.desk.backoff(),
@@ -95,8 +95,8 @@ class Sender:
                 continue
             for problem in report.problems:
                 log.warning("%s", problem)
-            if report.sent == outbound.batch_size:
-                self.wake.set()  # more may be due
+            if report.more_due:
+                self.wake.set()  # a connection stopped at its batch: more may be due
 
 
 def observed(app: App) -> tuple[App, MetricsEndpoint | None]:
@@ -189,7 +189,8 @@ class Daemon:
         for task in self.tasks:
             with suppress(asyncio.CancelledError):
                 await task
-        await self.sender.transport.close()
+        for transport in self.sender.transports:
+            await transport.close()
         if self.metrics is not None:
             await asyncio.to_thread(self.metrics.stop)
         self.app.engine.dispose()

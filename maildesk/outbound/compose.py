@@ -11,8 +11,9 @@ from datetime import datetime
 from email import quoprimime
 from email.header import Header
 from email.message import EmailMessage
-from email.policy import Policy
+from email.policy import EmailPolicy, Policy
 from email.utils import format_datetime, formataddr
+from functools import lru_cache
 
 from maildesk.addresses import agent_role, message_ids, new_message_id, signed_address
 from maildesk.mail import Address
@@ -20,8 +21,23 @@ from maildesk.mail.text import clean_header, clean_text
 from maildesk.outbound.render import Rendered
 from maildesk.outbound.subjects import tagged_subject
 
+
+class _SmtpPolicy(EmailPolicy):
+    """email.policy.SMTP whose per-header limit is looked up once per name: the registry
+    builds a header class on every lookup, which was a tenth of composing time."""
+
+    def header_max_count(self, name: str) -> int | None:
+        return _max_count(name.lower())
+
+
+@lru_cache(maxsize=256)
+def _max_count(name: str) -> int | None:
+    count: int | None = email.policy.SMTP.header_max_count(name)
+    return count
+
+
 #: SMTP line endings; bodies as quoted-printable or base64, so no relay needs 8BITMIME.
-POLICY = email.policy.SMTP.clone(cte_type="7bit")
+POLICY = _SmtpPolicy(linesep="\r\n", cte_type="7bit")
 MAX_LINE = 78  # RFC 5322's recommended line length, for headers and 7bit bodies alike
 MAX_REFERENCES = 20  # the thread root and the latest ones; enough for every client to thread
 _ADDR_SPEC = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
@@ -95,6 +111,8 @@ def _plain_ascii(value: str) -> bool:
 
 def _encoded_text(value: str, name: str) -> str:
     """RFC 2047 words when needed, also for text that merely looks like an encoded word."""
+    if _plain_ascii(value) and len(name) + 2 + len(value) <= MAX_LINE and value == value.strip():
+        return value  # what Header would return for it, without its folding machinery
     charset = "us-ascii" if _plain_ascii(value) else "utf-8"
     return Header(value, charset, header_name=name).encode(linesep="\n")
 
@@ -183,9 +201,12 @@ def _transfer_encoded(body: str) -> tuple[str, str]:
     if body.isascii() and all(len(line) <= MAX_LINE for line in body.split("\n")):
         return "7bit", body
     data = body.encode("utf-8")
-    if sum(byte > 0x7E for byte in data) * 6 > len(data):  # mostly non-Latin: base64 is shorter
+    if len(data.translate(None, _UP_TO_TILDE)) * 6 > len(data):  # mostly non-Latin: base64
         return "base64", base64.encodebytes(data).decode("ascii")
     return "quoted-printable", quoprimime.body_encode(body.encode("utf-8").decode("latin-1"))
+
+
+_UP_TO_TILDE = bytes(range(0x7F))  # deleted, what is left is the bytes above "~"
 
 
 def _text_part(body: str, subtype: str) -> EmailMessage:

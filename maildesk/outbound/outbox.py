@@ -156,30 +156,6 @@ _RECENT_AUTOMATIC = (
 )
 
 
-def due_items(session: Session, *, now: datetime, limit: int) -> list[OutboxItem]:
-    """Queued rows whose time has come, oldest first, locked (others skip them)."""
-    statement = (
-        select(OutboxItem)
-        .where(OutboxItem.state == "queued", OutboxItem.next_attempt_at <= now)
-        .order_by(col(OutboxItem.next_attempt_at), col(OutboxItem.id))
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    return list(session.exec(statement))
-
-
-def claim_due(session: Session, *, now: datetime, limit: int, lease: timedelta) -> list[OutboxItem]:
-    """Due rows, pushed `lease` into the future so no other worker sends them meanwhile.
-
-    A worker that dies while sending leaves them due again when the lease ends.
-    """
-    items = due_items(session, now=now, limit=limit)
-    for item in items:
-        item.next_attempt_at = now + lease
-        session.add(item)
-    return items
-
-
 def release(
     session: Session, *, item_ids: list[int], leased_until: datetime, now: datetime
 ) -> None:

@@ -1,7 +1,8 @@
-"""Delivery of due outbox rows to a transport, with leases and retries; `maildesk tick`'s share.
+"""Delivery of due outbox rows over several relay connections at once; `maildesk tick`'s share.
 
-Rows are claimed in chunks under a lease, each result is recorded in its own transaction, and
-a failed mail is only marked failed: nothing is ever sent about it.
+Each connection claims its own chunks of rows under a lease, composes them off the event
+loop and sends them; the results of all connections are written together (`recorder`). A
+failed mail is only marked failed: nothing is ever sent about it.
 """
 
 from __future__ import annotations
@@ -9,47 +10,32 @@ from __future__ import annotations
 import asyncio
 import logging
 import traceback
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
 
 from sqlalchemy.engine import Engine
 
 from maildesk.app import App
-from maildesk.db import after_commit, first_line, unit_of_work
-from maildesk.models import OutboxItem
-from maildesk.observe import NO_OBSERVER, Delivered, Observer
-from maildesk.outbound.outbox import (
-    DEFAULT_BACKOFF,
-    MAX_ERROR_CHARS,
-    Backoff,
-    claim_due,
-    mark_failed,
-    mark_retry,
-    mark_sent,
-    raw_of,
-    release,
-)
+from maildesk.db import first_line, unit_of_work
+from maildesk.observe import NO_OBSERVER, Observer
+from maildesk.outbound.claims import Claimed, claim_rows, compose_claimed
+from maildesk.outbound.outbox import DEFAULT_BACKOFF, MAX_ERROR_CHARS, Backoff, release
+from maildesk.sender.recorder import DeliveryReport, Recorder, Tried
 from maildesk.sender.transports import (
     Envelope,
     Outcome,
     SendResult,
     Transport,
-    make_transport,
+    make_transports,
     transport_settings,
 )
 from maildesk.timing.clock import Clock
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=15)  # a claimed row is due again this long after a crash
-
-
-@dataclass
-class DeliveryReport:
-    sent: int = 0
-    retrying: int = 0
-    failed: int = 0
-    problems: list[str] = field(default_factory=list)  # "outbox 7: 451 4.3.0 try later"
+CLAIM_CHUNK = 10  # rows claimed per transaction
+SEND_LIMIT = LEASE / (CLAIM_CHUNK + 2)  # per mail, so that a whole chunk ends within its lease
 
 
 @dataclass(frozen=True)
@@ -58,23 +44,7 @@ class _Job:
     kind: str
     envelope: Envelope
     leased_until: datetime  # the row is ours until then; another worker may take it after
-
-
-def _composed(item: OutboxItem) -> bytes | None:
-    """The row's bytes, composing a draft now (and keeping them: a retry sends the same mail).
-
-    A draft that cannot be rendered (a broken override template) fails its row, never the queue:
-    the log gets one line, the row keeps the traceback (`maildesk outbox show ID`).
-    """
-    if item.raw is None:
-        try:
-            item.raw = raw_of(item)
-        except Exception as exc:  # an operator's template may fail in any way
-            headline = f"composing failed: {type(exc).__name__}: {first_line(exc)}"
-            log.error("outbox %s: %s", item.id, headline)
-            mark_failed(item, error=_with_traceback(headline))
-            return None
-    return item.raw
+    composed: bytes | None  # composed now: stored with the result (a retry sends the same)
 
 
 def _with_traceback(headline: str) -> str:
@@ -83,59 +53,47 @@ def _with_traceback(headline: str) -> str:
     return f"{headline}\n{traceback.format_exc()[-room:]}" if room > 0 else headline
 
 
-def _claim_some(engine: Engine, now: datetime, limit: int, observer: Observer) -> list[_Job]:
-    """Up to `limit` due rows, composed and leased so no other worker sends them meanwhile."""
-    jobs: list[_Job] = []
+def _composed(claimed: Claimed) -> _Job | Tried:
+    """The row ready to send, or, if its draft cannot be rendered (a broken override
+    template), its failure: the log gets one line, the row the traceback (`outbox show ID`)."""
+    try:
+        raw = compose_claimed(claimed)
+    except Exception as exc:  # an operator's template may fail in any way
+        headline = f"composing failed: {type(exc).__name__}: {first_line(exc)}"
+        log.error("outbox %s: %s", claimed.id, headline)
+        result = SendResult(Outcome.PERMANENT, _with_traceback(headline))
+        return Tried(claimed.id, claimed.kind, len(claimed.recipients), result, unsendable=True)
+    envelope = Envelope(claimed.envelope_from, claimed.recipients, raw)
+    composed = raw if claimed.raw is None else None
+    return _Job(claimed.id, claimed.kind, envelope, claimed.leased_until, composed)
+
+
+def _compose_all(claimed: list[Claimed]) -> list[_Job | Tried]:
+    return [_composed(each) for each in claimed]
+
+
+def _claim_rows(engine: Engine, now: datetime, limit: int) -> list[Claimed]:
     with unit_of_work(engine) as session:
-        while len(jobs) < limit:
-            items = claim_due(session, now=now, limit=limit - len(jobs), lease=LEASE)
-            if not items:
-                break
-            for item in items:
-                raw = _composed(item)
-                session.add(item)
-                assert item.id is not None
-                if raw is None:  # failed: told once the failure is committed
-                    recipients, error = len(item.recipients), item.last_error
-                    failed = Delivered(item.id, item.kind, recipients, "failed", error)
-                    after_commit(session, partial(observer.delivered, failed))
-                    continue
-                envelope = Envelope(item.envelope_from, tuple(item.recipients), raw)
-                jobs.append(_Job(item.id, item.kind, envelope, now + LEASE))
-            session.flush()  # rows that failed to compose are no longer due
-    return jobs
+        return claim_rows(session, now=now, limit=limit, lease=LEASE)
 
 
-def _release(engine: Engine, jobs: list[_Job], now: datetime) -> None:
-    """Unsent jobs due again now, those whose lease is still ours (one claim: one lease)."""
-    if jobs:
+def _release(engine: Engine, ids: list[int], leased_until: datetime, now: datetime) -> None:
+    """Unsent rows due again now, those whose lease is still ours (one claim: one lease)."""
+    if ids:
         with unit_of_work(engine) as session:
-            ids = [job.item_id for job in jobs]
-            release(session, item_ids=ids, leased_until=jobs[0].leased_until, now=now)
+            release(session, item_ids=ids, leased_until=leased_until, now=now)
 
 
-def _record(
-    engine: Engine, item_id: int, result: SendResult, now: datetime, backoff: Backoff
-) -> str:
-    """Store what happened to one mail in its own transaction; returns the row's new state."""
-    with unit_of_work(engine) as session:
-        item = session.get(OutboxItem, item_id)
-        if item is None:
-            return "gone"
-        if result.outcome is Outcome.SENT:
-            mark_sent(item, now=now, note=result.refused or None)
-        elif result.outcome is Outcome.TEMPORARY:
-            mark_retry(item, error=result.answer, now=now, backoff=backoff)
-        else:
-            mark_failed(item, error=result.answer, attempt=True)
-        session.add(item)
-        return item.state
+def _release_jobs(engine: Engine, jobs: list[_Job], now: datetime) -> None:
+    if jobs:
+        _release(engine, [job.item_id for job in jobs], jobs[0].leased_until, now)
 
 
 async def _send_one(transport: Transport, envelope: Envelope) -> SendResult:
     """One mail, within SEND_LIMIT: a relay that stalls ends the batch, not the lease."""
     try:
-        return await asyncio.wait_for(transport.send(envelope), SEND_LIMIT.total_seconds())
+        async with asyncio.timeout(SEND_LIMIT.total_seconds()):  # no task per mail, as wait_for
+            return await transport.send(envelope)
     except TimeoutError:
         answer = f"the relay took longer than {SEND_LIMIT.total_seconds():g} s"
         return SendResult(Outcome.TEMPORARY, answer, transport_down=True)
@@ -144,106 +102,124 @@ async def _send_one(transport: Transport, envelope: Envelope) -> SendResult:
         return SendResult(Outcome.TEMPORARY, f"{type(exc).__name__}: {exc}")
 
 
-RESULTS = {"sent": "sent", "queued": "retrying", "failed": "failed"}  # row state → result
+@dataclass(frozen=True)
+class _Run:
+    """What the connections of one delivery run share."""
+
+    engine: Engine
+    clock: Clock
+    batch: int  # mails tried per connection at most
+    recorder: Recorder
 
 
-def _tell(observer: Observer, job: _Job, state: str, result: SendResult) -> None:
-    """One log line per mail tried, and the observer told (the result is committed)."""
-    if state not in RESULTS:
-        return  # the row was deleted meanwhile
-    answer = None if result.outcome is Outcome.SENT else result.answer
-    mail = Delivered(job.item_id, job.kind, len(job.envelope.recipients), RESULTS[state], answer)
-    fields = {
-        "outbox_id": mail.outbox_id,
-        "kind": mail.kind,
-        "recipients": mail.recipients,
-        "result": mail.result,
-    }
-    log.info(
-        "outbox %s (%s, %d recipients): %s%s",
-        mail.outbox_id, mail.kind, mail.recipients, mail.result, f": {answer}" if answer else "",
-        extra={"fields": fields},
-    )  # fmt: skip
-    observer.delivered(mail)
+async def _claim_chunk(run: _Run, limit: int) -> list[Claimed]:
+    """Claim in a thread; if stopped meanwhile, the claim still commits: then release it."""
+    async with run.recorder.db:
+        now = run.clock.now()
+        claiming = asyncio.ensure_future(asyncio.to_thread(_claim_rows, run.engine, now, limit))
+        try:
+            return await asyncio.shield(claiming)
+        except asyncio.CancelledError:  # the daemon stops: due again now, not after the lease
+            claimed = await claiming
+            if claimed:
+                ids = [each.id for each in claimed]
+                _release(run.engine, ids, claimed[0].leased_until, run.clock.now())
+            raise
 
 
-def _tally(report: DeliveryReport, item_id: int, state: str, result: SendResult) -> None:
-    if state == "sent":
-        report.sent += 1
-        return
-    if state == "failed":
-        report.failed += 1
-    elif state == "queued":
-        report.retrying += 1
-    report.problems.append(f"outbox {item_id}: {result.answer}")
+async def _claim(run: _Run, limit: int) -> list[_Job]:
+    """Up to `limit` due rows, claimed in one transaction and composed outside it, in a thread.
+
+    Rows that fail to compose go to the recorder (failed); if all do, the next ones are claimed.
+    """
+    while True:
+        claimed = await _claim_chunk(run, limit)
+        if not claimed:
+            return []
+        try:
+            ready = await asyncio.to_thread(_compose_all, claimed)
+        except asyncio.CancelledError:  # the daemon stops: due again now, not after the lease
+            ids = [each.id for each in claimed]
+            _release(run.engine, ids, claimed[0].leased_until, run.clock.now())
+            raise
+        jobs = [each for each in ready if isinstance(each, _Job)]
+        for failed in (each for each in ready if isinstance(each, Tried)):
+            run.recorder.add(failed)
+        if jobs:
+            return jobs
 
 
-CLAIM_CHUNK = 10  # rows claimed per transaction
-SEND_LIMIT = LEASE / (CLAIM_CHUNK + 2)  # per mail, so that a whole chunk ends within its lease
+async def _send_chunk(run: _Run, transport: Transport, jobs: list[_Job]) -> bool:
+    """Send claimed jobs in turn; False (the rest released) once the relay cannot be reached."""
+    for index, job in enumerate(jobs):
+        try:
+            result = await _send_one(transport, job.envelope)
+        except asyncio.CancelledError:  # the daemon stops: the rest need not wait out the lease
+            _release_jobs(run.engine, jobs[index:], run.clock.now())
+            raise
+        recipients = len(job.envelope.recipients)
+        run.recorder.add(Tried(job.item_id, job.kind, recipients, result, job.composed))
+        if result.transport_down:
+            async with run.recorder.db:
+                await asyncio.to_thread(
+                    _release_jobs, run.engine, jobs[index + 1 :], run.clock.now()
+                )
+            return False
+    return True
+
+
+async def _connection(run: _Run, transport: Transport) -> None:
+    """One relay connection: claim a chunk and send it, until its batch is tried or none is due."""
+    tried = 0
+    try:
+        while tried < run.batch:
+            jobs = await _claim(run, min(CLAIM_CHUNK, run.batch - tried))
+            if not jobs or not await _send_chunk(run, transport, jobs):
+                return
+            tried += len(jobs)
+        run.recorder.report.more_due = True
+    finally:
+        await transport.close()
+
+
+async def _together(run: _Run, transports: Sequence[Transport]) -> None:
+    """Every connection at once; the first error stops the others (their rows released)."""
+    tasks = [asyncio.create_task(_connection(run, each)) for each in transports]
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def deliver_due(
     engine: Engine,
-    transport: Transport,
+    transport: Transport | Sequence[Transport],
     clock: Clock,
     *,
     batch: int = 50,
     backoff: Backoff = DEFAULT_BACKOFF,
     observer: Observer = NO_OBSERVER,
 ) -> DeliveryReport:
-    """Send up to `batch` due rows over one transport session; record each result at once.
+    """Send due rows over each transport (a relay connection each), up to `batch` per connection.
 
-    Rows are claimed `CLAIM_CHUNK` at a time, so a slow relay never outlasts a lease; when
-    the relay goes down, the rest of a chunk is due again at once. A failed mail is only
+    Connections claim `CLAIM_CHUNK` rows at a time, so a slow relay never outlasts a lease;
+    when the relay goes down, the rest of a chunk is due again at once. A failed mail is only
     marked failed: nothing is ever sent about it (no notice loops).
     """
-    report = DeliveryReport()
+    transports = list(transport) if isinstance(transport, Sequence) else [transport]
+    recorder = Recorder(engine, clock, backoff, observer, asyncio.Lock())
     try:
-        while report.sent + report.retrying + report.failed < batch:
-            wanted = min(CLAIM_CHUNK, batch - report.sent - report.retrying - report.failed)
-            jobs = await asyncio.to_thread(_claim_some, engine, clock.now(), wanted, observer)
-            sending = _Chunk(engine, transport, clock, backoff, observer)
-            if not jobs or not await _send_chunk(sending, jobs, report):
-                break
+        await _together(_Run(engine, clock, batch, recorder), transports)
     finally:
-        await transport.close()
-    return report
-
-
-@dataclass(frozen=True)
-class _Chunk:
-    """What sending a chunk of claimed jobs works with."""
-
-    engine: Engine
-    transport: Transport
-    clock: Clock
-    backoff: Backoff
-    observer: Observer
-
-
-async def _send_chunk(chunk: _Chunk, jobs: list[_Job], report: DeliveryReport) -> bool:
-    """Send claimed jobs in turn; False (the rest released) once the relay cannot be reached."""
-    engine, clock = chunk.engine, chunk.clock
-    for index, job in enumerate(jobs):
-        try:
-            result = await _send_one(chunk.transport, job.envelope)
-        except asyncio.CancelledError:  # the daemon stops: the rest need not wait out the lease
-            _release(engine, jobs[index:], clock.now())
-            raise
-        state = await asyncio.to_thread(
-            _record, engine, job.item_id, result, clock.now(), chunk.backoff
-        )
-        _tally(report, job.item_id, state, result)
-        _tell(chunk.observer, job, state, result)
-        if result.transport_down:
-            await asyncio.to_thread(_release, engine, jobs[index + 1 :], clock.now())
-            return False
-    return True
+        await recorder.flush()
+    return recorder.report
 
 
 def deliver_due_sync(
     engine: Engine,
-    transport: Transport,
+    transport: Transport | Sequence[Transport],
     clock: Clock,
     *,
     batch: int = 50,
@@ -257,10 +233,9 @@ def deliver_due_sync(
 
 def send_outbox(app: App) -> int:
     """Deliver due outbound mail once (the daemon's sender does this continuously)."""
-    transport = make_transport(transport_settings(app.settings))
     report = deliver_due_sync(
         app.engine,
-        transport,
+        make_transports(transport_settings(app.settings)),
         app.desk.clock,
         batch=app.settings.outbound.batch_size,
         backoff=app.desk.backoff(),

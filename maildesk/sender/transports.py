@@ -170,6 +170,7 @@ class TransportSettings:
     username: str | None = None
     password: str | None = None
     timeout: float = 60.0
+    connections: int = 1  # smtp: relay connections in parallel, a transport each
 
 
 def make_transport(settings: TransportSettings) -> Transport:
@@ -186,6 +187,12 @@ def make_transport(settings: TransportSettings) -> Transport:
     )
 
 
+def make_transports(settings: TransportSettings) -> list[Transport]:
+    """One transport per relay connection; a Maildir folder is written through one."""
+    count = settings.connections if settings.kind == "smtp" else 1
+    return [make_transport(settings) for _ in range(count)]
+
+
 def transport_settings(settings: Settings) -> TransportSettings:
     """`[outbound]` as `make_transport` takes it."""
     outbound = settings.outbound
@@ -199,4 +206,5 @@ def transport_settings(settings: Settings) -> TransportSettings:
         username=outbound.username,
         password=outbound.resolved_password(),
         timeout=outbound.timeout_seconds,
+        connections=outbound.connections,
     )

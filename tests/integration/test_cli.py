@@ -216,6 +216,16 @@ def test_config_check_names_each_bad_key_on_its_own_line(tmp_path: Path) -> None
     assert any(line.endswith("desk.colour: unknown key") for line in lines)
 
 
+def test_config_check_names_a_bad_number_of_relay_connections_in_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "maildesk.toml"
+    path.write_text('[desk]\nsecret = "a-long-and-varied-secret"\n\n[outbound]\nconnections = 65\n')
+
+    run = maildesk("--config", path, "config", "check")
+
+    assert (run.code, run.out) == (1, "")
+    assert run.err == (f"{path}: outbound.connections: Input should be less than or equal to 64\n")
+
+
 def test_config_check_names_a_missing_file(tmp_path: Path) -> None:
     run = maildesk("--config", tmp_path / "nowhere.toml", "config", "check")
 

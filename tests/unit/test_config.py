@@ -191,6 +191,15 @@ def test_an_agent_may_name_a_declared_calendar_or_24x7() -> None:
         ),
         ({"outbound": {"tls": True, "starttls": True}}, "outbound: tls and starttls are exclusive"),
         (
+            {"outbound": {"connections": 0}},
+            "outbound.connections: Input should be greater than or equal to 1",
+        ),
+        (
+            {"outbound": {"connections": "many"}},
+            "outbound.connections: Input should be a valid integer, unable to parse string as an"
+            " integer",
+        ),
+        (
             {"reports": [{"report": "sla", "every": "mondays 8am", "to": ["l@example.com"]}]},
             "reports[0].every: 'mondays 8am' is not 'DAY HH:MM' (e.g. 'monday 08:00', '1st 08:00')",
         ),
