@@ -24,7 +24,7 @@ from maildesk.errors import TransientError
 from maildesk.ingest.imap import ImapPoller
 from maildesk.ingest.lmtp import LmtpListener
 from maildesk.ingest.smtp import SmtpListener
-from maildesk.pipeline.runner import process_one
+from maildesk.pipeline.runner import processing
 from maildesk.sender.delivery import deliver_due
 from maildesk.sender.transports import make_transport, transport_settings
 
@@ -52,9 +52,11 @@ class Worker:
             await self._drain()
 
     async def _drain(self) -> None:
+        batch = self.app.settings.worker.batch_size
+        outcomes = processing(self.app.engine, self.app.desk, batch=batch)
         while True:
             try:
-                outcome = await asyncio.to_thread(process_one, self.app.engine, self.app.desk)
+                outcome = await asyncio.to_thread(next, outcomes, None)
             except TransientError as exc:
                 log.warning("worker paused: %s", exc)
                 return

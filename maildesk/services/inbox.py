@@ -98,6 +98,21 @@ _CLAIM_ONE = (
 )
 
 
+def received_sizes(session: Session, *, limit: int) -> list[tuple[int, int]]:
+    """(id, size) of the oldest `received` items not locked by another worker; no raw bytes."""
+    rows = session.execute(_WAITING, {"limit": limit}).all()
+    return [(item_id, size) for item_id, size in rows]
+
+
+_WAITING = (
+    select(col(InboxItem.id), col(InboxItem.size))
+    .where(InboxItem.state == "received")
+    .order_by(col(InboxItem.id))
+    .limit(bindparam("limit"))
+    .with_for_update(skip_locked=True)
+)
+
+
 _SETTLED_FIELDS = ("state", "outcome", "reason", "ticket_id", "error", "processed_at", "attempts")
 
 
