@@ -28,7 +28,7 @@ from maildesk.pipeline.disposition import Disposition, Verdict
 from maildesk.pipeline.large_mail import LARGE_MAILS, LargeMailGate
 from maildesk.pipeline.table import HANDLERS, STAGES, Handler, StageFn
 from maildesk.pipeline.work import Handled, History, StageEnv, Work
-from maildesk.services.inbox import claim_item, received_sizes, settle
+from maildesk.services.inbox import NO_RAW, claim_item, received_sizes, settle
 from maildesk.services.origin import IMPORT
 
 log = logging.getLogger(__name__)
@@ -193,7 +193,7 @@ def run_item(
 
 def _mark_failed(engine: Engine, item_id: int, desk: Desk, reason: str, error: str) -> Outcome:
     with unit_of_work(engine) as session:
-        item = session.get(InboxItem, item_id)
+        item = session.get(InboxItem, item_id, options=[NO_RAW])
         assert item is not None
         settle(
             session,

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, update
+from sqlalchemy.orm import defer
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
@@ -26,11 +27,19 @@ class Stored:
     duplicate: bool
 
 
+NO_RAW = defer(InboxItem.raw)  # type: ignore[arg-type]  # the class attribute, not a value
+"""A query option: the item without its raw bytes (read from the row only when asked for)."""
+
+
 def _existing(session: Session, digest: str, origin: Origin) -> InboxItem | None:
-    found = session.exec(select(InboxItem).where(InboxItem.digest == digest)).first()
+    found = session.exec(
+        select(InboxItem).options(NO_RAW).where(InboxItem.digest == digest)
+    ).first()
     if found is None and origin.uid is not None:
         found = session.exec(
-            select(InboxItem).where(
+            select(InboxItem)
+            .options(NO_RAW)
+            .where(
                 InboxItem.imap_mailbox == origin.mailbox,
                 InboxItem.imap_uidvalidity == origin.uidvalidity,
                 InboxItem.imap_uid == origin.uid,
@@ -150,14 +159,14 @@ _SETTLE = (
 
 
 def get_item(session: Session, *, item_id: int) -> InboxItem:
-    item = session.get(InboxItem, item_id)
+    item = session.get(InboxItem, item_id, options=[NO_RAW])  # `item.raw` reads it, if asked
     if item is None:
         raise NotFound(f"no inbox item {item_id}")
     return item
 
 
 def list_items(session: Session, *, states: tuple[str, ...], limit: int = 500) -> list[InboxItem]:
-    query = select(InboxItem).where(col(InboxItem.state).in_(states))
+    query = select(InboxItem).options(NO_RAW).where(col(InboxItem.state).in_(states))
     return list(session.exec(query.order_by(col(InboxItem.id)).limit(limit)))
 
 

@@ -10,6 +10,7 @@ import threading
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 from sqlmodel import select
 
 from maildesk.app import App, accept_raw, async_accept
@@ -20,6 +21,7 @@ from maildesk.models import Attachment, InboxItem, Ticket
 from maildesk.pipeline.large_mail import LargeMailGate
 from maildesk.pipeline.runner import drain, processing
 from maildesk.pipeline.stages import parse as parse_stage
+from maildesk.services.inbox import get_item, list_items
 from maildesk.services.origin import Accepted, Origin
 from tests.mails import mail
 
@@ -185,3 +187,33 @@ async def test_a_second_large_mail_over_smtp_is_read_once_the_first_is_stored(
 def crlf(lines: int, name: str) -> bytes:
     raw = mail(sender=f"{name}@acme.test", body="log line\n" * lines)
     return raw.replace(b"\n", b"\r\n")
+
+
+class RawReads:
+    """Counts the SELECTs that read the inbox's raw bytes."""
+
+    def __init__(self, app: App) -> None:
+        self.count = 0
+        event.listen(app.engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        columns = statement.upper().partition(" FROM ")[0]
+        self.count += columns.lstrip().startswith("SELECT") and "INBOXITEM.RAW" in columns
+
+
+def test_only_processing_and_asking_for_them_read_a_mails_bytes_back(app: App) -> None:
+    raw = mail(subject="once")
+    accept_raw(app, raw, Origin(transport="pipe"))
+    reads = RawReads(app)
+
+    duplicate = accept_raw(app, raw, Origin(transport="pipe"))  # found by its digest
+    with unit_of_work(app.engine) as session:
+        list_items(session, states=("received",))
+        item = get_item(session, item_id=duplicate.item_id)
+    assert duplicate.duplicate and reads.count == 0
+
+    [outcome] = drain(app.engine, app.desk)  # the claim reads them, once
+    assert outcome.outcome == "created" and reads.count == 1
+    with unit_of_work(app.engine) as session:
+        item = get_item(session, item_id=duplicate.item_id)
+        assert item.raw == raw and reads.count == 2  # `maildesk inbox show --raw`
