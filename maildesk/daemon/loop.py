@@ -24,6 +24,7 @@ from maildesk.errors import TransientError
 from maildesk.ingest.imap import ImapPoller
 from maildesk.ingest.lmtp import LmtpListener
 from maildesk.ingest.smtp import SmtpListener
+from maildesk.pipeline.large_mail import map_large_blocks_apart
 from maildesk.pipeline.runner import processing
 from maildesk.sender.delivery import deliver_due
 from maildesk.sender.transports import make_transport, transport_settings
@@ -155,6 +156,7 @@ class Daemon:
 
     async def start(self) -> None:
         settings = self.app.settings
+        map_large_blocks_apart()
         if self.metrics is not None:
             self.metrics.start()
         if settings.smtp.enabled:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import ctypes.util
+import gc
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -19,17 +20,37 @@ LARGE_BYTES = 4 * 1024 * 1024
 _POLL_SECONDS = 0.05  # how often the event loop looks whether the gate is free
 
 
-def _trimmer() -> Callable[[], None]:
-    """glibc's malloc_trim(0), or nothing where there is no glibc."""
+_M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter (malloc.h)
+_OWN_MAPPING_BYTES = 1024 * 1024
+
+
+def _libc() -> ctypes.CDLL | None:
     name = ctypes.util.find_library("c")
-    trim = getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
-    if trim is None:
-        return lambda: None
+    return ctypes.CDLL(name) if name else None
+
+
+def _trimmer() -> Callable[[], None]:
+    """A collection, then glibc's malloc_trim(0) where there is glibc."""
+    libc = _libc()
+    trim = getattr(libc, "malloc_trim", None)
 
     def release() -> None:
-        trim(0)
+        gc.collect()  # a mail's objects caught in a reference cycle go now, not some day
+        if trim is not None:
+            trim(0)
 
     return release
+
+
+def map_large_blocks_apart() -> None:
+    """Blocks of 1 MiB and more get a mapping of their own, unmapped when freed (glibc).
+
+    By default glibc raises that threshold to the largest block freed so far, so after one
+    large mail its 20 MB buffers come from the heap and stay there. The daemon calls this.
+    """
+    mallopt = getattr(_libc(), "mallopt", None)
+    if mallopt is not None:
+        mallopt(_M_MMAP_THRESHOLD, _OWN_MAPPING_BYTES)
 
 
 class LargeMailGate:
