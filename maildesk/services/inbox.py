@@ -74,12 +74,28 @@ def store_raw(session: Session, *, raw: bytes, origin: Origin, now: datetime) ->
     row = _row(raw, origin, now)
     statement = insert_unless_taken(session, _INBOX, _INBOX.c.id)  # digest or IMAP key taken
     new_id = session.execute(statement, row).scalar()
+    _unbind_raw(session, statement, row)
     if new_id is not None:
         return Stored(new_id, duplicate=False)
     existing = _existing(session, row["digest"], origin)
     if existing is None or existing.id is None:
         raise RuntimeError("the inbox insert conflicted, yet no item holds these bytes")
     return Stored(existing.id, duplicate=True)
+
+
+_UNBIND_ABOVE = 1024 * 1024
+
+
+def _unbind_raw(session: Session, statement: Any, row: dict[str, Any]) -> None:
+    """SQLite: let the cached INSERT forget a large mail's bytes.
+
+    Python's sqlite3 keeps each connection's prepared statements with their last bound
+    values, so every pooled connection would hold the last large mail it stored (20 MB
+    each) for the daemon's life. The same INSERT again, with the same digest and no bytes,
+    inserts nothing (the digest is taken) and binds an empty value instead.
+    """
+    if len(row["raw"]) > _UNBIND_ABOVE and session.get_bind().dialect.name == "sqlite":
+        session.execute(statement, {**row, "raw": b""})
 
 
 def claim_item(session: Session, *, item_id: int | None = None) -> InboxItem | None:

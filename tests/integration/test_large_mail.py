@@ -217,3 +217,15 @@ def test_only_processing_and_asking_for_them_read_a_mails_bytes_back(app: App) -
     with unit_of_work(app.engine) as session:
         item = get_item(session, item_id=duplicate.item_id)
         assert item.raw == raw and reads.count == 2  # `maildesk inbox show --raw`
+
+
+def test_a_large_mail_is_stored_once_with_its_bytes_and_again_is_a_duplicate(app: App) -> None:
+    """On SQLite the accept then unbinds the bytes from its cached INSERT: it inserts nothing."""
+    raw = crlf(150_000, "frank")  # over 1 MiB
+    first = accept_raw(app, raw, Origin(transport="pipe"))
+    again = accept_raw(app, raw, Origin(transport="pipe"))
+
+    assert not first.duplicate and again.duplicate and again.item_id == first.item_id
+    with unit_of_work(app.engine) as session:
+        [item] = session.exec(select(InboxItem)).all()
+        assert item.raw == raw and item.size == len(raw)
