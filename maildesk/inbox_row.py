@@ -23,25 +23,36 @@ _TRACE = re.compile(
 _MESSAGE_ID = re.compile(rb"^message-id\s*:\s*(.*(?:\r?\n[ \t].*)*)", re.IGNORECASE | re.MULTILINE)
 
 
-def digest_of(raw: bytes) -> str:
-    """sha256 of the mail without its leading trace headers, so re-deliveries compare equal."""
-    lines = raw.splitlines(keepends=True)
-    start, skipping = 0, False
-    for index, line in enumerate(lines):
-        if skipping and line[:1] in (b" ", b"\t"):
+_LINE = re.compile(rb"[^\r\n]*(?:\r\n|\r|\n|$)")  # as bytes.splitlines(keepends=True) cuts
+
+
+def _body_start(raw: bytes) -> int:
+    """Where the mail starts once its leading trace headers (and their folded lines) end."""
+    skipping = False
+    for line in _LINE.finditer(raw):
+        text = line.group()
+        if skipping and text[:1] in (b" ", b"\t"):
             continue
-        skipping = bool(_TRACE.match(line))
+        skipping = bool(_TRACE.match(text))
         if not skipping:
-            start = index
-            break
-    else:
-        start = len(lines)
-    return hashlib.sha256(b"".join(lines[start:])).hexdigest()
+            return line.start()
+    return len(raw)
+
+
+def digest_of(raw: bytes) -> str:
+    """sha256 of the mail without its leading trace headers, so re-deliveries compare equal.
+
+    Hashed in place: neither the lines nor the rest of the mail are copied.
+    """
+    return hashlib.sha256(memoryview(raw)[_body_start(raw) :]).hexdigest()
 
 
 def raw_message_id(raw: bytes) -> str | None:
-    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
-    match = _MESSAGE_ID.search(head)
+    """The first Message-ID in the header (up to the first empty line); only that is copied."""
+    end = raw.find(b"\r\n\r\n")
+    head = raw[:end] if end >= 0 else raw
+    end = head.find(b"\n\n")
+    match = _MESSAGE_ID.search(head[:end] if end >= 0 else head)
     if not match:
         return None
     ids = message_ids(match.group(1).decode("utf-8", "replace"))

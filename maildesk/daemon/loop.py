@@ -24,7 +24,8 @@ from maildesk.errors import TransientError
 from maildesk.ingest.imap import ImapPoller
 from maildesk.ingest.lmtp import LmtpListener
 from maildesk.ingest.smtp import SmtpListener
-from maildesk.pipeline.runner import process_one
+from maildesk.pipeline.large_mail import map_large_blocks_apart
+from maildesk.pipeline.runner import processing
 from maildesk.sender.delivery import deliver_due
 from maildesk.sender.transports import make_transports, transport_settings
 
@@ -52,9 +53,11 @@ class Worker:
             await self._drain()
 
     async def _drain(self) -> None:
+        batch = self.app.settings.worker.batch_size
+        outcomes = processing(self.app.engine, self.app.desk, batch=batch)
         while True:
             try:
-                outcome = await asyncio.to_thread(process_one, self.app.engine, self.app.desk)
+                outcome = await asyncio.to_thread(next, outcomes, None)
             except TransientError as exc:
                 log.warning("worker paused: %s", exc)
                 return
@@ -153,6 +156,7 @@ class Daemon:
 
     async def start(self) -> None:
         settings = self.app.settings
+        map_large_blocks_apart()
         if self.metrics is not None:
             self.metrics.start()
         if settings.smtp.enabled:

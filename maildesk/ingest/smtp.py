@@ -16,6 +16,7 @@ from typing import Any
 from aiosmtpd.smtp import SMTP, Envelope, Session, syntax
 
 from maildesk.errors import ConfigError, TransientError
+from maildesk.pipeline.large_mail import LARGE_MAILS, LargeMailGate
 from maildesk.services.origin import Accepted, AcceptFn, Origin
 
 log = logging.getLogger(__name__)
@@ -60,14 +61,27 @@ class _Drain:
 
 
 class _DeskSMTP(SMTP):
-    """aiosmtpd's SMTP session, told 421 instead of a greeting or a new MAIL while draining."""
+    """aiosmtpd's SMTP session, told 421 instead of a greeting or a new MAIL while draining.
 
-    def __init__(self, handler: _DeskHandler, *, drain: _Drain, **smtp_kwargs: Any) -> None:
+    A DATA whose MAIL FROM declared a large SIZE waits for the large-mail gate before its
+    354 and holds it until the mail is stored: aiosmtpd holds about three times a mail's
+    size while it reads one (its lines, then their join), so two large ones would add up.
+    """
+
+    def __init__(
+        self,
+        handler: _DeskHandler,
+        *,
+        drain: _Drain,
+        gate: LargeMailGate = LARGE_MAILS,
+        **smtp_kwargs: Any,
+    ) -> None:
         # aiosmtpd keeps command_size_limits on the class: every new session clears it and
         # every EHLO raises it, for all sessions at once. Give each session its own.
         self.command_size_limits = collections.defaultdict(lambda: SMTP.command_size_limit)
         super().__init__(handler, **smtp_kwargs)
         self._drain = drain
+        self._gate = gate
 
     @property
     def in_transaction(self) -> bool:
@@ -107,6 +121,12 @@ class _DeskSMTP(SMTP):
             self.hang_up(Reply.SHUTTING_DOWN)
             return
         await super()._handle_client()
+
+    @syntax("DATA")
+    async def smtp_DATA(self, arg: str) -> None:
+        options = self.envelope.mail_options if self.envelope else []
+        async with self._gate.admit_async(declared_size(options)):
+            await super().smtp_DATA(arg)
 
     @syntax("MAIL FROM: <address>", extended=" [SP <mail-parameters>]")
     async def smtp_MAIL(self, arg: str | None) -> None:
@@ -211,6 +231,7 @@ class SmtpListener:
         max_message_bytes: int,
         hostname: str,
         on_stored: Callable[[], None] | None = None,
+        gate: LargeMailGate = LARGE_MAILS,
     ) -> None:
         if max_message_bytes < 1:
             raise ValueError(f"max_message_bytes must be positive, not {max_message_bytes}")
@@ -222,6 +243,7 @@ class SmtpListener:
             accept=accept, local_addresses=local_addresses, on_stored=on_stored
         )
         self._drain = _Drain()
+        self._gate = gate
         self._server: asyncio.Server | None = None
 
     @property
@@ -290,6 +312,7 @@ class SmtpListener:
         return self.session_class(
             self._handler,
             drain=self._drain,
+            gate=self._gate,
             data_size_limit=self._max_message_bytes,
             enable_SMTPUTF8=True,
             decode_data=False,
@@ -297,6 +320,15 @@ class SmtpListener:
             ident=GREETING_IDENT,
             loop=loop,
         )
+
+
+def declared_size(mail_options: list[str]) -> int:
+    """The SIZE=n a client declared in MAIL FROM (RFC 1870); 0 when it declared none."""
+    for option in mail_options:
+        name, _, value = option.partition("=")
+        if name.upper() == "SIZE" and value.isdigit():
+            return int(value)
+    return 0
 
 
 def _lower_domain(address: str) -> str:

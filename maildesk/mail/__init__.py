@@ -10,10 +10,13 @@ import email.utils
 import re
 import string
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.feedparser import BytesFeedParser
 from email.header import Header, decode_header
 from email.message import Message
+from email.policy import compat32
 
 import mailparser
 
@@ -30,6 +33,8 @@ _FOLDING = re.compile(r"\r?\n(?=[ \t])")
 _UNSAFE_IN_NAME = frozenset('/\\:*?"<>|')  # path separators and what Windows refuses in names
 _NEEDS_QUOTES = re.compile(r'[][\\()<>@,:;".]')  # RFC 5322 specials in a display name
 _PRINTABLE = frozenset(string.printable) - frozenset(string.whitespace)
+_NOT_BASE64 = re.compile(r"[^A-Za-z0-9+/]")
+_CHUNK = 1 << 16  # parsing and decoding go slice by slice: no whole-mail copy at once
 
 
 class UnparseableMail(Exception):
@@ -194,11 +199,21 @@ def _text_parts(message: Message) -> tuple[list[str], list[str]]:
     return plain, html
 
 
+def _base64_chunks(payload: str) -> Iterator[bytes]:
+    """Lenient base64, a slice at a time: characters outside the alphabet are skipped, bad
+    padding is forgiven (a last lone character is dropped, a short group padded)."""
+    carry = ""
+    for start in range(0, len(payload), _CHUNK):
+        cleaned = carry + _NOT_BASE64.sub("", payload[start : start + _CHUNK])
+        whole = len(cleaned) - len(cleaned) % 4
+        carry = cleaned[whole:]
+        yield binascii.a2b_base64(cleaned[:whole])
+    if len(carry) > 1:
+        yield binascii.a2b_base64(carry + "=" * (-len(carry) % 4))
+
+
 def _base64(payload: str) -> bytes:
-    """Lenient base64: characters outside the alphabet are skipped, bad padding is forgiven."""
-    cleaned = re.sub(r"[^A-Za-z0-9+/]", "", payload)
-    cleaned = cleaned[: len(cleaned) - len(cleaned) % 4 if len(cleaned) % 4 == 1 else None]
-    return binascii.a2b_base64(cleaned + "=" * (-len(cleaned) % 4))
+    return b"".join(_base64_chunks(payload))
 
 
 def _attachments(parsed: mailparser.MailParser) -> tuple[AttachmentPart, ...]:
@@ -235,10 +250,20 @@ def _return_path(value: str | None) -> str | None:
     return addrs[0][1].strip().lower() if addrs else ""
 
 
+def _message(raw: bytes) -> Message:
+    """What `email.message_from_bytes` returns, fed a slice at a time: that function holds the
+    whole mail as a str and again in a StringIO (four bytes a character), six times its size."""
+    parser = BytesFeedParser(policy=compat32)
+    view = memoryview(raw)
+    for start in range(0, len(view), _CHUNK):
+        parser.feed(bytes(view[start : start + _CHUNK]))
+    return parser.close()
+
+
 def _parse(raw: bytes) -> mailparser.MailParser:
     """mail-parser over the stdlib parser; whatever hostile input makes them raise is one line."""
     try:
-        return mailparser.parse_from_bytes(raw)
+        return mailparser.MailParser(_message(raw))
     except RecursionError as exc:  # mail-parser turns most of these into its own error
         raise UnparseableMail("cannot parse mail: MIME nesting too deep to parse") from exc
     except Exception as exc:  # a library's bug on odd input still means odd input

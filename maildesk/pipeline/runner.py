@@ -25,9 +25,10 @@ from maildesk.models import InboxItem, Ticket
 from maildesk.notices.quiet import quiet
 from maildesk.observe import Processed, source_of
 from maildesk.pipeline.disposition import Disposition, Verdict
+from maildesk.pipeline.large_mail import LARGE_MAILS, LargeMailGate
 from maildesk.pipeline.table import HANDLERS, STAGES, Handler, StageFn
 from maildesk.pipeline.work import Handled, History, StageEnv, Work
-from maildesk.services.inbox import claim_item, settle
+from maildesk.services.inbox import NO_RAW, claim_item, received_sizes, settle
 from maildesk.services.origin import IMPORT
 
 log = logging.getLogger(__name__)
@@ -192,7 +193,7 @@ def run_item(
 
 def _mark_failed(engine: Engine, item_id: int, desk: Desk, reason: str, error: str) -> Outcome:
     with unit_of_work(engine) as session:
-        item = session.get(InboxItem, item_id)
+        item = session.get(InboxItem, item_id, options=[NO_RAW])
         assert item is not None
         settle(
             session,
@@ -298,12 +299,33 @@ def _log_failure(item_id: int, reason: str, error: str) -> None:
     log.debug("inbox item %s failed with\n%s", item_id, error)
 
 
+def processing(
+    engine: Engine, desk: Desk, *, gate: LargeMailGate = LARGE_MAILS, batch: int = 50
+) -> Iterator[Outcome]:
+    """Process received items, oldest first, until none is left; a large one alone (`gate`).
+
+    The sizes are read before any item is claimed, so a large mail waits for the gate
+    before its transaction begins and before its bytes are loaded.
+    """
+    while True:
+        with unit_of_work(engine) as session:
+            waiting = received_sizes(session, limit=batch)
+        done = 0
+        for item_id, size in waiting:
+            with gate.admit(size):
+                outcome = process_one(engine, desk, item_id=item_id)
+            if outcome is not None:  # None: another worker took it meanwhile
+                done += 1
+                yield outcome
+        if done == 0:
+            return
+
+
 def drain(engine: Engine, desk: Desk, *, limit: int = 1000) -> list[Outcome]:
     """Process received items until none is left (or `limit` were done)."""
     done: list[Outcome] = []
-    while len(done) < limit:
-        outcome = process_one(engine, desk)
-        if outcome is None:
-            break
+    for outcome in processing(engine, desk):
         done.append(outcome)
+        if len(done) >= limit:
+            break
     return done

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, update
+from sqlalchemy.orm import defer
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
@@ -26,11 +27,19 @@ class Stored:
     duplicate: bool
 
 
+NO_RAW = defer(InboxItem.raw)  # type: ignore[arg-type]  # the class attribute, not a value
+"""A query option: the item without its raw bytes (read from the row only when asked for)."""
+
+
 def _existing(session: Session, digest: str, origin: Origin) -> InboxItem | None:
-    found = session.exec(select(InboxItem).where(InboxItem.digest == digest)).first()
+    found = session.exec(
+        select(InboxItem).options(NO_RAW).where(InboxItem.digest == digest)
+    ).first()
     if found is None and origin.uid is not None:
         found = session.exec(
-            select(InboxItem).where(
+            select(InboxItem)
+            .options(NO_RAW)
+            .where(
                 InboxItem.imap_mailbox == origin.mailbox,
                 InboxItem.imap_uidvalidity == origin.uidvalidity,
                 InboxItem.imap_uid == origin.uid,
@@ -65,12 +74,28 @@ def store_raw(session: Session, *, raw: bytes, origin: Origin, now: datetime) ->
     row = _row(raw, origin, now)
     statement = insert_unless_taken(session, _INBOX, _INBOX.c.id)  # digest or IMAP key taken
     new_id = session.execute(statement, row).scalar()
+    _unbind_raw(session, statement, row)
     if new_id is not None:
         return Stored(new_id, duplicate=False)
     existing = _existing(session, row["digest"], origin)
     if existing is None or existing.id is None:
         raise RuntimeError("the inbox insert conflicted, yet no item holds these bytes")
     return Stored(existing.id, duplicate=True)
+
+
+_UNBIND_ABOVE = 1024 * 1024
+
+
+def _unbind_raw(session: Session, statement: Any, row: dict[str, Any]) -> None:
+    """SQLite: let the cached INSERT forget a large mail's bytes.
+
+    Python's sqlite3 keeps each connection's prepared statements with their last bound
+    values, so every pooled connection would hold the last large mail it stored (20 MB
+    each) for the daemon's life. The same INSERT again, with the same digest and no bytes,
+    inserts nothing (the digest is taken) and binds an empty value instead.
+    """
+    if len(row["raw"]) > _UNBIND_ABOVE and session.get_bind().dialect.name == "sqlite":
+        session.execute(statement, {**row, "raw": b""})
 
 
 def claim_item(session: Session, *, item_id: int | None = None) -> InboxItem | None:
@@ -94,6 +119,21 @@ _CLAIM_OLDEST = (
 _CLAIM_ONE = (
     select(InboxItem)
     .where(InboxItem.state == "received", InboxItem.id == bindparam("item_id"))
+    .with_for_update(skip_locked=True)
+)
+
+
+def received_sizes(session: Session, *, limit: int) -> list[tuple[int, int]]:
+    """(id, size) of the oldest `received` items not locked by another worker; no raw bytes."""
+    rows = session.execute(_WAITING, {"limit": limit}).all()
+    return [(item_id, size) for item_id, size in rows]
+
+
+_WAITING = (
+    select(col(InboxItem.id), col(InboxItem.size))
+    .where(InboxItem.state == "received")
+    .order_by(col(InboxItem.id))
+    .limit(bindparam("limit"))
     .with_for_update(skip_locked=True)
 )
 
@@ -135,14 +175,14 @@ _SETTLE = (
 
 
 def get_item(session: Session, *, item_id: int) -> InboxItem:
-    item = session.get(InboxItem, item_id)
+    item = session.get(InboxItem, item_id, options=[NO_RAW])  # `item.raw` reads it, if asked
     if item is None:
         raise NotFound(f"no inbox item {item_id}")
     return item
 
 
 def list_items(session: Session, *, states: tuple[str, ...], limit: int = 500) -> list[InboxItem]:
-    query = select(InboxItem).where(col(InboxItem.state).in_(states))
+    query = select(InboxItem).options(NO_RAW).where(col(InboxItem.state).in_(states))
     return list(session.exec(query.order_by(col(InboxItem.id)).limit(limit)))
 
 
