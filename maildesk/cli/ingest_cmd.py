@@ -3,7 +3,9 @@
 Exit 0 once every mail is committed; 75 (EX_TEMPFAIL) when one could not be, whatever the
 reason — a FILE that cannot be read too (an MTA's `--to ${recipient}` with several
 recipients makes the second one a FILE) — so the MTA retries instead of bouncing.
-`--queue` only stores (maildesk.ingest.pipe_queue); the daemon processes the items.
+Several FILEs are each accepted (committed) in turn, then processed up to `BATCH_LIMIT` to a
+transaction (maildesk.pipeline.batch). `--queue` only stores (maildesk.ingest.pipe_queue);
+the daemon processes the items.
 `maildesk.entry` runs this command alone (`run_alone`), guarded, as an MTA starts it.
 """
 
@@ -22,6 +24,7 @@ from maildesk.db import first_line, unit_of_work
 from maildesk.errors import MaildeskError
 from maildesk.ingest.pipe_queue import QueueRequest, duplicate_outcome, queue_mails
 from maildesk.models import Ticket
+from maildesk.pipeline.batch import BATCH_LIMIT, process_batch
 from maildesk.pipeline.runner import process_one
 from maildesk.services.inbox import Stored, get_item
 from maildesk.services.origin import Origin
@@ -66,6 +69,28 @@ def _outcome(app: App, stored: Stored) -> dict[str, object]:
         return _processed(app, stored.item_id)
     except Exception as exc:  # the daemon or `maildesk tick` processes the item later
         return _queued(_one_line(exc))
+
+
+def _batch(app: App, item_ids: list[int]) -> dict[int, dict[str, object]]:
+    """The new items of several files processed in one transaction, by item id."""
+    try:
+        outcomes = process_batch(app.engine, app.desk, item_ids=item_ids, limit=len(item_ids))
+    except Exception as exc:  # nothing of the batch committed: each item waits for later
+        return {item_id: _queued(_one_line(exc)) for item_id in item_ids}
+    return {outcome.item_id: outcome.as_json() for outcome in outcomes}
+
+
+def _outcomes(app: App, stored: list[Stored]) -> list[dict[str, object]]:
+    """What became of each committed mail, in order; a duplicate is looked at once the new
+    mails are processed (it may be one of them, as when one mail is ingested twice)."""
+    new = [each.item_id for each in stored if not each.duplicate]
+    if len(new) < 2:
+        return [_outcome(app, each) for each in stored]
+    done = _batch(app, new)
+    taken = _queued("taken by another worker")
+    return [
+        _outcome(app, each) if each.duplicate else done.get(each.item_id, taken) for each in stored
+    ]
 
 
 def _open(ctx: typer.Context) -> App:
@@ -119,11 +144,26 @@ def ingest(
     app = _open(ctx)
     origin = Origin(transport="pipe", envelope_to=tuple(envelope_to))
     sources: list[Path | None] = list(files) if files else [None]
+    for start in range(0, len(sources), BATCH_LIMIT):
+        _ingest_some(app, sources[start : start + BATCH_LIMIT], origin, as_json)
+
+
+def _ingest_some(app: App, sources: list[Path | None], origin: Origin, as_json: bool) -> None:
+    """Accept each mail in turn (each its own commit), then process them together. A mail
+    that cannot be accepted ends the command with 75 once those before it are processed."""
+    stored: list[Stored] = []
+    refused: typer.Exit | None = None
     for source in sources:
-        stored = _accept(app, _read(source), origin, source)
-        result = _outcome(app, stored)
+        try:
+            stored.append(_accept(app, _read(source), origin, source))
+        except typer.Exit as exc:
+            refused = exc
+            break
+    for result in _outcomes(app, stored):
         if as_json:
             print_json_line(result)
+    if refused is not None:
+        raise refused
 
 
 def register(app: typer.Typer) -> None:

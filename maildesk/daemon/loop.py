@@ -1,7 +1,7 @@
 """`maildesk run`: one asyncio loop with SMTP listener, IMAP pollers, worker, sender, scheduler.
 
 SIGTERM/SIGINT stop it gracefully: new SMTP sessions get 421, in-flight DATA finishes, the
-pollers log out, the worker finishes the item at hand.
+pollers log out, the worker finishes the batch at hand.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from maildesk.errors import TransientError
 from maildesk.ingest.imap import ImapPoller
 from maildesk.ingest.lmtp import LmtpListener
 from maildesk.ingest.smtp import SmtpListener
-from maildesk.pipeline.runner import process_one
+from maildesk.pipeline.batch import process_batch
 from maildesk.sender.delivery import deliver_due
 from maildesk.sender.transports import make_transport, transport_settings
 
@@ -52,16 +52,19 @@ class Worker:
             await self._drain()
 
     async def _drain(self) -> None:
+        """What has arrived, `[worker] batch_size` items to a transaction, until none is left."""
+        engine, desk = self.app.engine, self.app.desk
+        limit = self.app.settings.worker.batch_size
         while True:
             try:
-                outcome = await asyncio.to_thread(process_one, self.app.engine, self.app.desk)
+                outcomes = await asyncio.to_thread(process_batch, engine, desk, limit=limit)
             except TransientError as exc:
                 log.warning("worker paused: %s", exc)
                 return
-            if outcome is None:
+            if not outcomes:
                 return
-            self.processed += 1
-            self.on_processed()  # the runner logged it and told the desk's observer
+            self.processed += len(outcomes)
+            self.on_processed()  # the runner logged each and told the desk's observer
 
 
 class Sender:
