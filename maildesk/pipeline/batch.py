@@ -65,7 +65,8 @@ class Done:
 
 
 class Uncommitted(Exception):
-    """The batch's commit failed for a reason of its work: its items are taken one by one."""
+    """The batch did not commit for a reason of its work or a deadlock with another worker:
+    its items are taken one by one."""
 
     def __init__(self, item_ids: list[int]) -> None:
         super().__init__(f"{len(item_ids)} inbox items")
@@ -108,12 +109,22 @@ def _commit(
         with unit_of_work(engine) as session:
             claimed = claim_items(session, limit=limit, item_ids=item_ids)
             return [_one(session, desk, item_id, run) for item_id in claimed]
-    except TransientError:
+    except TransientError as exc:
+        if claimed and _conflict(exc):
+            raise Uncommitted(claimed) from exc
         raise
     except Exception as exc:
         if not claimed:
             raise
         raise Uncommitted(claimed) from exc
+
+
+def _conflict(exc: TransientError) -> bool:
+    """PostgreSQL gave up on the batch for a deadlock with another worker (40P01) or a
+    serialization failure (40001): one mail at a time holds too few locks to meet again."""
+    cause = exc.__cause__
+    sqlstate = getattr(getattr(cause, "orig", None), "sqlstate", None)
+    return str(sqlstate or "").startswith("40")
 
 
 def _outage(exc: Exception) -> bool:
