@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, SQLModel, col, func, select
 
 from bench.corpus import generate
@@ -293,6 +294,37 @@ def test_an_outage_in_the_middle_of_a_batch_leaves_every_item_received_for_a_ret
     again = process_batch(app.engine, app.desk)  # the database is back
     assert [o.item_id for o in again] == ids
     assert [state for state, _, attempts in items(app)] == ["processed"] * 5
+
+
+class DeadlockDetected(Exception):
+    """What psycopg raises when PostgreSQL picks this transaction to break a deadlock."""
+
+    sqlstate = "40P01"
+
+
+def deadlocking_once() -> Callable[[StageEnv], None]:
+    met: list[bool] = []
+
+    def deadlock(env: StageEnv) -> None:
+        if not met:
+            met.append(True)
+            raise OperationalError("UPDATE contact …", {}, DeadlockDetected("deadlock detected"))
+
+    return deadlock
+
+
+def test_a_batch_broken_by_a_deadlock_with_another_worker_goes_through_one_by_one(
+    app: App, caplog: pytest.LogCaptureFixture
+) -> None:
+    ids = five_mails(app, poisoned=3)
+    handlers = after_store(crashing_on("poison", deadlocking_once()))
+
+    outcomes = process_batch(app.engine, app.desk, handlers=handlers)
+
+    assert [(o.item_id, o.outcome) for o in outcomes] == [(i, "created") for i in ids]
+    assert [(state, attempts) for state, _, attempts in items(app)] == [("processed", 1)] * 5
+    assert count(app, Ticket) == 5
+    assert "a batch of 5 inbox items did not commit" in caplog.text
 
 
 # --- told after the commit ----------------------------------------------------------------
