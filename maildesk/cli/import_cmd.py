@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 from typing import Annotated
 
@@ -78,9 +78,10 @@ def progress_bar(total: int, name: str) -> Iterator[Callable[[], None]]:
         yield lambda: progress.advance(task)
 
 
-def import_some(app: App, raws: list[bytes], open_since: datetime | None) -> list[str]:
+def import_some(app: App, raws: Iterable[bytes], open_since: datetime | None) -> list[str]:
     """Store each mail (each its own commit), then process them in one transaction; a mail
-    a run before had stored is processed now if it was not yet, else it is already imported."""
+    a run before had stored is processed now if it was not yet, else it is already imported.
+    `raws` is read as it is stored: one mail's bytes at a time are held."""
     stored = [accept_raw(app, raw, Origin(transport=IMPORT)) for raw in raws]
     item_ids = list(dict.fromkeys(each.item_id for each in stored))
     done = {
@@ -99,11 +100,12 @@ def import_one(app: App, raw: bytes, open_since: datetime | None) -> str:
     return import_some(app, [raw], open_since)[0]
 
 
-def in_batches(messages: Iterable[bytes], size: int = BATCH_LIMIT) -> Iterator[list[bytes]]:
-    """The messages `size` at a time (the last batch may be smaller)."""
+def in_batches(messages: Iterable[bytes], size: int = BATCH_LIMIT) -> Iterator[Iterator[bytes]]:
+    """The messages `size` at a time, each batch read lazily: it must be read to its end
+    before the next is asked for."""
     iterator = iter(messages)
-    while batch := list(islice(iterator, size)):
-        yield batch
+    for first in iterator:
+        yield chain((first,), islice(iterator, size - 1))
 
 
 def summary(outcomes: Counter[str]) -> str:

@@ -19,6 +19,7 @@ from sqlmodel import Session
 
 from maildesk.db import (
     after_commit_mark,
+    first_line,
     forget_after_commit,
     start_afresh,
     unit_of_work,
@@ -92,7 +93,8 @@ def process_batch(
     try:
         done = _commit(engine, desk, run, limit, item_ids)
     except Uncommitted as failed:
-        log.warning("a batch of %s did not commit (%s); one by one", failed, failed.__cause__)
+        cause = first_line(failed.__cause__)
+        log.warning("a batch of %s did not commit (%s); one by one", failed, cause)
         return _one_by_one(engine, desk, failed.item_ids, run)
     for each in done:
         if each.error is not None:
