@@ -38,7 +38,9 @@ from maildesk.config import Settings, parse_settings
 from maildesk.db import make_engine, upgrade
 from maildesk.inbox_row import raw_message_id
 from maildesk.ingest.smtp import SmtpListener
+from maildesk.pipeline.batch import BATCH_LIMIT, process_batch
 from maildesk.pipeline.runner import Outcome, process_one
+from maildesk.services.inbox import Stored
 from maildesk.services.origin import Origin
 
 try:
@@ -152,10 +154,26 @@ def expected_new(mails: list[bytes]) -> int:
 # --- batch --------------------------------------------------------------------------------
 
 
+def _process_some(app: App, stored: list[Stored], batch: int) -> list[str]:
+    """What `maildesk ingest FILE…` does with what it accepted: one item alone, several in
+    one transaction (`--batch 1`: each in its own, as before group commit)."""
+    new = [each.item_id for each in stored if not each.duplicate]
+    found: dict[int, str] = {}
+    if batch == 1 or len(new) == 1:
+        for item_id in new:
+            outcome = process_one(app.engine, app.desk, item_id=item_id)
+            found[item_id] = outcome.outcome if outcome else "queued"
+    elif new:
+        outcomes = process_batch(app.engine, app.desk, item_ids=new, limit=len(new))
+        found = {outcome.item_id: outcome.outcome for outcome in outcomes}
+    return ["duplicate" if each.duplicate else found.get(each.item_id, "queued") for each in stored]
+
+
 def run_batch(
-    mails: list[bytes], url: str, workdir: Path, *, profile: bool, agents: int = 0
+    mails: list[bytes], url: str, workdir: Path, *, profile: bool, agents: int = 0, batch: int = 1
 ) -> Result:
-    """Accept and process each mail in turn in this process, like `maildesk ingest FILE…`."""
+    """Accept each mail in turn in this process, then process `batch` at a time, like
+    `maildesk ingest FILE…`."""
     app = prepared_app(url, workdir, agents)
     origin = Origin(transport="pipe")
     outcomes: Counter[str] = Counter()
@@ -164,17 +182,12 @@ def run_batch(
     start, cpu_start = time.perf_counter(), time.process_time()
     if profiler:
         profiler.enable()
-    for raw in mails:
+    for first in range(0, len(mails), batch):
         t0 = time.perf_counter()
-        stored = accept_raw(app, raw, origin)
+        stored = [accept_raw(app, raw, origin) for raw in mails[first : first + batch]]
         t1 = time.perf_counter()
-        accept_s += t1 - t0
-        if stored.duplicate:
-            outcomes["duplicate"] += 1
-            continue
-        outcome = process_one(app.engine, app.desk, item_id=stored.item_id)
-        process_s += time.perf_counter() - t1
-        outcomes[outcome.outcome if outcome else "queued"] += 1
+        outcomes.update(_process_some(app, stored, batch))
+        accept_s, process_s = accept_s + t1 - t0, process_s + time.perf_counter() - t1
     if profiler:
         profiler.disable()
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
@@ -192,6 +205,7 @@ def run_batch(
         cpu_seconds=cpu,
     )
     result.notes.append(
+        f"{batch} mails to a transaction; "
         f"accept {accept_s:.2f} s ({1000 * accept_s / n:.2f} ms/mail), "
         f"process {process_s:.2f} s ({1000 * process_s / n:.2f} ms/mail); "
         f"CPU {cpu:.2f} s = {n / cpu:.0f} msgs/s per core busy"
@@ -209,6 +223,7 @@ _PURELIB = sysconfig.get_paths()["purelib"]
 _KEY_FUNCTIONS = [
     ("accept_raw (accept transaction)", "maildesk/app.py", "accept_raw"),
     ("process_one (process transaction)", "maildesk/pipeline/runner.py", "process_one"),
+    ("process_batch (process transaction)", "maildesk/pipeline/batch.py", "process_batch"),
     ("  parse stage", "maildesk/pipeline/stages/parse.py", "run"),
     ("    mailparser.parse_from_bytes", "mailparser/core.py", "parse_from_bytes"),
     ("    html_to_text", "maildesk/mail/htmltext.py", "html_to_text"),
@@ -405,12 +420,16 @@ async def _smtp_session(
     await listener.start()
 
     async def worker() -> float:
-        """Process received items as they arrive; returns the time the last one was done."""
+        """Process received items as they arrive, what has arrived to a transaction (up to
+        `[worker] batch_size`, as the daemon's worker); returns when the last one was done."""
         last = time.perf_counter()
+        limit = app.settings.worker.batch_size
         while True:
             stored.clear()
-            outcome: Outcome | None = await asyncio.to_thread(process_one, app.engine, app.desk)
-            if outcome is None:
+            done: list[Outcome] = await asyncio.to_thread(
+                process_batch, app.engine, app.desk, limit=limit
+            )
+            if not done:
                 if clients_done.is_set():
                     return last
                 waiters = [asyncio.ensure_future(e.wait()) for e in (stored, clients_done)]
@@ -419,9 +438,10 @@ async def _smtp_session(
                     waiter.cancel()
                 continue
             last = time.perf_counter()
-            outcomes[outcome.outcome] += 1
-            if outcome.message_id:
-                processed_at[outcome.message_id] = last
+            for outcome in done:
+                outcomes[outcome.outcome] += 1
+                if outcome.message_id:
+                    processed_at[outcome.message_id] = last
 
     shares = _shares(mails, clients)
     ready = threading.Barrier(clients)
@@ -481,7 +501,9 @@ def run_mode(mode: str, args: argparse.Namespace, mails: list[bytes]) -> Result:
     try:
         with fresh_database(args.database_url, workdir) as url:
             if mode == "batch":
-                return run_batch(mails, url, workdir, profile=args.profile, agents=args.agents)
+                return run_batch(
+                    mails, url, workdir, profile=args.profile, agents=args.agents, batch=args.batch
+                )
             return run_smtp(mails, url, workdir, clients=args.clients, agents=args.agents)
     finally:
         if args.keep:
@@ -507,6 +529,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--clients", type=int, default=20, help="SMTP client connections")
     parser.add_argument("--profile", action="store_true", help="cProfile the batch mode")
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=BATCH_LIMIT,
+        help=f"mails to a transaction, as `maildesk ingest FILE…` (default {BATCH_LIMIT}; "
+        "1: one each, as before group commit)",
+    )
     parser.add_argument(
         "--agents", type=int, default=0, help="agents in the queue, each notified (default 0)"
     )

@@ -204,6 +204,21 @@ def forget_after_commit(session: Session, mark: int) -> None:
     del session.info.get(_AFTER_COMMIT, [])[mark:]
 
 
+def start_afresh(session: Session) -> None:
+    """Forget every row and every per-unit cache the session holds, keeping its transaction and
+    the callbacks waiting for its commit: what comes next sees the session as a new unit of
+    work would (a batch's next mail). Nothing may be pending: flush or roll back first.
+
+    A savepoint's rollback leaves rows it attached in the identity map (a ticket inserted and
+    attached, whose id SQLite hands out again), so the next mail must not meet them.
+    """
+    session.expunge_all()
+    waiting = session.info.get(_AFTER_COMMIT)
+    session.info.clear()
+    if waiting is not None:
+        session.info[_AFTER_COMMIT] = waiting
+
+
 @contextmanager
 def unit_of_work(engine: Engine) -> Iterator[Session]:
     """One transaction: commit when the block ends, roll back if it raises; then what was

@@ -1,20 +1,21 @@
 """`maildesk import mbox|maildir PATH`: old mail becomes history — quiet, dated, closed.
 
-Each mail is stored (committed) and then processed as an imported item: no mail is sent
-about it, its ticket and message carry its own date, and its ticket is closed unless the
-mail is at or after `--open-since`. A run killed half-way resumes where it stopped: a mail
-stored but not processed is processed on the next run, one processed is counted as
-already imported. A progress bar (count, rate, time left) shows on stderr when it is a
-terminal; the summary line goes to stdout.
+Each mail is stored (committed) and then processed as an imported item, up to `BATCH_LIMIT`
+to a transaction (maildesk.pipeline.batch): no mail is sent about it, its ticket and message
+carry its own date, and its ticket is closed unless the mail is at or after `--open-since`.
+A run killed half-way resumes where it stopped: a mail stored but not processed is processed
+on the next run, one processed is counted as already imported. A progress bar (count, rate,
+time left) shows on stderr when it is a terminal; the summary line goes to stdout.
 """
 
 from __future__ import annotations
 
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from itertools import chain, islice
 from pathlib import Path
 from typing import Annotated
 
@@ -35,7 +36,7 @@ from maildesk.app import App, accept_raw
 from maildesk.cli.output import moment_option
 from maildesk.cli.root import state
 from maildesk.ingest.importer import count_messages, read_messages
-from maildesk.pipeline.runner import process_one
+from maildesk.pipeline.batch import BATCH_LIMIT, process_batch
 from maildesk.services.origin import IMPORT, Origin
 
 import_app = typer.Typer(help="Bulk import old mail.", no_args_is_help=True)
@@ -77,14 +78,34 @@ def progress_bar(total: int, name: str) -> Iterator[Callable[[], None]]:
         yield lambda: progress.advance(task)
 
 
+def import_some(app: App, raws: Iterable[bytes], open_since: datetime | None) -> list[str]:
+    """Store each mail (each its own commit), then process them in one transaction; a mail
+    a run before had stored is processed now if it was not yet, else it is already imported.
+    `raws` is read as it is stored: one mail's bytes at a time are held."""
+    stored = [accept_raw(app, raw, Origin(transport=IMPORT)) for raw in raws]
+    item_ids = list(dict.fromkeys(each.item_id for each in stored))
+    done = {
+        outcome.item_id: outcome.outcome
+        for outcome in process_batch(
+            app.engine, app.desk, item_ids=item_ids, limit=len(item_ids), open_since=open_since
+        )
+    }
+    return [
+        done.pop(each.item_id, "") or (ALREADY if each.duplicate else "queued") for each in stored
+    ]
+
+
 def import_one(app: App, raw: bytes, open_since: datetime | None) -> str:
-    """Store one mail and process it; a mail a run before had stored is processed now if it
-    was not yet, else it is already imported."""
-    stored = accept_raw(app, raw, Origin(transport=IMPORT))
-    outcome = process_one(app.engine, app.desk, item_id=stored.item_id, open_since=open_since)
-    if outcome is None:
-        return ALREADY if stored.duplicate else "queued"
-    return outcome.outcome
+    """One mail stored and processed (see `import_some`)."""
+    return import_some(app, [raw], open_since)[0]
+
+
+def in_batches(messages: Iterable[bytes], size: int = BATCH_LIMIT) -> Iterator[Iterator[bytes]]:
+    """The messages `size` at a time, each batch read lazily: it must be read to its end
+    before the next is asked for."""
+    iterator = iter(messages)
+    for first in iterator:
+        yield chain((first,), islice(iterator, size - 1))
 
 
 def summary(outcomes: Counter[str]) -> str:
@@ -100,9 +121,10 @@ def _import(ctx: typer.Context, kind: str, path: Path, open_since: str | None) -
     app = state(ctx).app()
     outcomes: Counter[str] = Counter()
     with progress_bar(count_messages(kind, path), path.name) as advance:
-        for raw in messages:
-            outcomes[import_one(app, raw, since)] += 1
-            advance()
+        for batch in in_batches(messages):
+            for outcome in import_some(app, batch, since):
+                outcomes[outcome] += 1
+                advance()
     typer.echo(summary(outcomes))
 
 

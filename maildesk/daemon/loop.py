@@ -1,7 +1,7 @@
 """`maildesk run`: one asyncio loop with SMTP listener, IMAP pollers, worker, sender, scheduler.
 
 SIGTERM/SIGINT stop it gracefully: new SMTP sessions get 421, in-flight DATA finishes, the
-pollers log out, the worker finishes the item at hand.
+pollers log out, the worker finishes the batch at hand.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from maildesk.errors import TransientError
 from maildesk.ingest.imap import ImapPoller
 from maildesk.ingest.lmtp import LmtpListener
 from maildesk.ingest.smtp import SmtpListener
+from maildesk.pipeline.batch import processing
 from maildesk.pipeline.large_mail import map_large_blocks_apart
-from maildesk.pipeline.runner import processing
 from maildesk.sender.delivery import deliver_due
 from maildesk.sender.transports import make_transports, transport_settings
 
@@ -53,6 +53,8 @@ class Worker:
             await self._drain()
 
     async def _drain(self) -> None:
+        """What has arrived, `[worker] batch_size` small items to a transaction and a large one
+        alone, until none is left."""
         batch = self.app.settings.worker.batch_size
         outcomes = processing(self.app.engine, self.app.desk, batch=batch)
         while True:
@@ -64,7 +66,7 @@ class Worker:
             if outcome is None:
                 return
             self.processed += 1
-            self.on_processed()  # the runner logged it and told the desk's observer
+            self.on_processed()  # the runner logged each and told the desk's observer
 
 
 class Sender:

@@ -1,4 +1,5 @@
-"""Run inbox items through the stage and handler tables, one transaction each.
+"""Run inbox items through the stage and handler tables; `process_one` takes one in its own
+transaction (`pipeline/batch.py` takes several in one).
 
 A stop from either table settles the item from its disposition; a crash marks it failed.
 An imported item (its origin says so) carries `Work.history`: its handlers run at the mail's
@@ -25,10 +26,9 @@ from maildesk.models import InboxItem, Ticket
 from maildesk.notices.quiet import quiet
 from maildesk.observe import Processed, source_of
 from maildesk.pipeline.disposition import Disposition, Verdict
-from maildesk.pipeline.large_mail import LARGE_MAILS, LargeMailGate
 from maildesk.pipeline.table import HANDLERS, STAGES, Handler, StageFn
 from maildesk.pipeline.work import Handled, History, StageEnv, Work
-from maildesk.services.inbox import NO_RAW, claim_item, received_sizes, settle
+from maildesk.services.inbox import NO_RAW, claim_item, settle
 from maildesk.services.origin import IMPORT
 
 log = logging.getLogger(__name__)
@@ -191,22 +191,39 @@ def run_item(
     return _settle_done(session, item, env, work)
 
 
+def settle_failed(
+    session: Session, item: InboxItem, desk: Desk, reason: str, error: str
+) -> Outcome:
+    """Settle a crashed item as failed, its traceback kept (its own writes are rolled back)."""
+    assert item.id is not None
+    settle(
+        session,
+        item=item,
+        state="failed",
+        outcome="failed",
+        reason=reason,
+        ticket_id=None,
+        now=desk.clock.now(),
+        error=error,
+    )
+    return Outcome(item.id, "failed", None, reason, item.message_id, source_of(item.transport))
+
+
 def _mark_failed(engine: Engine, item_id: int, desk: Desk, reason: str, error: str) -> Outcome:
     with unit_of_work(engine) as session:
         item = session.get(InboxItem, item_id, options=[NO_RAW])
         assert item is not None
-        settle(
-            session,
-            item=item,
-            state="failed",
-            outcome="failed",
-            reason=reason,
-            ticket_id=None,
-            now=desk.clock.now(),
-            error=error,
-        )
-        source = source_of(item.transport)
-        return Outcome(item_id, "failed", None, reason, item.message_id, source)
+        return settle_failed(session, item, desk, reason, error)
+
+
+def failure(exc: BaseException) -> tuple[str, str]:
+    """The reason an item failed (one line) and its traceback; called while handling `exc`."""
+    return f"{type(exc).__name__}: {first_line(exc)}"[:500], traceback.format_exc()
+
+
+def tables(stages: Stages | None, handlers: Handlers | None) -> tuple[Stages, Handlers]:
+    """The declared tables, unless a test passes its own (looked up here, where tests patch)."""
+    return STAGES if stages is None else stages, HANDLERS if handlers is None else handlers
 
 
 def process_one(
@@ -229,11 +246,12 @@ def process_one(
     started = time.perf_counter()  # a duration to report, not a time to decide by
     outcome = _process(engine, desk, item_id, stages, handlers, open_since)
     if outcome is not None:
-        _report(desk, outcome, time.perf_counter() - started)
+        report(desk, outcome, time.perf_counter() - started)
     return outcome
 
 
-def _report(desk: Desk, outcome: Outcome, seconds: float) -> None:
+def report(desk: Desk, outcome: Outcome, seconds: float) -> None:
+    """One log line for a settled item, and the desk's observer told (after its commit)."""
     mail = Processed(
         item_id=outcome.item_id,
         source=outcome.source,
@@ -274,58 +292,21 @@ def _process(
             if item is None:
                 return None
             claimed = item.id
+            stages, handlers = tables(stages, handlers)
             return run_item(
-                session,
-                item,
-                desk,
-                stages=STAGES if stages is None else stages,
-                handlers=HANDLERS if handlers is None else handlers,
-                open_since=open_since,
+                session, item, desk, stages=stages, handlers=handlers, open_since=open_since
             )
     except TransientError:
         raise
     except Exception as exc:
         if claimed is None:
             raise
-        reason = f"{type(exc).__name__}: {first_line(exc)}"[:500]
-        error = traceback.format_exc()
-        _log_failure(claimed, reason, error)
+        reason, error = failure(exc)
+        log_failure(claimed, reason, error)
         return _mark_failed(engine, claimed, desk, reason, error)
 
 
-def _log_failure(item_id: int, reason: str, error: str) -> None:
+def log_failure(item_id: int, reason: str, error: str) -> None:
     """One line for the operator; the traceback only at DEBUG (it is kept on the item)."""
     log.error("inbox item %s failed: %s (see: maildesk inbox show %s)", item_id, reason, item_id)
     log.debug("inbox item %s failed with\n%s", item_id, error)
-
-
-def processing(
-    engine: Engine, desk: Desk, *, gate: LargeMailGate = LARGE_MAILS, batch: int = 50
-) -> Iterator[Outcome]:
-    """Process received items, oldest first, until none is left; a large one alone (`gate`).
-
-    The sizes are read before any item is claimed, so a large mail waits for the gate
-    before its transaction begins and before its bytes are loaded.
-    """
-    while True:
-        with unit_of_work(engine) as session:
-            waiting = received_sizes(session, limit=batch)
-        done = 0
-        for item_id, size in waiting:
-            with gate.admit(size):
-                outcome = process_one(engine, desk, item_id=item_id)
-            if outcome is not None:  # None: another worker took it meanwhile
-                done += 1
-                yield outcome
-        if done == 0:
-            return
-
-
-def drain(engine: Engine, desk: Desk, *, limit: int = 1000) -> list[Outcome]:
-    """Process received items until none is left (or `limit` were done)."""
-    done: list[Outcome] = []
-    for outcome in processing(engine, desk):
-        done.append(outcome)
-        if len(done) >= limit:
-            break
-    return done

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -134,6 +135,22 @@ _WAITING = (
     .where(InboxItem.state == "received")
     .order_by(col(InboxItem.id))
     .limit(bindparam("limit"))
+)
+
+
+def claim_items(
+    session: Session, *, limit: int, item_ids: Sequence[int] | None = None
+) -> list[int]:
+    """Lock up to `limit` `received` items (among the given ones, else the oldest); their ids
+    in id order, the order one-by-one processing takes them in. Locked as `claim_item` locks."""
+    query = _CLAIM_IDS if item_ids is None else _CLAIM_IDS.where(col(InboxItem.id).in_(item_ids))
+    return list(session.execute(query.limit(limit)).scalars())
+
+
+_CLAIM_IDS = (
+    select(_INBOX.c.id)
+    .where(InboxItem.state == "received")
+    .order_by(col(InboxItem.id))
     .with_for_update(skip_locked=True)
 )
 

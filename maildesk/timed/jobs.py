@@ -12,7 +12,7 @@ from maildesk.app import App
 from maildesk.db import unit_of_work
 from maildesk.errors import TransientError
 from maildesk.notices import NoticeEvent, notify
-from maildesk.pipeline.runner import drain
+from maildesk.pipeline.batch import drain
 from maildesk.services.snoozes import wake_snoozed
 from maildesk.timed.lifecycle import (
     close_pending_tickets,

@@ -18,8 +18,8 @@ from maildesk.db import unit_of_work
 from maildesk.ingest.smtp import SmtpListener
 from maildesk.mail import InboundMail, parse_mail
 from maildesk.models import Attachment, InboxItem, Ticket
+from maildesk.pipeline.batch import drain, processing
 from maildesk.pipeline.large_mail import LargeMailGate
-from maildesk.pipeline.runner import drain, processing
 from maildesk.pipeline.stages import parse as parse_stage
 from maildesk.services.inbox import get_item, list_items
 from maildesk.services.origin import Accepted, Origin

@@ -19,8 +19,9 @@ from maildesk.errors import InvalidInput, NotFound
 from maildesk.inbox_row import digest_of
 from maildesk.models import Attachment, Contact, InboxItem, Message, Ticket
 from maildesk.pipeline import runner
+from maildesk.pipeline.batch import drain
 from maildesk.pipeline.disposition import CONTINUE
-from maildesk.pipeline.runner import drain, process_one
+from maildesk.pipeline.runner import process_one
 from maildesk.pipeline.work import StageEnv, Step, Work
 from maildesk.services.inbox import requeue
 from maildesk.services.origin import Origin

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import mailbox
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlmodel import select
 
 from maildesk.cli import import_cmd
-from maildesk.cli.import_cmd import summary
+from maildesk.cli.import_cmd import in_batches, summary
 from maildesk.db import unit_of_work
 from maildesk.errors import InvalidInput
 from maildesk.models import Ticket
@@ -95,3 +96,19 @@ def test_the_summary_counts_outcomes_then_what_was_already_imported() -> None:
         "created: 2, held: 1; 3 already imported"
     )
     assert summary(Counter()) == "nothing to import"
+
+
+def test_an_import_reads_a_batch_as_it_stores_it_one_mail_at_a_time() -> None:
+    read: list[int] = []
+
+    def messages() -> Iterator[bytes]:
+        for n in range(250):
+            read.append(n)
+            yield f"mail {n}".encode()
+
+    batches = in_batches(messages(), size=100)
+    first = next(batches)
+    assert read == [0]  # the batch is not read ahead
+    assert next(first) == b"mail 0" and next(first) == b"mail 1" and read == [0, 1]
+    sizes = [2 + len(list(first)), *(len(list(batch)) for batch in batches)]
+    assert sizes == [100, 100, 50] and read == list(range(250))

@@ -50,6 +50,51 @@ def test_each_file_is_one_mail_and_one_line_in_order(shell: Shell, tmp_path: Pat
     ]
 
 
+def test_several_files_give_the_lines_one_file_at_a_time_gives_a_duplicate_seen_once_processed(
+    shell: Shell, tmp_path: Path
+) -> None:
+    first = mail(message_id="a@acme.test")
+    mails = {
+        "a.eml": first,
+        "b.eml": mail(message_id="b@acme.test", in_reply_to="a@acme.test"),
+        "spam.eml": mail(message_id="s@acme.test", sender="spammer@example.net"),
+        "a-again.eml": first,
+        "c.eml": mail(message_id="c@acme.test", subject="Another thing"),
+    }
+    for name, raw in mails.items():
+        (tmp_path / name).write_bytes(raw)
+
+    result = shell.run(ingest_cmd, "ingest", "--json", *(tmp_path / name for name in mails))
+
+    assert result.exit_code == 0
+    assert [(o["outcome"], o["ticket"], o["message_id"]) for o in lines(result.stdout)] == [
+        ("created", "TKT-1", "a@acme.test"),
+        ("appended", "TKT-1", "b@acme.test"),
+        ("rejected", None, "s@acme.test"),
+        ("duplicate", "TKT-1", "a@acme.test"),
+        ("created", "TKT-2", "c@acme.test"),
+    ]
+    assert lines(result.stdout)[3]["reason"] == "same mail as inbox item 1 (processed)"
+
+
+def test_a_file_that_cannot_be_read_after_others_is_tempfail_once_those_are_processed(
+    shell: Shell, tmp_path: Path
+) -> None:
+    files = [tmp_path / "a.eml", tmp_path / "b.eml", tmp_path / "missing.eml", tmp_path / "c.eml"]
+    files[0].write_bytes(mail(message_id="a@acme.test"))
+    files[1].write_bytes(mail(message_id="b@acme.test", subject="Another thing"))
+    files[3].write_bytes(mail(message_id="c@acme.test"))
+
+    result = shell.run(ingest_cmd, "ingest", "--json", *files)
+
+    assert result.exit_code == EX_TEMPFAIL
+    assert [(o["outcome"], o["ticket"]) for o in lines(result.stdout)] == [
+        ("created", "TKT-1"),
+        ("created", "TKT-2"),
+    ]
+    assert result.stderr == f"maildesk: cannot read {files[2]}: No such file or directory\n"
+
+
 def test_without_json_ingest_prints_nothing(shell: Shell) -> None:
     result = shell.run(ingest_cmd, "ingest", input=mail())
 

@@ -1,0 +1,248 @@
+"""Several inbox items in one transaction (group commit), each inside its own savepoint.
+
+A mail that raises rolls back to its savepoint alone and is settled failed, with its traceback,
+in the same transaction; a database outage rolls the whole batch back (every item stays
+received) and propagates. Log lines and the observer come once the batch has committed.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
+from sqlmodel import Session
+
+from maildesk.db import (
+    after_commit_mark,
+    first_line,
+    forget_after_commit,
+    start_afresh,
+    unit_of_work,
+    working_error,
+)
+from maildesk.desk import Desk
+from maildesk.errors import TransientError
+from maildesk.models import InboxItem
+from maildesk.pipeline.large_mail import LARGE_MAILS, LargeMailGate
+from maildesk.pipeline.runner import (
+    Handlers,
+    Outcome,
+    Stages,
+    failure,
+    log_failure,
+    process_one,
+    report,
+    run_item,
+    settle_failed,
+    tables,
+)
+from maildesk.services.inbox import claim_items, received_sizes
+
+log = logging.getLogger(__name__)
+
+BATCH_LIMIT = 100  # items one transaction takes at most (`maildesk ingest`, import, drain)
+
+
+@dataclass(frozen=True)
+class Run:
+    """What every item of a batch runs through (see `runner.run_item`)."""
+
+    stages: Stages
+    handlers: Handlers
+    open_since: datetime | None
+
+
+@dataclass(frozen=True)
+class Done:
+    """One settled item of a batch, told once the batch commits."""
+
+    outcome: Outcome
+    seconds: float  # this mail's own processing, not the batch's
+    error: str | None = None  # a failed mail's traceback
+
+
+class Uncommitted(Exception):
+    """The batch did not commit for a reason of its work or a deadlock with another worker:
+    its items are taken one by one."""
+
+    def __init__(self, item_ids: list[int]) -> None:
+        super().__init__(f"{len(item_ids)} inbox items")
+        self.item_ids = item_ids
+
+
+def process_batch(
+    engine: Engine,
+    desk: Desk,
+    *,
+    limit: int = BATCH_LIMIT,
+    item_ids: Sequence[int] | None = None,
+    stages: Stages | None = None,
+    handlers: Handlers | None = None,
+    open_since: datetime | None = None,
+) -> list[Outcome]:
+    """Process up to `limit` received items (among `item_ids`, else the oldest) in one
+    transaction, in id order; [] when there is nothing to do. The arguments are `process_one`'s.
+
+    A database outage propagates as TransientError and leaves every item received.
+    """
+    run = Run(*tables(stages, handlers), open_since)
+    try:
+        done = _commit(engine, desk, run, limit, item_ids)
+    except Uncommitted as failed:
+        cause = first_line(failed.__cause__)
+        log.warning("a batch of %s did not commit (%s); one by one", failed, cause)
+        return _one_by_one(engine, desk, failed.item_ids, run)
+    for each in done:
+        if each.error is not None:
+            log_failure(each.outcome.item_id, each.outcome.reason or "", each.error)
+        report(desk, each.outcome, each.seconds)
+    return [each.outcome for each in done]
+
+
+def _commit(
+    engine: Engine, desk: Desk, run: Run, limit: int, item_ids: Sequence[int] | None
+) -> list[Done]:
+    claimed: list[int] = []
+    try:
+        with unit_of_work(engine) as session:
+            claimed = claim_items(session, limit=limit, item_ids=item_ids)
+            return [_one(session, desk, item_id, run) for item_id in claimed]
+    except TransientError as exc:
+        if claimed and _conflict(exc):
+            raise Uncommitted(claimed) from exc
+        raise
+    except Exception as exc:
+        if not claimed:
+            raise
+        raise Uncommitted(claimed) from exc
+
+
+def _conflict(exc: TransientError) -> bool:
+    """PostgreSQL gave up on the batch for a deadlock with another worker (40P01) or a
+    serialization failure (40001): one mail at a time holds too few locks to meet again."""
+    cause = exc.__cause__
+    sqlstate = getattr(getattr(cause, "orig", None), "sqlstate", None)
+    return str(sqlstate or "").startswith("40")
+
+
+def _outage(exc: Exception) -> bool:
+    """The database is gone (not this mail's fault): the whole batch waits for a retry."""
+    if isinstance(exc, TransientError):
+        return True
+    return isinstance(exc, DBAPIError) and working_error(exc) is not None
+
+
+def _one(session: Session, desk: Desk, item_id: int, run: Run) -> Done:
+    """One item inside its own savepoint: its effects and its state stay or go together.
+
+    It meets the session as a new unit of work would: no row or cache of the mail before.
+    """
+    started = time.perf_counter()  # a duration to report, not a time to decide by
+    start_afresh(session)
+    mark = after_commit_mark(session)
+    savepoint = session.begin_nested()
+    try:
+        item = session.get(InboxItem, item_id)
+        assert item is not None, "a claimed item exists"
+        outcome = run_item(
+            session,
+            item,
+            desk,
+            stages=run.stages,
+            handlers=run.handlers,
+            open_since=run.open_since,
+        )
+        savepoint.commit()
+    except Exception as exc:
+        if _outage(exc):
+            raise
+        reason, error = failure(exc)
+        savepoint.rollback()
+        forget_after_commit(session, mark)
+        return Done(_failed(session, desk, item_id, reason, error), _since(started), error)
+    return Done(outcome, _since(started))
+
+
+def _failed(session: Session, desk: Desk, item_id: int, reason: str, error: str) -> Outcome:
+    """Settle the item failed, as the row is: what the rolled-back savepoint left in memory
+    is forgotten first."""
+    start_afresh(session)
+    item = session.get(InboxItem, item_id)
+    assert item is not None
+    return settle_failed(session, item, desk, reason, error)
+
+
+def _since(started: float) -> float:
+    return time.perf_counter() - started
+
+
+def _one_by_one(engine: Engine, desk: Desk, item_ids: list[int], run: Run) -> list[Outcome]:
+    found = (
+        process_one(
+            engine,
+            desk,
+            item_id=item_id,
+            stages=run.stages,
+            handlers=run.handlers,
+            open_since=run.open_since,
+        )
+        for item_id in item_ids
+    )
+    return [outcome for outcome in found if outcome is not None]
+
+
+def processing(
+    engine: Engine, desk: Desk, *, gate: LargeMailGate = LARGE_MAILS, batch: int = BATCH_LIMIT
+) -> Iterator[Outcome]:
+    """Process received items, oldest first, until none is left: small ones `batch` to a
+    transaction, a large one alone through `gate`. The sizes are read before any item is
+    claimed, so a large mail waits for the gate before its transaction and its bytes."""
+    while True:
+        with unit_of_work(engine) as session:
+            waiting = received_sizes(session, limit=batch)
+        done = 0
+        for run, size in _runs(waiting, gate):
+            if size is None:
+                outcomes = process_batch(engine, desk, item_ids=run, limit=len(run))
+            else:
+                with gate.admit(size):
+                    one = process_one(engine, desk, item_id=run[0])
+                outcomes = [one] if one is not None else []  # None: another worker took it
+            done += len(outcomes)
+            yield from outcomes
+        if done == 0:
+            return
+
+
+def _runs(
+    waiting: list[tuple[int, int]], gate: LargeMailGate
+) -> Iterator[tuple[list[int], int | None]]:
+    """Consecutive small items as one run (size None); each large item alone, with its size."""
+    run: list[int] = []
+    for item_id, size in waiting:
+        if not gate.is_large(size):
+            run.append(item_id)
+            continue
+        if run:
+            yield run, None
+            run = []
+        yield [item_id], size
+    if run:
+        yield run, None
+
+
+def drain(
+    engine: Engine, desk: Desk, *, limit: int = 1000, batch: int = BATCH_LIMIT
+) -> list[Outcome]:
+    """Process received items, `batch` to a transaction, until none is left (or `limit`)."""
+    done: list[Outcome] = []
+    for outcome in processing(engine, desk, batch=min(batch, limit)):
+        done.append(outcome)
+        if len(done) >= limit:
+            break
+    return done

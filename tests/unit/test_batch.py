@@ -1,0 +1,393 @@
+"""Several mails in one transaction: what the desk does is what it does one mail at a time, a
+mail that crashes fails alone, and an outage leaves the whole batch for a retry."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session, SQLModel, col, func, select
+
+from bench.corpus import generate
+from maildesk.app import App, accept_raw, open_app
+from maildesk.db import make_engine
+from maildesk.errors import TransientError
+from maildesk.models import Contact, InboxItem, Message, OutboxItem, Ticket
+from maildesk.observe import Processed
+from maildesk.pipeline.batch import drain, process_batch
+from maildesk.pipeline.disposition import CONTINUE, hold
+from maildesk.pipeline.runner import Outcome, process_one
+from maildesk.pipeline.table import HANDLERS, Handler
+from maildesk.pipeline.work import StageEnv, Step, Work
+from maildesk.services.origin import Origin
+from maildesk.timing.clock import FixedClock
+from tests.conftest import START, make_settings
+from tests.mails import mail, sample
+
+PIPE = Origin(transport="pipe", envelope_to=("support@example.com",))
+# differ between two runs of the same mails: the desk's own Message-IDs (random) and what
+# carries them (an outbox row's composed bytes and draft)
+ASIDE = {"outboxitem": {"message_id", "raw", "spec"}}
+
+
+def accept_all(app: App, mails: list[bytes]) -> list[int]:
+    return [accept_raw(app, raw, PIPE).item_id for raw in mails]
+
+
+Aside = dict[str, set[str]]
+
+
+def dump(engine: Engine, more: Aside | None = None) -> dict[str, list[tuple[Any, ...]]]:
+    """Every table's rows in key order, without what differs between two runs by design."""
+    found: dict[str, list[tuple[Any, ...]]] = {}
+    with engine.connect() as connection:
+        for table in SQLModel.metadata.sorted_tables:
+            aside = ASIDE.get(table.name, set()) | (more or {}).get(table.name, set())
+            columns = [c for c in table.columns if c.name not in aside]
+            query = table.select().with_only_columns(*columns).order_by(*table.primary_key)
+            found[table.name] = [tuple(row) for row in connection.execute(query)]
+    return found
+
+
+@contextmanager
+def desk_on(url: str, base_dir: Path) -> Iterator[App]:
+    app = open_app(make_settings(base_dir, url), clock=FixedClock(START))
+    try:
+        yield app
+    finally:
+        app.engine.dispose()
+
+
+def empty_again(url: str, request: pytest.FixtureRequest) -> None:
+    """The test database as the fixture gave it: migrated, no rows, counters at one."""
+    if url.startswith("sqlite"):
+        path = Path(url.removeprefix("sqlite:///"))
+        for leftover in path.parent.glob(path.name + "-*"):
+            leftover.unlink()  # the WAL of the run before
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return
+    engine = make_engine(url)
+    names = ", ".join(t.name for t in SQLModel.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+def run_corpus(
+    url: str,
+    base_dir: Path,
+    mails: list[bytes],
+    process: Callable[[App, list[int]], object],
+    aside: Aside | None = None,
+) -> dict[str, list[tuple[Any, ...]]]:
+    with desk_on(url, base_dir) as app:
+        process(app, accept_all(app, mails))
+        return dump(app.engine, aside)
+
+
+def one_by_one(app: App, item_ids: list[int]) -> None:
+    for item_id in item_ids:
+        assert process_one(app.engine, app.desk, item_id=item_id) is not None
+
+
+def in_batches_of_64(app: App, item_ids: list[int]) -> None:
+    assert len(drain(app.engine, app.desk, batch=64)) == len(item_ids)
+
+
+def test_a_batch_gives_what_one_by_one_gives_on_the_bench_corpus(
+    database_url: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    mails = generate(200)
+    single = run_corpus(database_url, tmp_path / "single", mails, one_by_one)
+    empty_again(database_url, request)
+
+    batched = run_corpus(database_url, tmp_path / "batched", mails, in_batches_of_64)
+
+    assert len(single["ticket"]) == 120 and len(single["message"]) >= 200  # it did something
+    assert len(single["outboxitem"]) > 0 and len(single["event"]) > 0
+    for name, rows in single.items():
+        assert batched[name] == rows, f"table {name} differs"
+
+
+def holding_on(word: str) -> Handler:
+    """A handler that holds a mail whose subject has `word`, as a rule may: after `store`, so
+    its ticket is written and then taken back."""
+
+    def run(work: Work, env: StageEnv) -> Step:
+        return (hold("a rule wants a look") if word in work.parsed().subject else CONTINUE), work
+
+    return Handler("halt", run)
+
+
+def every_kind_of_mail() -> list[bytes]:
+    """Mails that end every way a mail can end, each followed by one that creates a ticket."""
+    return [
+        mail(subject="First", message_id="a1@acme.test"),
+        mail(subject="Please hold me", message_id="h1@acme.test"),
+        mail(subject="Second", message_id="b1@acme.test", sender="dan@partner.test"),
+        mail(subject="Re: First", message_id="a2@acme.test", in_reply_to="a1@acme.test"),
+        mail(subject="Cheap pills", sender="spammer@example.net"),
+        sample("vacation_autoreply.eml"),
+        mail(subject="A poisoned one", message_id="p1@acme.test"),
+        mail(subject="Third", message_id="c1@acme.test", sender="erin@other.test"),
+        mail(subject="Re: Second", message_id="b2@acme.test", in_reply_to="b1@acme.test"),
+    ]
+
+
+def test_held_rejected_dropped_and_failed_mails_in_a_batch_end_as_they_do_one_by_one(
+    database_url: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    mails = every_kind_of_mail()
+    handlers = after_store(holding_on("hold me"), crashing_on("poison", boom))
+    outcomes: dict[str, list[str]] = {}
+
+    def single(app: App, item_ids: list[int]) -> None:
+        found = [process_one(app.engine, app.desk, item_id=i, handlers=handlers) for i in item_ids]
+        outcomes["single"] = [o.outcome for o in found if o is not None]
+
+    def batched(app: App, item_ids: list[int]) -> None:
+        found = process_batch(app.engine, app.desk, handlers=handlers)
+        outcomes["batched"] = [o.outcome for o in found]
+
+    tracebacks = {"inboxitem": {"error"}}  # the same crash, raised through other frames
+    expected = run_corpus(database_url, tmp_path / "single", mails, single, tracebacks)
+    empty_again(database_url, request)
+    found = run_corpus(database_url, tmp_path / "batched", mails, batched, tracebacks)
+
+    assert set(outcomes["single"]) == {
+        "created",
+        "appended",
+        "held",
+        "rejected",
+        "dropped",
+        "failed",
+    }
+    assert outcomes["batched"] == outcomes["single"]
+    for name, rows in expected.items():
+        assert found[name] == rows, f"table {name} differs"
+
+
+# --- a mail that crashes ------------------------------------------------------------------
+
+
+def crashing_on(word: str, crash: Callable[[StageEnv], None]) -> Handler:
+    """A handler that runs `crash` for a mail whose subject has `word`: after `store`, so the
+    mail has written its ticket and message by then."""
+
+    def run(work: Work, env: StageEnv) -> Step:
+        if word in work.parsed().subject:
+            crash(env)
+        return CONTINUE, work
+
+    return Handler("crash", run)
+
+
+def boom(env: StageEnv) -> None:
+    raise RuntimeError("boom: poisoned")
+
+
+def after_store(*extra: Handler) -> tuple[Handler, ...]:
+    at = [handler.name for handler in HANDLERS].index("store") + 1
+    return (*HANDLERS[:at], *extra, *HANDLERS[at:])
+
+
+def five_mails(app: App, poisoned: int) -> list[int]:
+    subjects = [f"Question {n}" for n in range(5)]
+    subjects[poisoned] = "Question poisoned"
+    return accept_all(
+        app, [mail(subject=s, message_id=f"q{n}@acme.test") for n, s in enumerate(subjects)]
+    )
+
+
+def items(app: App) -> list[tuple[str, str | None, int]]:
+    with Session(app.engine) as session:
+        found = session.exec(
+            select(InboxItem.state, InboxItem.error, InboxItem.attempts).order_by(col(InboxItem.id))
+        )
+        return [(state, error, attempts) for state, error, attempts in found]
+
+
+def count(app: App, model: type[SQLModel]) -> int:
+    with Session(app.engine) as session:
+        return int(session.exec(select(func.count()).select_from(model)).one())
+
+
+def test_a_poisoned_mail_in_the_middle_of_a_batch_fails_alone_and_the_rest_commit(
+    app: App,
+) -> None:
+    ids = five_mails(app, poisoned=2)
+
+    outcomes = process_batch(
+        app.engine, app.desk, handlers=after_store(crashing_on("poison", boom))
+    )
+
+    assert [(o.item_id, o.outcome) for o in outcomes] == list(
+        zip(ids, ["created", "created", "failed", "created", "created"], strict=True)
+    )
+    assert outcomes[2].reason == "RuntimeError: boom: poisoned"
+    states = items(app)
+    assert [(state, attempts) for state, _, attempts in states] == [
+        ("processed", 1),
+        ("processed", 1),
+        ("failed", 1),
+        ("processed", 1),
+        ("processed", 1),
+    ]
+    error = states[2][1]
+    assert error is not None and error.startswith("Traceback (most recent call last)")
+    assert "boom: poisoned" in error
+    assert count(app, Ticket) == 4 and count(app, Message) == 4  # its ticket went with it
+
+
+def duplicate_contact(env: StageEnv) -> None:
+    """Writes that break a unique key: the database refuses them at the savepoint's flush."""
+    env.session.add(Contact(email="carol@acme.test", name="Carol again", created_at=env.now))
+
+
+def test_a_mail_whose_writes_the_database_refuses_fails_alone_and_the_rest_commit(
+    app: App,
+) -> None:
+    ids = five_mails(app, poisoned=1)
+
+    outcomes = process_batch(
+        app.engine, app.desk, handlers=after_store(crashing_on("poison", duplicate_contact))
+    )
+
+    assert [(o.item_id, o.outcome) for o in outcomes] == list(
+        zip(ids, ["created", "failed", "created", "created", "created"], strict=True)
+    )
+    assert outcomes[1].reason is not None and "IntegrityError" in outcomes[1].reason
+    assert [state for state, _, _ in items(app)] == [
+        "processed",
+        "failed",
+        "processed",
+        "processed",
+        "processed",
+    ]
+    assert count(app, Ticket) == 4
+
+
+def outage(env: StageEnv) -> None:
+    raise TransientError("database unavailable: the server went away")
+
+
+def test_an_outage_in_the_middle_of_a_batch_leaves_every_item_received_for_a_retry(
+    app: App,
+) -> None:
+    ids = five_mails(app, poisoned=3)
+    tries = after_store(crashing_on("poison", outage))
+
+    with pytest.raises(TransientError):
+        process_batch(app.engine, app.desk, handlers=tries)
+
+    assert [state for state, _, _ in items(app)] == ["received"] * 5
+    assert count(app, Ticket) == 0 and count(app, Message) == 0
+    again = process_batch(app.engine, app.desk)  # the database is back
+    assert [o.item_id for o in again] == ids
+    assert [state for state, _, attempts in items(app)] == ["processed"] * 5
+
+
+class DeadlockDetected(Exception):
+    """What psycopg raises when PostgreSQL picks this transaction to break a deadlock."""
+
+    sqlstate = "40P01"
+
+
+def deadlocking_once() -> Callable[[StageEnv], None]:
+    met: list[bool] = []
+
+    def deadlock(env: StageEnv) -> None:
+        if not met:
+            met.append(True)
+            raise OperationalError("UPDATE contact …", {}, DeadlockDetected("deadlock detected"))
+
+    return deadlock
+
+
+def test_a_batch_broken_by_a_deadlock_with_another_worker_goes_through_one_by_one(
+    app: App, caplog: pytest.LogCaptureFixture
+) -> None:
+    ids = five_mails(app, poisoned=3)
+    handlers = after_store(crashing_on("poison", deadlocking_once()))
+
+    outcomes = process_batch(app.engine, app.desk, handlers=handlers)
+
+    assert [(o.item_id, o.outcome) for o in outcomes] == [(i, "created") for i in ids]
+    assert [(state, attempts) for state, _, attempts in items(app)] == [("processed", 1)] * 5
+    assert count(app, Ticket) == 5
+    assert "a batch of 5 inbox items did not commit" in caplog.text
+
+
+# --- told after the commit ----------------------------------------------------------------
+
+
+class Witness:
+    """An observer that looks, from its own connection, at what is committed when told."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.seen: list[tuple[int, str, str]] = []
+
+    def processed(self, mail: Processed) -> None:
+        with Session(self.engine) as session:
+            item = session.get(InboxItem, mail.item_id)
+            assert item is not None and mail.seconds > 0
+            self.seen.append((mail.item_id, mail.outcome, item.state))
+
+    def __getattr__(self, name: str) -> Callable[..., None]:
+        return lambda *args, **kwargs: None
+
+
+def test_each_mail_is_told_once_its_batch_has_committed(app: App) -> None:
+    ids = five_mails(app, poisoned=4)
+    witness = Witness(app.engine)
+    desk = replace(app.desk, observer=witness)
+
+    process_batch(app.engine, desk, handlers=after_store(crashing_on("poison", boom)))
+
+    assert witness.seen == [
+        (ids[0], "created", "processed"),
+        (ids[1], "created", "processed"),
+        (ids[2], "created", "processed"),
+        (ids[3], "created", "processed"),
+        (ids[4], "failed", "failed"),
+    ]
+
+
+def test_a_batch_takes_only_the_items_it_is_given_and_at_most_its_limit(app: App) -> None:
+    ids = five_mails(app, poisoned=0)
+
+    first: list[Outcome] = process_batch(app.engine, app.desk, item_ids=ids[1:], limit=2)
+    nothing = process_batch(app.engine, app.desk, item_ids=ids[1:3])
+
+    assert [o.item_id for o in first] == ids[1:3]
+    assert nothing == []
+    assert [state for state, _, _ in items(app)] == ["received", "processed", "processed"] + [
+        "received"
+    ] * 2
+
+
+def test_imported_history_in_a_batch_is_closed_before_open_since_and_sends_nothing(
+    app: App,
+) -> None:
+    raws = [mail(subject=f"Old {n}", message_id=f"old{n}@acme.test") for n in range(3)]
+    ids = [accept_raw(app, raw, Origin(transport="import")).item_id for raw in raws]
+
+    since = START + timedelta(days=1)
+    outcomes = process_batch(app.engine, app.desk, item_ids=ids, open_since=since)
+
+    assert [o.outcome for o in outcomes] == ["created"] * 3
+    with Session(app.engine) as session:
+        statuses = session.exec(select(Ticket.status)).all()
+        assert [str(s) for s in statuses] == ["closed"] * 3  # older than --open-since
+        assert session.exec(select(func.count()).select_from(Message)).one() == 3
+    assert count(app, OutboxItem) == 0
