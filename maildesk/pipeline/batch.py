@@ -196,17 +196,21 @@ def _one_by_one(engine: Engine, desk: Desk, item_ids: list[int], run: Run) -> li
     return [outcome for outcome in found if outcome is not None]
 
 
+LOOK_AHEAD = 4  # batches' worth of waiting items read at a time
+
+
 def processing(
     engine: Engine, desk: Desk, *, gate: LargeMailGate = LARGE_MAILS, batch: int = BATCH_LIMIT
 ) -> Iterator[Outcome]:
     """Process received items, oldest first, until none is left: small ones `batch` to a
     transaction, a large one alone through `gate`. The sizes are read before any item is
-    claimed, so a large mail waits for the gate before its transaction and its bytes."""
+    claimed, so a large mail waits for the gate before its transaction and its bytes. They are
+    read for a few batches ahead: a run another worker claimed meanwhile is passed over."""
     while True:
         with unit_of_work(engine) as session:
-            waiting = received_sizes(session, limit=batch)
+            waiting = received_sizes(session, limit=batch * LOOK_AHEAD)
         done = 0
-        for run, size in _runs(waiting, gate):
+        for run, size in _runs(waiting, gate, batch):
             if size is None:
                 outcomes = process_batch(engine, desk, item_ids=run, limit=len(run))
             else:
@@ -220,13 +224,17 @@ def processing(
 
 
 def _runs(
-    waiting: list[tuple[int, int]], gate: LargeMailGate
+    waiting: list[tuple[int, int]], gate: LargeMailGate, batch: int
 ) -> Iterator[tuple[list[int], int | None]]:
-    """Consecutive small items as one run (size None); each large item alone, with its size."""
+    """Consecutive small items in runs of at most `batch` (size None); each large item alone,
+    with its size."""
     run: list[int] = []
     for item_id, size in waiting:
         if not gate.is_large(size):
             run.append(item_id)
+            if len(run) == batch:
+                yield run, None
+                run = []
             continue
         if run:
             yield run, None

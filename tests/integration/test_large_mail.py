@@ -92,11 +92,12 @@ class ParseWatch:
 
 
 def two_workers_process(app: App, gate: LargeMailGate) -> None:
-    """Two threads of one process take the inbox, as the daemon's worker and its tick do."""
+    """Two threads of one process take the inbox, as the daemon's worker and its tick do, a
+    mail at a time (in batches, one worker would take both small mails together)."""
 
     def work() -> None:
         while waiting(app):
-            list(processing(app.engine, app.desk, gate=gate))
+            list(processing(app.engine, app.desk, gate=gate, batch=1))
 
     workers = [threading.Thread(target=work) for _ in range(2)]
     for worker in workers:

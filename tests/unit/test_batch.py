@@ -391,3 +391,13 @@ def test_imported_history_in_a_batch_is_closed_before_open_since_and_sends_nothi
         assert [str(s) for s in statuses] == ["closed"] * 3  # older than --open-since
         assert session.exec(select(func.count()).select_from(Message)).one() == 3
     assert count(app, OutboxItem) == 0
+
+
+def test_small_mails_go_in_runs_of_a_batch_and_a_large_one_alone() -> None:
+    from maildesk.pipeline.batch import _runs
+    from maildesk.pipeline.large_mail import LargeMailGate
+
+    waiting = [(1, 10), (2, 10), (3, 10), (4, 5_000), (5, 10)]
+    runs = list(_runs(waiting, LargeMailGate(threshold=1_000), batch=2))
+
+    assert runs == [([1, 2], None), ([3], None), ([4], 5_000), ([5], None)]
