@@ -1,6 +1,6 @@
 """`maildesk import mbox|maildir PATH`: old mail becomes history — quiet, dated, closed.
 
-Each mail is stored (committed) and then processed as an imported item, up to `BATCH_LIMIT`
+Each mail is stored (committed) and then processed as an imported item, up to `[worker] batch_size`
 to a transaction (maildesk.pipeline.batch): no mail is sent about it, its ticket and message
 carry its own date, and its ticket is closed unless the mail is at or after `--open-since`.
 A run killed half-way resumes where it stopped: a mail stored but not processed is processed
@@ -121,7 +121,7 @@ def _import(ctx: typer.Context, kind: str, path: Path, open_since: str | None) -
     app = state(ctx).app()
     outcomes: Counter[str] = Counter()
     with progress_bar(count_messages(kind, path), path.name) as advance:
-        for batch in in_batches(messages):
+        for batch in in_batches(messages, app.settings.worker.batch_size):
             for outcome in import_some(app, batch, since):
                 outcomes[outcome] += 1
                 advance()
