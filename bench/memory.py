@@ -35,6 +35,8 @@ import threading
 import time
 from pathlib import Path
 
+from bench.ingest_pipe import baseline_source
+
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = [ROOT]  # where the maildesk package run is (`--baseline-rev`: an older one)
 SECRET = "bench-secret-kx4-Rt9w_Lq2Zp7yHv3N"
@@ -178,16 +180,6 @@ def stored_check(folder: Path, data: bytes) -> str:
 
 def line(label: str, figure: float, beside: str) -> None:
     print(f"  {label:52} {figure:8.1f} MB   {beside}")
-
-
-def baseline_source(rev: str, folder: Path) -> Path:
-    """The `maildesk` package of an older revision, extracted from git."""
-    folder.mkdir(parents=True)
-    archive = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", rev, "maildesk"], check=True, capture_output=True
-    )
-    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
-    return folder
 
 
 def floors() -> dict[str, float]:
