@@ -23,8 +23,9 @@ from maildesk.db import make_engine
 from maildesk.errors import TransientError
 from maildesk.models import Contact, InboxItem, Message, OutboxItem, Ticket
 from maildesk.observe import Processed
-from maildesk.pipeline.batch import drain, process_batch
+from maildesk.pipeline.batch import _runs, drain, process_batch
 from maildesk.pipeline.disposition import CONTINUE, hold
+from maildesk.pipeline.large_mail import LargeMailGate
 from maildesk.pipeline.runner import Outcome, process_one
 from maildesk.pipeline.table import HANDLERS, Handler
 from maildesk.pipeline.work import StageEnv, Step, Work
@@ -394,9 +395,6 @@ def test_imported_history_in_a_batch_is_closed_before_open_since_and_sends_nothi
 
 
 def test_small_mails_go_in_runs_of_a_batch_and_a_large_one_alone() -> None:
-    from maildesk.pipeline.batch import _runs
-    from maildesk.pipeline.large_mail import LargeMailGate
-
     waiting = [(1, 10), (2, 10), (3, 10), (4, 5_000), (5, 10)]
     runs = list(_runs(waiting, LargeMailGate(threshold=1_000), batch=2))
 
