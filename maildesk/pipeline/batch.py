@@ -21,6 +21,7 @@ from maildesk.db import (
     after_commit_mark,
     first_line,
     forget_after_commit,
+    read_only_unit,
     start_afresh,
     unit_of_work,
     working_error,
@@ -207,7 +208,7 @@ def processing(
     claimed, so a large mail waits for the gate before its transaction and its bytes. They are
     read for a few batches ahead: a run another worker claimed meanwhile is passed over."""
     while True:
-        with unit_of_work(engine) as session:
+        with read_only_unit(engine) as session:  # no write lock just to look
             waiting = received_sizes(session, limit=batch * LOOK_AHEAD)
         done = 0
         for run, size in _runs(waiting, gate, batch):
