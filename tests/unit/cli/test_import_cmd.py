@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import io
 import mailbox
+import re
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from sqlmodel import select
 
 from maildesk.cli import import_cmd
-from maildesk.cli.import_cmd import in_batches, summary
+from maildesk.cli.import_cmd import in_batches, progress_bar, summary
 from maildesk.db import unit_of_work
 from maildesk.errors import InvalidInput
 from maildesk.models import Ticket
@@ -112,3 +116,36 @@ def test_an_import_reads_a_batch_as_it_stores_it_one_mail_at_a_time() -> None:
     assert next(first) == b"mail 0" and next(first) == b"mail 1" and read == [0, 1]
     sizes = [2 + len(list(first)), *(len(list(batch)) for batch in batches)]
     assert sizes == [100, 100, 50] and read == list(range(250))
+
+
+class Terminal(io.StringIO):
+    """stderr as an operator's terminal shows it."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_on_a_terminal_a_bar_shows_the_count_the_rate_and_the_time_left(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+
+    with progress_bar(3, "old.mbox") as advance:
+        for _ in range(3):
+            advance()
+
+    shown = terminal.getvalue()
+    assert "importing old.mbox" in shown and "3/3" in shown
+    assert re.search(r"\d+\.\d mails/s", shown)  # the rate
+    assert "0:00:00" in shown  # the time left, at the end
+
+
+def test_in_a_pipe_there_is_no_bar(monkeypatch: pytest.MonkeyPatch) -> None:
+    piped = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", piped)
+
+    with progress_bar(3, "old.mbox") as advance:
+        advance()
+
+    assert piped.getvalue() == ""
