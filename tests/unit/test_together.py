@@ -73,3 +73,19 @@ async def test_a_group_takes_at_most_its_limit() -> None:
     await asyncio.gather(*(together(word) for word in "abcde"))
 
     assert [len(group) for group in recorder.groups] == [2, 2, 1]
+
+
+async def test_a_caller_gone_while_its_group_runs_leaves_the_others_their_answers() -> None:
+    recorder = Recorder()
+    together = Together(recorder)
+    first = asyncio.create_task(together("first"))
+    await asyncio.to_thread(recorder.first_running.wait)
+    gone, staying = asyncio.create_task(together("gone")), asyncio.create_task(together("stay"))
+    await asyncio.sleep(0)
+    gone.cancel()  # a session cut off at shutdown
+
+    recorder.let_go.set()
+
+    assert await first == "FIRST" and await staying == "STAY"
+    assert gone.cancelled()
+    assert recorder.groups == [["first"], ["gone", "stay"]]
