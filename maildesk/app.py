@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +14,7 @@ from sqlalchemy.engine import Engine
 from maildesk.config import Settings
 from maildesk.db import make_engine, require_current_schema, unit_of_work
 from maildesk.desk import Desk
-from maildesk.errors import ConfigError
+from maildesk.errors import ConfigError, TransientError
 from maildesk.files import AttachmentStore
 from maildesk.observe import source_of
 from maildesk.outbound.render import Renderer
@@ -24,6 +26,8 @@ from maildesk.timing.calendar_config import calendars_from_config
 from maildesk.timing.calendars import Calendar
 from maildesk.timing.clock import Clock, SystemClock
 from maildesk.timing.sla import SlaBook, SlaPolicy
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -137,13 +141,45 @@ def accept_raw(app: App, raw: bytes, origin: Origin) -> Stored:
     return stored
 
 
-def async_accept(app: App) -> AcceptFn:
-    """The AcceptFn transports call: the blocking commit runs in a worker thread."""
+Mail = tuple[bytes, Origin]
 
-    import asyncio  # here: `maildesk ingest`, one process per mail, runs no event loop
+
+def accept_together(app: App, mails: Sequence[Mail]) -> list[Stored | Exception]:
+    """Store several mails in one transaction and commit: after this returns, each source may
+    forget its mail. When they do not commit together for a reason of the mails (not an
+    outage, which raises), each is stored alone, and one that fails gets its error."""
+    if len(mails) > 1:
+        try:
+            with unit_of_work(app.engine) as session:
+                now = app.desk.clock.now()
+                found = [store_raw(session, raw=r, origin=o, now=now) for r, o in mails]
+        except TransientError:
+            raise
+        except Exception:
+            log.warning("%d mails did not commit together; one by one", len(mails), exc_info=True)
+        else:
+            for (_, origin), stored in zip(mails, found, strict=True):
+                app.desk.observer.accepted(source_of(origin.transport), duplicate=stored.duplicate)
+            return list(found)
+    return [_alone(app, raw, origin) for raw, origin in mails]
+
+
+def _alone(app: App, raw: bytes, origin: Origin) -> Stored | Exception:
+    try:
+        return accept_raw(app, raw, origin)
+    except Exception as exc:  # this mail's sender is told, the others' stand
+        return exc
+
+
+def async_accept(app: App) -> AcceptFn:
+    """The AcceptFn transports call: the blocking commit runs in a worker thread, for the
+    mails that came while the one before committed all together (one turn, one commit)."""
+    from maildesk.together import Together  # here: `maildesk ingest` runs no event loop
+
+    together: Together[Mail, Stored] = Together(partial(accept_together, app))
 
     async def accept(raw: bytes, origin: Origin) -> Accepted:
-        stored = await asyncio.to_thread(accept_raw, app, raw, origin)
+        stored = await together((raw, origin))
         return Accepted.DUPLICATE if stored.duplicate else Accepted.STORED
 
     return accept

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +16,7 @@ from sqlmodel import Session, create_engine
 
 from maildesk.db_connect import CONNECT_TIMEOUT_SECONDS, SQLITE_PRAGMAS
 from maildesk.errors import ConfigError, MaildeskError, TransientError
+from maildesk.write_turns import WriteTurns
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
@@ -82,13 +84,52 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 READ_ONLY = "maildesk_read_only"  # an execution option: this connection only reads
+WRITE_TURNS = "maildesk_write_turns"  # an execution option of a SQLite engine: its writers' line
 
 
-def _sqlite_begin_immediate(connection: Any) -> None:
+def _sqlite_begin_immediate(turns: WriteTurns, connection: Any) -> None:
     """Take the write lock up front: a read-then-write never fails on a stale snapshot.
-    A read-only unit of work begins DEFERRED instead, and so never waits for a writer."""
-    deferred = connection.get_execution_options().get(READ_ONLY)
-    connection.exec_driver_sql("BEGIN DEFERRED" if deferred else "BEGIN IMMEDIATE")
+    A writer waits for its turn first (see `write_turns`). A read-only unit of work begins
+    DEFERRED instead, and so never waits for a writer."""
+    if connection.get_execution_options().get(READ_ONLY):
+        connection.exec_driver_sql("BEGIN DEFERRED")
+        return
+    turns.take(connection.connection.dbapi_connection)
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _sqlite_turns(engine: Engine) -> None:
+    """The writers of `engine` take turns: one begins, the rest wait in line until its
+    connection returns to the pool (after its commit or rollback) or is invalidated."""
+    turns = WriteTurns()
+    event.listen(engine, "begin", partial(_sqlite_begin_immediate, turns))
+    event.listen(
+        engine, "checkin", lambda dbapi_connection, _record: turns.give_back(dbapi_connection)
+    )
+    event.listen(
+        engine,
+        "invalidate",
+        lambda dbapi_connection, _record, _exc: turns.give_back(dbapi_connection),
+    )
+    engine.update_execution_options(**{WRITE_TURNS: turns})
+
+
+def write_turns(engine: Engine) -> WriteTurns | None:
+    """The line of writers of a SQLite engine; None on PostgreSQL, whose writers lock rows."""
+    turns = engine.get_execution_options().get(WRITE_TURNS)
+    return turns if isinstance(turns, WriteTurns) else None
+
+
+def turn_due(engine: Engine, budget: float | None = None) -> Callable[[], bool]:
+    """Whether a writer that can stop early (a batch, after its current mail) should commit
+    now and let the next writer in: another waits in its line, or (with a `budget`) its turn
+    has lasted that many seconds. Never on PostgreSQL."""
+    turns = write_turns(engine)
+    return _never if turns is None else partial(turns.due, budget)
+
+
+def _never() -> bool:
+    return False
 
 
 def sqlite_folder(url: str) -> Path | None:
@@ -123,7 +164,7 @@ def make_engine(url: str) -> Engine:
             url, connect_args={"check_same_thread": False, "timeout": 10, "isolation_level": None}
         )
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin_immediate)
+        _sqlite_turns(engine)
         return engine
     return create_engine(
         url,

@@ -20,6 +20,7 @@ from maildesk.addresses import local_part_matches
 from maildesk.app import App, async_accept
 from maildesk.daemon.imap import imap_pollers
 from maildesk.daemon.tick import tick
+from maildesk.db import turn_due
 from maildesk.errors import TransientError
 from maildesk.ingest.imap import ImapPoller
 from maildesk.ingest.lmtp import LmtpListener
@@ -33,6 +34,10 @@ if TYPE_CHECKING:
     from maildesk.daemon.metrics import MetricsEndpoint
 
 log = logging.getLogger(__name__)
+
+# The longest a worker's transaction keeps SQLite's lock from writers it cannot see waiting (the
+# MTA's `maildesk ingest`, a command): it commits after the mail at hand once this is spent.
+HOLD_SECONDS = 0.05
 
 
 class Worker:
@@ -54,9 +59,12 @@ class Worker:
 
     async def _drain(self) -> None:
         """What has arrived, `[worker] batch_size` small items to a transaction and a large one
-        alone, until none is left."""
+        alone, until none is left. On SQLite a transaction also ends after the mail at hand
+        once another writer waits for the lock or it has held the lock for `HOLD_SECONDS`."""
         batch = self.app.settings.worker.batch_size
-        outcomes = processing(self.app.engine, self.app.desk, batch=batch)
+        engine = self.app.engine
+        commit_now = turn_due(engine, budget=HOLD_SECONDS)
+        outcomes = processing(engine, self.app.desk, batch=batch, commit_now=commit_now)
         while True:
             try:
                 outcome = await asyncio.to_thread(next, outcomes, None)

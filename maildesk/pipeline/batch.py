@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,6 +23,7 @@ from maildesk.db import (
     forget_after_commit,
     read_only_unit,
     start_afresh,
+    turn_due,
     unit_of_work,
     working_error,
 )
@@ -85,19 +86,33 @@ def process_batch(
     stages: Stages | None = None,
     handlers: Handlers | None = None,
     open_since: datetime | None = None,
+    commit_now: Callable[[], bool] | None = None,
 ) -> list[Outcome]:
     """Process up to `limit` received items (among `item_ids`, else the oldest) in one
     transaction, in id order; [] when there is nothing to do. The arguments are `process_one`'s.
 
-    A database outage propagates as TransientError and leaves every item received.
+    After each mail `commit_now` (by default `db.turn_due`: another writer waits for SQLite's
+    lock) may end the transaction early; the items it claimed and left are the next one's.
+    A database outage propagates as TransientError and leaves the uncommitted items received.
     """
     run = Run(*tables(stages, handlers), open_since)
-    try:
-        done = _commit(engine, desk, run, limit, item_ids)
-    except Uncommitted as failed:
-        cause = first_line(failed.__cause__)
-        log.warning("a batch of %s did not commit (%s); one by one", failed, cause)
-        return _one_by_one(engine, desk, failed.item_ids, run)
+    enough = commit_now or turn_due(engine)
+    outcomes: list[Outcome] = []
+    while True:
+        try:
+            done, left = _commit(engine, desk, run, limit, item_ids, enough)
+        except Uncommitted as failed:
+            cause = first_line(failed.__cause__)
+            log.warning("a batch of %s did not commit (%s); one by one", failed, cause)
+            return outcomes + _one_by_one(engine, desk, failed.item_ids, run)
+        outcomes += _told(desk, done)
+        if not left:
+            return outcomes
+        item_ids, limit = left, len(left)
+
+
+def _told(desk: Desk, done: list[Done]) -> list[Outcome]:
+    """Log and report the items of a committed batch; their outcomes."""
     for each in done:
         if each.error is not None:
             log_failure(each.outcome.item_id, each.outcome.reason or "", each.error)
@@ -106,13 +121,24 @@ def process_batch(
 
 
 def _commit(
-    engine: Engine, desk: Desk, run: Run, limit: int, item_ids: Sequence[int] | None
-) -> list[Done]:
+    engine: Engine,
+    desk: Desk,
+    run: Run,
+    limit: int,
+    item_ids: Sequence[int] | None,
+    commit_now: Callable[[], bool],
+) -> tuple[list[Done], list[int]]:
+    """The items done in one transaction, and those it claimed but left to the next."""
     claimed: list[int] = []
     try:
         with unit_of_work(engine) as session:
             claimed = claim_items(session, limit=limit, item_ids=item_ids)
-            return [_one(session, desk, item_id, run) for item_id in claimed]
+            done: list[Done] = []
+            for item_id in claimed:
+                done.append(_one(session, desk, item_id, run))
+                if commit_now():
+                    break
+            return done, claimed[len(done) :]
     except TransientError as exc:
         if claimed and _conflict(exc):
             raise Uncommitted(claimed) from exc
@@ -201,19 +227,27 @@ LOOK_AHEAD = 4  # batches' worth of waiting items read at a time
 
 
 def processing(
-    engine: Engine, desk: Desk, *, gate: LargeMailGate = LARGE_MAILS, batch: int = BATCH_LIMIT
+    engine: Engine,
+    desk: Desk,
+    *,
+    gate: LargeMailGate = LARGE_MAILS,
+    batch: int = BATCH_LIMIT,
+    commit_now: Callable[[], bool] | None = None,
 ) -> Iterator[Outcome]:
     """Process received items, oldest first, until none is left: small ones `batch` to a
     transaction, a large one alone through `gate`. The sizes are read before any item is
     claimed, so a large mail waits for the gate before its transaction and its bytes. They are
-    read for a few batches ahead: a run another worker claimed meanwhile is passed over."""
+    read for a few batches ahead: a run another worker claimed meanwhile is passed over.
+    `commit_now` is `process_batch`'s."""
     while True:
         with read_only_unit(engine) as session:  # no write lock just to look
             waiting = received_sizes(session, limit=batch * LOOK_AHEAD)
         done = 0
         for run, size in _runs(waiting, gate, batch):
             if size is None:
-                outcomes = process_batch(engine, desk, item_ids=run, limit=len(run))
+                outcomes = process_batch(
+                    engine, desk, item_ids=run, limit=len(run), commit_now=commit_now
+                )
             else:
                 with gate.admit(size):
                     one = process_one(engine, desk, item_id=run[0])
