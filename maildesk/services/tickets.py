@@ -244,6 +244,22 @@ def find_ticket(session: Session, *, ref: str) -> Ticket | None:
     return session.exec(_TICKET_BY_REF, params={"ref": ref.upper()}).first()
 
 
+_TICKET_WITH_REQUESTER = (
+    select(Ticket, Contact)
+    .join(Contact, col(Contact.id) == col(Ticket.requester_id))
+    .where(Ticket.id == bindparam("ticket_id"))
+)
+
+
+def ticket_with_requester(session: Session, ticket_id: int) -> Ticket | None:
+    """`session.get(Ticket, …)` that loads the requester's contact in the same statement
+    (thread-match asks who the requester is next)."""
+    if session.identity_key(Ticket, ticket_id) in session.identity_map:
+        return session.get(Ticket, ticket_id)
+    row = session.exec(_TICKET_WITH_REQUESTER, params={"ticket_id": ticket_id}).first()
+    return row[0] if row is not None else None
+
+
 def follow_merges(session: Session, ticket: Ticket) -> Ticket:
     """The ticket a merged ticket now lives in (chains followed, cycles cut)."""
     seen = {ticket.id}
