@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Column, Table, event, inspect, make_url, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DatabaseError, DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, create_engine
 
 from maildesk.db_connect import CONNECT_TIMEOUT_SECONDS, SQLITE_PRAGMAS
@@ -204,19 +205,51 @@ def forget_after_commit(session: Session, mark: int) -> None:
     del session.info.get(_AFTER_COMMIT, [])[mark:]
 
 
+_TRANSACTION_CACHE = "transaction cache"
+
+
+def transaction_cached(session: Session, key: str, load: Callable[[], Any]) -> Any:
+    """What `load` read, read once per transaction (a batch's mails share it): for small
+    tables the pipeline reads for every mail and rarely writes. Plain values only, never rows:
+    `start_afresh` keeps the cache, not the session's rows. Whatever writes the table calls
+    `forget_transaction_cached`; any rollback, a savepoint's too, forgets it all."""
+    cache: dict[str, Any] = session.info.setdefault(_TRANSACTION_CACHE, {})
+    if key not in cache:
+        cache[key] = load()
+    return cache[key]
+
+
+def forget_transaction_cached(session: Session, key: str) -> None:
+    session.info.get(_TRANSACTION_CACHE, {}).pop(key, None)
+
+
+def _forget_all_cached(session: Session, _transaction: Any) -> None:
+    session.info.pop(_TRANSACTION_CACHE, None)
+
+
+def _forget_at_end(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:  # the transaction itself, not a savepoint
+        _forget_all_cached(session, transaction)
+
+
+event.listen(OrmSession, "after_soft_rollback", _forget_all_cached)
+event.listen(OrmSession, "after_transaction_end", _forget_at_end)
+
+
 def start_afresh(session: Session) -> None:
-    """Forget every row and every per-unit cache the session holds, keeping its transaction and
-    the callbacks waiting for its commit: what comes next sees the session as a new unit of
-    work would (a batch's next mail). Nothing may be pending: flush or roll back first.
+    """Forget every row and every per-unit cache the session holds, keeping its transaction,
+    the callbacks waiting for its commit and what `transaction_cached` read: what comes next
+    sees the session as a new unit of work would (a batch's next mail). Nothing may be
+    pending: flush or roll back first.
 
     A savepoint's rollback leaves rows it attached in the identity map (a ticket inserted and
     attached, whose id SQLite hands out again), so the next mail must not meet them.
     """
     session.expunge_all()
-    waiting = session.info.get(_AFTER_COMMIT)
+    kept = {key: session.info[key] for key in (_AFTER_COMMIT, _TRANSACTION_CACHE)
+            if key in session.info}  # fmt: skip
     session.info.clear()
-    if waiting is not None:
-        session.info[_AFTER_COMMIT] = waiting
+    session.info.update(kept)
 
 
 @contextmanager
