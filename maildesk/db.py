@@ -165,6 +165,64 @@ def dialect_insert(session: Session, table: Table) -> Any:
 
 
 _INSERTS: dict[tuple[str, str, str], Any] = {}
+_PREPARED_INSERTS: dict[tuple[str, str, str], Prepared] = {}
+
+
+def prepared_insert_unless_taken(
+    session: Session, table: Table, returning: Column[Any]
+) -> Prepared:
+    """`insert_unless_taken`, prepared (see `Prepared`): it flushes first."""
+    key = (session.get_bind().dialect.name, table.name, returning.name)
+    if key not in _PREPARED_INSERTS:
+        statement = insert_unless_taken(session, table, returning)
+        _PREPARED_INSERTS[key] = Prepared(statement)
+    return _PREPARED_INSERTS[key]
+
+
+class Prepared:
+    """A Core statement compiled once per dialect and sent as its SQL text, its values
+    converted as SQLAlchemy converts them: no cache key, no compile, no ORM step per run.
+
+    For the statements every mail runs. Not for an IN list (no expanding parameters), nor for
+    columns whose default Python computes: an INSERT names every column it fills. Rows come
+    back as the driver gives them (read ids and counts, not dates). Like `session.execute`,
+    it flushes what is pending first (`flush=False`: as `session.connection().execute`).
+    """
+
+    def __init__(self, statement: Any, *, flush: bool = True) -> None:
+        self.statement = statement
+        self.flush = flush
+        self._compiled: dict[tuple[str, tuple[str, ...]], Any] = {}
+
+    def execute(self, session: Session, params: Mapping[str, Any]) -> Any:
+        if self.flush:
+            session.flush()  # nothing pending: nothing sent
+        connection = session.connection()
+        compiled = self._compile(connection.dialect, tuple(params))
+        values = compiled.construct_params(params, escape_names=False)
+        processors = compiled._bind_processors
+        converted = {
+            name: processors[name](value) if name in processors else value
+            for name, value in values.items()
+        }
+        if compiled.positional:
+            arguments: Any = tuple(converted[name] for name in compiled.positiontup)
+        else:
+            escaped = compiled.escaped_bind_names
+            arguments = {escaped.get(name, name): value for name, value in converted.items()}
+        return connection.exec_driver_sql(compiled.string, arguments)
+
+    def _compile(self, dialect: Any, keys: tuple[str, ...]) -> Any:
+        key = (dialect.name, keys)
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            compiled = self.statement.compile(dialect=dialect, column_keys=list(keys))
+            if compiled.insert_prefetch or compiled.update_prefetch:
+                raise ValueError(f"{self.statement}: a column default is computed in Python")
+            if compiled.literal_execute_params or compiled.post_compile_params:
+                raise ValueError(f"{self.statement}: its values change its text")
+            self._compiled[key] = compiled
+        return compiled
 
 
 class UnitSession(Session):

@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, insert, update
 from sqlmodel import Session, col, func, select
 
 from maildesk.addresses import new_message_id
+from maildesk.db import Prepared
 from maildesk.errors import InvalidInput, NotFound
 from maildesk.mail.text import clean_text
 from maildesk.models import OutboxItem
@@ -23,7 +24,7 @@ from maildesk.outbound.draft import Draft, compose_draft
 
 STATES = ("queued", "sent", "failed")
 _TABLE = OutboxItem.__table__  # type: ignore[attr-defined]
-_INSERT = insert(_TABLE).returning(_TABLE.c.id)
+_INSERT = Prepared(insert(_TABLE).returning(_TABLE.c.id))
 _INSERT_MANY = insert(_TABLE)
 _DEFERRED = "deferred outbox rows"  # session.info key: rows `write_together` writes at its end
 MAX_ERROR_CHARS = 2000
@@ -90,7 +91,7 @@ def enqueue_draft(
     if deferred is not None:
         deferred.append(row)  # written with the others when `write_together` ends; no id
         return item
-    item.id = session.execute(_INSERT, row).scalar_one()  # written at once, not left to a flush
+    item.id = _INSERT.execute(session, row).scalar_one()  # written at once, not left to a flush
     return item
 
 
@@ -124,7 +125,7 @@ def auto_reply_allowed(
 ) -> bool:
     """False once `recipient` got `limit_per_hour` automatic mails in the last hour."""
     params = {"rate_key": recipient.lower(), "since": now - timedelta(hours=1)}
-    count = session.exec(_RECENT_AUTOMATIC, params=params).one()
+    count: int = _RECENT_AUTOMATIC.execute(session, params).scalar_one()
     return count < limit_per_hour
 
 
@@ -145,7 +146,7 @@ _RECENT_OF_KIND = (
     )
 )
 
-_RECENT_AUTOMATIC = (
+_RECENT_AUTOMATIC = Prepared(
     select(func.count())
     .select_from(OutboxItem)
     .where(

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from maildesk.config_checks import AUTO
-from maildesk.db import insert_unless_taken
+from maildesk.db import prepared_insert_unless_taken
 from maildesk.errors import InvalidInput, NotFound
 from maildesk.models import Agent, Contact, Organisation
 
@@ -37,8 +37,8 @@ def _insert_or_find(session: Session, lookup: SelectOfScalar[T], key: str, row: 
     it had been loaded.
     """
     table = type(row).__table__  # type: ignore[attr-defined]
-    statement = insert_unless_taken(session, table, table.c.id)
-    new_id = session.execute(statement, row.model_dump(exclude={"id"})).scalar()
+    statement = prepared_insert_unless_taken(session, table, table.c.id)
+    new_id = statement.execute(session, row.model_dump(exclude={"id"})).scalar()
     if new_id is None:  # taken meanwhile
         found = session.exec(lookup, params={"key": key}).first()
         if found is None:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import defer
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
-from maildesk.db import insert_unless_taken
+from maildesk.db import Prepared, insert_unless_taken
 from maildesk.errors import InvalidInput, NotFound
 from maildesk.inbox_row import received_row
 from maildesk.models import InboxItem
@@ -179,12 +179,12 @@ def settle(
         "processed_at": now,
         "attempts": item.attempts + 1,
     }
-    session.execute(_SETTLE, {"item_id": item.id, **{f"new_{k}": v for k, v in values.items()}})
+    _SETTLE.execute(session, {"item_id": item.id, **{f"new_{k}": v for k, v in values.items()}})
     for name, value in values.items():
         set_committed_value(item, name, value)
 
 
-_SETTLE = (
+_SETTLE = Prepared(
     update(_INBOX)
     .where(_INBOX.c.id == bindparam("item_id"))
     .values({name: bindparam(f"new_{name}") for name in _SETTLED_FIELDS})

@@ -11,7 +11,7 @@ from sqlalchemy import CompoundSelect, bindparam, insert, literal, union_all, up
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
-from maildesk.db import insert_unless_taken
+from maildesk.db import Prepared, prepared_insert_unless_taken
 from maildesk.errors import NotFound
 from maildesk.models import (
     STANDARD_CATEGORY,
@@ -31,14 +31,15 @@ from maildesk.models import (
 from maildesk.services.contacts import get_or_create_contact
 
 # Append-only rows go in with pre-built Core statements: no ORM unit of work to flush.
-_INSERT_EVENT = insert(Event.__table__)  # type: ignore[attr-defined]
+_INSERT_EVENT = Prepared(insert(Event.__table__), flush=False)  # type: ignore[attr-defined]
 _PARTICIPANT = Participant.__table__  # type: ignore[attr-defined]
 _TICKET = Ticket.__table__  # type: ignore[attr-defined]
-_INSERT_TICKET = insert(_TICKET).returning(_TICKET.c.id)
-_SET_REF = (
+_INSERT_TICKET = Prepared(insert(_TICKET).returning(_TICKET.c.id))
+_SET_REF = Prepared(
     update(_TICKET).where(_TICKET.c.id == bindparam("ticket_id")).values(ref=bindparam("new_ref"))
 )
-_INSERT_MESSAGE = insert(Message.__table__).returning(Message.__table__.c.id)  # type: ignore[attr-defined]
+_MESSAGE = Message.__table__  # type: ignore[attr-defined]
+_INSERT_MESSAGE = Prepared(insert(_MESSAGE).returning(_MESSAGE.c.id))
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ def record_event(
         "data": data,
         "source": actor.source,
     }
-    session.connection().execute(_INSERT_EVENT, row)
+    _INSERT_EVENT.execute(session, row)
     touch(session, ticket=ticket, now=now)
 
 
@@ -100,9 +101,9 @@ def create_ticket(
         created_at=now,
         updated_at=now,
     )
-    ticket.id = session.execute(_INSERT_TICKET, ticket.model_dump(exclude={"id"})).scalar_one()
+    ticket.id = _INSERT_TICKET.execute(session, ticket.model_dump(exclude={"id"})).scalar_one()
     ticket.ref = f"{prefix}-{ticket.id}"
-    session.execute(_SET_REF, {"ticket_id": ticket.id, "new_ref": ticket.ref})
+    _SET_REF.execute(session, {"ticket_id": ticket.id, "new_ref": ticket.ref})
     make_transient_to_detached(ticket)  # in the session as if loaded: no flush owed
     session.add(ticket)
     # a new ticket has no participants yet: no conflict to fear
@@ -166,9 +167,9 @@ def _insert_participant(
     session: Session, ticket_id: int, contact_id: int, role: ParticipantRole
 ) -> bool:
     """INSERT … ON CONFLICT DO NOTHING, autoflushed (a pending #uncc is written first)."""
-    statement = insert_unless_taken(session, _PARTICIPANT, _PARTICIPANT.c.ticket_id)
+    statement = prepared_insert_unless_taken(session, _PARTICIPANT, _PARTICIPANT.c.ticket_id)
     values = {"ticket_id": ticket_id, "contact_id": contact_id, "role": role}
-    return session.execute(statement, values).first() is not None
+    return statement.execute(session, values).first() is not None
 
 
 def participant_emails(session: Session, *, ticket_id: int) -> list[str]:
@@ -223,7 +224,7 @@ def add_message(
         visibility=Visibility(visibility),
         **fields,
     )
-    message.id = session.execute(_INSERT_MESSAGE, message.model_dump(exclude={"id"})).scalar_one()
+    message.id = _INSERT_MESSAGE.execute(session, message.model_dump(exclude={"id"})).scalar_one()
     touch(session, ticket=ticket, now=now)
     return message
 
