@@ -268,8 +268,9 @@ _TRANSACTION_CACHE = "transaction cache"
 
 def transaction_cached(session: Session, key: str, load: Callable[[], Any]) -> Any:
     """What `load` read, read once per transaction (a batch's mails share it): for small
-    tables the pipeline reads for every mail and rarely writes. Plain values only, never rows:
-    `start_afresh` keeps the cache, not the session's rows. Whatever writes the table calls
+    tables the pipeline reads for every mail and rarely writes. `start_afresh` keeps the
+    cache, not the session's rows: rows in it are detached for the next mail, whose reader
+    takes them back (`contacts.active_agents`). Whatever writes the table calls
     `forget_transaction_cached`; any rollback, a savepoint's too, forgets it all."""
     cache: dict[str, Any] = session.info.setdefault(_TRANSACTION_CACHE, {})
     if key not in cache:

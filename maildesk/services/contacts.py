@@ -12,7 +12,11 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from maildesk.config_checks import AUTO
-from maildesk.db import prepared_insert_unless_taken
+from maildesk.db import (
+    forget_transaction_cached,
+    prepared_insert_unless_taken,
+    transaction_cached,
+)
 from maildesk.errors import InvalidInput, NotFound
 from maildesk.models import Agent, Contact, Organisation
 
@@ -77,15 +81,29 @@ def get_or_create_contact(
     )
 
 
-def active_agents(session: Session) -> list[Agent]:
-    """Every active agent, read once per unit of work (a mail needs them several times).
+_AGENTS = "active agents"  # transaction_cached key
 
-    A snapshot: an agent added later in the same session is not in it.
+
+def active_agents(session: Session) -> list[Agent]:
+    """Every active agent, read once per transaction (a mail needs them several times, and a
+    batch's mails share them: each mail takes the same rows back into its session, with
+    what the mails before it changed on them, such as a round-robin's last assignment).
+
+    A snapshot: an agent added later in the same transaction is not in it, unless whatever
+    added it called `forget_active_agents`.
     """
-    if "active_agents" not in session.info:
-        session.info["active_agents"] = list(session.exec(_ACTIVE_AGENTS))
-    agents: list[Agent] = session.info["active_agents"]
+    agents: list[Agent] = transaction_cached(session, _AGENTS, lambda: _read_agents(session))
+    away = [agent for agent in agents if agent not in session]
+    if any(session.identity_key(instance=agent) in session.identity_map for agent in away):
+        forget_active_agents(session)  # this mail read one of them itself: read them afresh
+        agents = transaction_cached(session, _AGENTS, lambda: _read_agents(session))
+    else:
+        session.add_all(away)  # as they were when the last mail flushed them
     return agents
+
+
+def _read_agents(session: Session) -> list[Agent]:
+    return list(session.exec(_ACTIVE_AGENTS))
 
 
 def queue_agents(session: Session, *, queue: str) -> list[Agent]:
@@ -111,7 +129,7 @@ def find_agent_by(session: Session, who: str) -> Agent | None:
 
 def forget_active_agents(session: Session) -> None:
     """Called by whatever adds or changes agents in a session."""
-    session.info.pop("active_agents", None)
+    forget_transaction_cached(session, _AGENTS)
 
 
 def find_agent(session: Session, *, email: str) -> Agent | None:
