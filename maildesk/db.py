@@ -6,13 +6,13 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Column, Table, event, inspect, make_url, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DatabaseError, DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session as OrmSession
-from sqlmodel import Session, create_engine
+from sqlmodel import Session, SQLModel, create_engine
 
 from maildesk.db_connect import CONNECT_TIMEOUT_SECONDS, SQLITE_PRAGMAS
 from maildesk.errors import ConfigError, MaildeskError, TransientError
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+M = TypeVar("M", bound=SQLModel)
 
 
 def first_line(error: object) -> str:
@@ -223,6 +224,36 @@ class Prepared:
                 raise ValueError(f"{self.statement}: its values change its text")
             self._compiled[key] = compiled
         return compiled
+
+
+_DEFAULTS: dict[type, list[tuple[str, Any, bool]]] = {}
+
+
+def model_row(model: type[SQLModel], **values: Any) -> dict[str, Any]:
+    """Every column of a new `model` row but its id: `values` over the defaults the model's
+    constructor would fill in, without building the object (a model sets each field through
+    SQLAlchemy's and pydantic's hooks: a ticket costs 0.15 ms)."""
+    if model not in _DEFAULTS:
+        _DEFAULTS[model] = [
+            (name, field.default_factory or field.default, field.default_factory is not None)
+            for name, field in model.model_fields.items()
+            if name != "id" and (field.default_factory is not None or not field.is_required())
+        ]
+    row = {
+        name: default() if factory else default
+        for name, default, factory in _DEFAULTS[model]
+        if name not in values
+    }
+    row.update(values)
+    return row
+
+
+def as_loaded(model: type[M], row: Mapping[str, Any]) -> M:
+    """A `model` object holding `row` as SQLAlchemy builds one it read (no attribute events);
+    `make_transient_to_detached` then takes it for a stored row, as if loaded."""
+    instance: M = model._sa_class_manager.new_instance()  # type: ignore[attr-defined]
+    instance.__dict__.update(row)
+    return instance
 
 
 class UnitSession(Session):

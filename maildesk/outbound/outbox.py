@@ -15,7 +15,7 @@ from sqlalchemy import bindparam, insert, update
 from sqlmodel import Session, col, func, select
 
 from maildesk.addresses import new_message_id
-from maildesk.db import Prepared
+from maildesk.db import Prepared, as_loaded, model_row
 from maildesk.errors import InvalidInput, NotFound
 from maildesk.mail.text import clean_text
 from maildesk.models import OutboxItem
@@ -73,7 +73,8 @@ def enqueue_draft(
         raise ValueError("an outbound mail needs at least one recipient")
     if draft.automatic and len(recipients) != 1:
         raise ValueError("automatic mail goes to exactly one recipient (its rate key)")
-    item = OutboxItem(
+    row = model_row(
+        OutboxItem,
         ticket_id=ticket_id,
         kind=draft.kind,
         message_id=new_message_id(draft.desk.domain),
@@ -86,13 +87,12 @@ def enqueue_draft(
         next_attempt_at=now,
         created_at=now,
     )
-    row = item.model_dump(exclude={"id"})
     deferred: list[dict[str, Any]] | None = session.info.get(_DEFERRED)
     if deferred is not None:
         deferred.append(row)  # written with the others when `write_together` ends; no id
-        return item
-    item.id = _INSERT.execute(session, row).scalar_one()  # written at once, not left to a flush
-    return item
+        return as_loaded(OutboxItem, {**row, "id": None})
+    new_id = _INSERT.execute(session, row).scalar_one()  # written at once, not left to a flush
+    return as_loaded(OutboxItem, {**row, "id": new_id})
 
 
 @contextmanager

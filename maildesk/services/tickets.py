@@ -11,7 +11,7 @@ from sqlalchemy import CompoundSelect, bindparam, insert, literal, union_all, up
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
-from maildesk.db import Prepared, prepared_insert_unless_taken
+from maildesk.db import Prepared, as_loaded, model_row, prepared_insert_unless_taken
 from maildesk.errors import NotFound
 from maildesk.models import (
     STANDARD_CATEGORY,
@@ -92,7 +92,8 @@ def create_ticket(
 ) -> Ticket:
     """A new ticket; `category` is its requester's now (services/categories.contact_category)."""
     assert requester.id is not None
-    ticket = Ticket(
+    row = model_row(
+        Ticket,
         subject=subject,
         queue=queue,
         priority=priority,
@@ -101,13 +102,14 @@ def create_ticket(
         created_at=now,
         updated_at=now,
     )
-    ticket.id = _INSERT_TICKET.execute(session, ticket.model_dump(exclude={"id"})).scalar_one()
-    ticket.ref = f"{prefix}-{ticket.id}"
-    _SET_REF.execute(session, {"ticket_id": ticket.id, "new_ref": ticket.ref})
+    ticket_id = _INSERT_TICKET.execute(session, row).scalar_one()
+    ref = f"{prefix}-{ticket_id}"
+    _SET_REF.execute(session, {"ticket_id": ticket_id, "new_ref": ref})
+    ticket = as_loaded(Ticket, {**row, "id": ticket_id, "ref": ref})
     make_transient_to_detached(ticket)  # in the session as if loaded: no flush owed
     session.add(ticket)
     # a new ticket has no participants yet: no conflict to fear
-    _insert_participant(session, ticket.id, requester.id, ParticipantRole.REQUESTER)
+    _insert_participant(session, ticket_id, requester.id, ParticipantRole.REQUESTER)
     record_event(
         session,
         ticket=ticket,
@@ -217,14 +219,16 @@ def add_message(
 ) -> Message:
     """Append a message, written at once; the returned object has its id, outside the session."""
     assert ticket.id is not None
-    message = Message(
+    row = model_row(
+        Message,
         ticket_id=ticket.id,
         created_at=now,
         role=MessageRole(role),
         visibility=Visibility(visibility),
         **fields,
     )
-    message.id = _INSERT_MESSAGE.execute(session, message.model_dump(exclude={"id"})).scalar_one()
+    message_id = _INSERT_MESSAGE.execute(session, row).scalar_one()
+    message = as_loaded(Message, {**row, "id": message_id})
     touch(session, ticket=ticket, now=now)
     return message
 

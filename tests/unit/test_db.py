@@ -17,10 +17,27 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
 from maildesk.app import App
-from maildesk.db import Prepared, make_engine, require_current_schema, unit_of_work, upgrade
+from maildesk.db import (
+    Prepared,
+    as_loaded,
+    make_engine,
+    model_row,
+    require_current_schema,
+    unit_of_work,
+    upgrade,
+)
 from maildesk.db_connect import CONNECT_TIMEOUT_SECONDS
 from maildesk.errors import ConfigError, TransientError
-from maildesk.models import Contact, Event, Message, MessageRole, Visibility
+from maildesk.models import (
+    Contact,
+    Event,
+    Message,
+    MessageRole,
+    OutboxItem,
+    Ticket,
+    TicketStatus,
+    Visibility,
+)
 from maildesk.services.tickets import Actor, create_ticket
 
 
@@ -162,3 +179,20 @@ def _a_ticket(session: Session, at: datetime) -> int:
     )
     assert ticket.id is not None
     return ticket.id
+
+
+def test_a_row_built_without_its_model_holds_what_the_model_would() -> None:
+    """`model_row` fills the defaults the constructor fills; `as_loaded` holds the row as a
+    model object whose fields read back and dump as the constructor's do."""
+    at = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    given = {"subject": "s", "requester_id": 7, "created_at": at, "updated_at": at}
+    built = Ticket(**given)
+
+    row = model_row(Ticket, **given)
+    loaded = as_loaded(Ticket, {**row, "id": 3})
+
+    assert row == built.model_dump(exclude={"id"})
+    assert loaded.model_dump() == {**built.model_dump(), "id": 3}
+    assert (loaded.status, loaded.queue, loaded.ref) == (TicketStatus.NEW, "general", None)
+    assert model_row(OutboxItem, kind="ack")["recipients"] == []
+    assert model_row(OutboxItem)["recipients"] is not model_row(OutboxItem)["recipients"]
