@@ -12,6 +12,7 @@ from sqlalchemy import Column, Table, event, inspect, make_url, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DatabaseError, DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, SQLModel, create_engine
 
 from maildesk.db_connect import CONNECT_TIMEOUT_SECONDS, SQLITE_PRAGMAS
@@ -253,6 +254,25 @@ def as_loaded(model: type[M], row: Mapping[str, Any]) -> M:
     `make_transient_to_detached` then takes it for a stored row, as if loaded."""
     instance: M = model._sa_class_manager.new_instance()  # type: ignore[attr-defined]
     instance.__dict__.update(row)
+    return instance
+
+
+def load_one(
+    session: Session, model: type[M], statement: Any, params: Mapping[str, Any]
+) -> M | None:
+    """The first row of `statement` (a Core select of all of `model`'s columns) as the
+    `model` object a query gives, in the session, without the ORM's loading steps: flushed
+    first, and an object the session holds for that row already is the one returned."""
+    session.flush()
+    row = session.connection().execute(statement, params).mappings().first()
+    if row is None:
+        return None
+    held = session.identity_map.get(session.identity_key(model, row["id"]))
+    if held is not None:
+        return held  # type: ignore[no-any-return]
+    instance = as_loaded(model, dict(row))
+    make_transient_to_detached(instance)
+    session.add(instance)
     return instance
 
 

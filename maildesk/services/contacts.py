@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy import bindparam, func
+from sqlalchemy import select as sa_select
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -14,6 +15,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from maildesk.config_checks import AUTO
 from maildesk.db import (
     forget_transaction_cached,
+    load_one,
     prepared_insert_unless_taken,
     transaction_cached,
 )
@@ -31,6 +33,10 @@ def organisation_domain(email: str, free_mail: Iterable[str]) -> str | None:
 
 _CONTACT = select(Contact).where(Contact.email == bindparam("key"))
 _ORGANISATION = select(Organisation).where(Organisation.domain == bindparam("key"))
+_CONTACTS = Contact.__table__  # type: ignore[attr-defined]
+_CONTACT_ROW = sa_select(_CONTACTS).where(_CONTACTS.c.email == bindparam("key"))
+_ORGANISATIONS = Organisation.__table__  # type: ignore[attr-defined]
+_ORGANISATION_ROW = sa_select(_ORGANISATIONS).where(_ORGANISATIONS.c.domain == bindparam("key"))
 _ACTIVE_AGENTS = select(Agent).where(Agent.active == True).order_by(Agent.email)  # noqa: E712
 
 
@@ -58,7 +64,7 @@ def get_or_create_contact(
     session: Session, *, email: str, name: str, free_mail: Iterable[str], now: datetime
 ) -> Contact:
     email = email.lower()
-    contact = session.exec(_CONTACT, params={"key": email}).first()
+    contact = load_one(session, Contact, _CONTACT_ROW, {"key": email})
     if contact is not None:
         if name and not contact.name:
             contact.name = name
@@ -67,7 +73,7 @@ def get_or_create_contact(
     organisation_id = None
     domain = organisation_domain(email, free_mail)
     if domain:
-        organisation = session.exec(_ORGANISATION, params={"key": domain}).first()
+        organisation = load_one(session, Organisation, _ORGANISATION_ROW, {"key": domain})
         if organisation is None:
             organisation = _insert_or_find(
                 session, _ORGANISATION, domain, Organisation(domain=domain, name=domain)

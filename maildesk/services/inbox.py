@@ -8,11 +8,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.orm import defer
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
-from maildesk.db import Prepared, insert_unless_taken
+from maildesk.db import Prepared, insert_unless_taken, load_one
 from maildesk.errors import InvalidInput, NotFound
 from maildesk.inbox_row import received_row
 from maildesk.models import InboxItem
@@ -189,6 +190,15 @@ _SETTLE = Prepared(
     .where(_INBOX.c.id == bindparam("item_id"))
     .values({name: bindparam(f"new_{name}") for name in _SETTLED_FIELDS})
 )
+
+
+_ITEM = sa_select(_INBOX).where(_INBOX.c.id == bindparam("item_id"))
+
+
+def load_item(session: Session, item_id: int) -> InboxItem | None:
+    """`session.get(InboxItem, item_id)` with its raw bytes, read without the ORM's loading
+    steps (a batch reads one per mail)."""
+    return load_one(session, InboxItem, _ITEM, {"item_id": item_id})
 
 
 def get_item(session: Session, *, item_id: int) -> InboxItem:

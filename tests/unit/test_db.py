@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import bindparam, event, insert, text
+from sqlalchemy import select as select_core
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
@@ -20,6 +21,7 @@ from maildesk.app import App
 from maildesk.db import (
     Prepared,
     as_loaded,
+    load_one,
     make_engine,
     model_row,
     require_current_schema,
@@ -196,3 +198,25 @@ def test_a_row_built_without_its_model_holds_what_the_model_would() -> None:
     assert (loaded.status, loaded.queue, loaded.ref) == (TicketStatus.NEW, "general", None)
     assert model_row(OutboxItem, kind="ack")["recipients"] == []
     assert model_row(OutboxItem)["recipients"] is not model_row(OutboxItem)["recipients"]
+
+
+def test_a_row_loaded_without_the_orm_is_the_object_a_query_gives(app: App) -> None:
+    """Equal to what `session.get` reads, in the session; a row it holds already is returned
+    as it is (with what this unit changed on it); no row: None."""
+    at = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    by_email = select_core(_CONTACT).where(_CONTACT.c.email == bindparam("key"))
+    with unit_of_work(app.engine) as session:
+        session.add(Contact(email="c@example.com", name="C", created_at=at))
+    with unit_of_work(app.engine) as session:
+        loaded = load_one(session, Contact, by_email, {"key": "c@example.com"})
+        assert loaded is not None and loaded in session
+        assert session.get(Contact, loaded.id) is loaded
+        assert loaded.model_dump()["created_at"] == at and loaded.name == "C"
+        loaded.name = "Changed"
+        assert load_one(session, Contact, by_email, {"key": "c@example.com"}) is loaded
+        assert load_one(session, Contact, by_email, {"key": "nobody@example.com"}) is None
+    with unit_of_work(app.engine) as session:
+        assert session.exec(select(Contact)).one().name == "Changed"
+
+
+_CONTACT = Contact.__table__  # type: ignore[attr-defined]
