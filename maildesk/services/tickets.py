@@ -102,14 +102,10 @@ def create_ticket(
         created_at=now,
         updated_at=now,
     )
-    ticket_id = _INSERT_TICKET.execute(session, row).scalar_one()
-    ref = f"{prefix}-{ticket_id}"
-    _SET_REF.execute(session, {"ticket_id": ticket_id, "new_ref": ref})
-    ticket = as_loaded(Ticket, {**row, "id": ticket_id, "ref": ref})
-    make_transient_to_detached(ticket)  # in the session as if loaded: no flush owed
-    session.add(ticket)
+    ticket = _insert_ticket(session, prefix, row)
+    assert ticket.id is not None
     # a new ticket has no participants yet: no conflict to fear
-    _insert_participant(session, ticket_id, requester.id, ParticipantRole.REQUESTER)
+    _insert_participant(session, ticket.id, requester.id, ParticipantRole.REQUESTER)
     record_event(
         session,
         ticket=ticket,
@@ -118,6 +114,17 @@ def create_ticket(
         data={"subject": subject, "queue": queue, "requester": requester.email},
         now=now,
     )
+    return ticket
+
+
+def _insert_ticket(session: Session, prefix: str, row: dict[str, Any]) -> Ticket:
+    """The row written, its ref set from its id; the ticket in the session as if loaded."""
+    ticket_id = _INSERT_TICKET.execute(session, row).scalar_one()
+    ref = f"{prefix}-{ticket_id}"
+    _SET_REF.execute(session, {"ticket_id": ticket_id, "new_ref": ref})
+    ticket = as_loaded(Ticket, {**row, "id": ticket_id, "ref": ref})
+    make_transient_to_detached(ticket)  # no flush owed
+    session.add(ticket)
     return ticket
 
 
