@@ -7,12 +7,14 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Column, Table, event, inspect, make_url, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DatabaseError, DBAPIError, InterfaceError, OperationalError
-from sqlmodel import Session, create_engine
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import make_transient_to_detached
+from sqlmodel import Session, SQLModel, create_engine
 
 from maildesk.db_connect import CONNECT_TIMEOUT_SECONDS, SQLITE_PRAGMAS
 from maildesk.errors import ConfigError, MaildeskError, TransientError
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+M = TypeVar("M", bound=SQLModel)
 
 
 def first_line(error: object) -> str:
@@ -205,6 +208,113 @@ def dialect_insert(session: Session, table: Table) -> Any:
 
 
 _INSERTS: dict[tuple[str, str, str], Any] = {}
+_PREPARED_INSERTS: dict[tuple[str, str, str], Prepared] = {}
+
+
+def prepared_insert_unless_taken(
+    session: Session, table: Table, returning: Column[Any]
+) -> Prepared:
+    """`insert_unless_taken`, prepared (see `Prepared`): it flushes first."""
+    key = (session.get_bind().dialect.name, table.name, returning.name)
+    if key not in _PREPARED_INSERTS:
+        statement = insert_unless_taken(session, table, returning)
+        _PREPARED_INSERTS[key] = Prepared(statement)
+    return _PREPARED_INSERTS[key]
+
+
+class Prepared:
+    """A Core statement compiled once per dialect and sent as its SQL text, its values
+    converted as SQLAlchemy converts them: no cache key, no compile, no ORM step per run.
+
+    For the statements every mail runs. Not for an IN list (no expanding parameters), nor for
+    columns whose default Python computes: an INSERT names every column it fills. Rows come
+    back as the driver gives them (read ids and counts, not dates). Like `session.execute`,
+    it flushes what is pending first (`flush=False`: as `session.connection().execute`).
+    """
+
+    def __init__(self, statement: Any, *, flush: bool = True) -> None:
+        self.statement = statement
+        self.flush = flush
+        self._compiled: dict[tuple[str, tuple[str, ...]], Any] = {}
+
+    def execute(self, session: Session, params: Mapping[str, Any]) -> Any:
+        if self.flush:
+            session.flush()  # nothing pending: nothing sent
+        connection = session.connection()
+        compiled = self._compile(connection.dialect, tuple(params))
+        values = compiled.construct_params(params, escape_names=False)
+        processors = compiled._bind_processors
+        converted = {
+            name: processors[name](value) if name in processors else value
+            for name, value in values.items()
+        }
+        if compiled.positional:
+            arguments: Any = tuple(converted[name] for name in compiled.positiontup)
+        else:
+            escaped = compiled.escaped_bind_names
+            arguments = {escaped.get(name, name): value for name, value in converted.items()}
+        return connection.exec_driver_sql(compiled.string, arguments)
+
+    def _compile(self, dialect: Any, keys: tuple[str, ...]) -> Any:
+        key = (dialect.name, keys)
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            compiled = self.statement.compile(dialect=dialect, column_keys=list(keys))
+            if compiled.insert_prefetch or compiled.update_prefetch:
+                raise ValueError(f"{self.statement}: a column default is computed in Python")
+            if compiled.literal_execute_params or compiled.post_compile_params:
+                raise ValueError(f"{self.statement}: its values change its text")
+            self._compiled[key] = compiled
+        return compiled
+
+
+_DEFAULTS: dict[type, list[tuple[str, Any, bool]]] = {}
+
+
+def model_row(model: type[SQLModel], **values: Any) -> dict[str, Any]:
+    """Every column of a new `model` row but its id: `values` over the defaults the model's
+    constructor would fill in, without building the object (a model sets each field through
+    SQLAlchemy's and pydantic's hooks: a ticket costs 0.15 ms)."""
+    if model not in _DEFAULTS:
+        _DEFAULTS[model] = [
+            (name, field.default_factory or field.default, field.default_factory is not None)
+            for name, field in model.model_fields.items()
+            if name != "id" and (field.default_factory is not None or not field.is_required())
+        ]
+    row = {
+        name: default() if factory else default
+        for name, default, factory in _DEFAULTS[model]
+        if name not in values
+    }
+    row.update(values)
+    return row
+
+
+def as_loaded(model: type[M], row: Mapping[str, Any]) -> M:
+    """A `model` object holding `row` as SQLAlchemy builds one it read (no attribute events);
+    `make_transient_to_detached` then takes it for a stored row, as if loaded."""
+    instance: M = model._sa_class_manager.new_instance()  # type: ignore[attr-defined]
+    instance.__dict__.update(row)
+    return instance
+
+
+def load_one(
+    session: Session, model: type[M], statement: Any, params: Mapping[str, Any]
+) -> M | None:
+    """The first row of `statement` (a Core select of all of `model`'s columns) as the
+    `model` object a query gives, in the session, without the ORM's loading steps: flushed
+    first, and an object the session holds for that row already is the one returned."""
+    session.flush()
+    row = session.connection().execute(statement, params).mappings().first()
+    if row is None:
+        return None
+    held = session.identity_map.get(session.identity_key(model, row["id"]))
+    if held is not None:
+        return held  # type: ignore[no-any-return]
+    instance = as_loaded(model, dict(row))
+    make_transient_to_detached(instance)
+    session.add(instance)
+    return instance
 
 
 class UnitSession(Session):
@@ -245,19 +355,52 @@ def forget_after_commit(session: Session, mark: int) -> None:
     del session.info.get(_AFTER_COMMIT, [])[mark:]
 
 
+_TRANSACTION_CACHE = "transaction cache"
+
+
+def transaction_cached(session: Session, key: str, load: Callable[[], Any]) -> Any:
+    """What `load` read, read once per transaction (a batch's mails share it): for small
+    tables the pipeline reads for every mail and rarely writes. `start_afresh` keeps the
+    cache, not the session's rows: rows in it are detached for the next mail, whose reader
+    takes them back (`contacts.active_agents`). Whatever writes the table calls
+    `forget_transaction_cached`; any rollback, a savepoint's too, forgets it all."""
+    cache: dict[str, Any] = session.info.setdefault(_TRANSACTION_CACHE, {})
+    if key not in cache:
+        cache[key] = load()
+    return cache[key]
+
+
+def forget_transaction_cached(session: Session, key: str) -> None:
+    session.info.get(_TRANSACTION_CACHE, {}).pop(key, None)
+
+
+def _forget_all_cached(session: Session, _transaction: Any) -> None:
+    session.info.pop(_TRANSACTION_CACHE, None)
+
+
+def _forget_at_end(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:  # the transaction itself, not a savepoint
+        _forget_all_cached(session, transaction)
+
+
+event.listen(OrmSession, "after_soft_rollback", _forget_all_cached)
+event.listen(OrmSession, "after_transaction_end", _forget_at_end)
+
+
 def start_afresh(session: Session) -> None:
-    """Forget every row and every per-unit cache the session holds, keeping its transaction and
-    the callbacks waiting for its commit: what comes next sees the session as a new unit of
-    work would (a batch's next mail). Nothing may be pending: flush or roll back first.
+    """Forget every row and every per-unit cache the session holds, keeping its transaction,
+    the callbacks waiting for its commit and what `transaction_cached` read: what comes next
+    sees the session as a new unit of work would (a batch's next mail). Nothing may be
+    pending: flush or roll back first.
 
     A savepoint's rollback leaves rows it attached in the identity map (a ticket inserted and
     attached, whose id SQLite hands out again), so the next mail must not meet them.
     """
     session.expunge_all()
-    waiting = session.info.get(_AFTER_COMMIT)
+    kept = {key: session.info[key] for key in (_AFTER_COMMIT, _TRANSACTION_CACHE)
+            if key in session.info}  # fmt: skip
     session.info.clear()
-    if waiting is not None:
-        session.info[_AFTER_COMMIT] = waiting
+    session.info.update(kept)
 
 
 @contextmanager

@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import bindparam
 from sqlmodel import col, select
 
+from maildesk.db import Prepared
 from maildesk.mail import Address
 from maildesk.models import Agent, Contact, Participant, Ticket, Watcher
 from maildesk.notices.occasion import Occasion, Reader
@@ -40,7 +41,7 @@ def customers(occasion: Occasion) -> list[Reader]:
     return [Reader(Address(contact.email, contact.name)) for contact, _role in rows]
 
 
-_WATCHER_IDS = select(Watcher.agent_id).where(Watcher.ticket_id == bindparam("ticket_id"))
+_WATCHER_IDS = Prepared(select(Watcher.agent_id).where(Watcher.ticket_id == bindparam("ticket_id")))
 WATCHERS = "prefetched watchers"  # session.info key: {ticket id: agent ids} (`prefetch.py`)
 
 
@@ -52,7 +53,9 @@ def watchers(occasion: Occasion) -> list[Reader]:
     session = occasion.session
     ids = session.info.get(WATCHERS, {}).get(ticket.id)
     if ids is None:
-        ids = set(session.execute(_WATCHER_IDS, {"ticket_id": ticket.id}).scalars())  # autoflushed
+        ids = set(
+            _WATCHER_IDS.execute(session, {"ticket_id": ticket.id}).scalars()
+        )  # flushed first
     return [Reader.of_agent(agent) for agent in active_agents(session) if agent.id in ids]
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, insert, update
 from sqlmodel import Session, col, func, select
 
 from maildesk.addresses import new_message_id
+from maildesk.db import Prepared, as_loaded, model_row
 from maildesk.errors import InvalidInput, NotFound
 from maildesk.mail.text import clean_text
 from maildesk.models import OutboxItem
@@ -23,7 +24,7 @@ from maildesk.outbound.draft import Draft, compose_draft
 
 STATES = ("queued", "sent", "failed")
 _TABLE = OutboxItem.__table__  # type: ignore[attr-defined]
-_INSERT = insert(_TABLE).returning(_TABLE.c.id)
+_INSERT = Prepared(insert(_TABLE).returning(_TABLE.c.id))
 _INSERT_MANY = insert(_TABLE)
 _DEFERRED = "deferred outbox rows"  # session.info key: rows `write_together` writes at its end
 MAX_ERROR_CHARS = 2000
@@ -72,7 +73,8 @@ def enqueue_draft(
         raise ValueError("an outbound mail needs at least one recipient")
     if draft.automatic and len(recipients) != 1:
         raise ValueError("automatic mail goes to exactly one recipient (its rate key)")
-    item = OutboxItem(
+    row = model_row(
+        OutboxItem,
         ticket_id=ticket_id,
         kind=draft.kind,
         message_id=new_message_id(draft.desk.domain),
@@ -85,13 +87,12 @@ def enqueue_draft(
         next_attempt_at=now,
         created_at=now,
     )
-    row = item.model_dump(exclude={"id"})
     deferred: list[dict[str, Any]] | None = session.info.get(_DEFERRED)
     if deferred is not None:
         deferred.append(row)  # written with the others when `write_together` ends; no id
-        return item
-    item.id = session.execute(_INSERT, row).scalar_one()  # written at once, not left to a flush
-    return item
+        return as_loaded(OutboxItem, {**row, "id": None})
+    new_id = _INSERT.execute(session, row).scalar_one()  # written at once, not left to a flush
+    return as_loaded(OutboxItem, {**row, "id": new_id})
 
 
 @contextmanager
@@ -124,7 +125,7 @@ def auto_reply_allowed(
 ) -> bool:
     """False once `recipient` got `limit_per_hour` automatic mails in the last hour."""
     params = {"rate_key": recipient.lower(), "since": now - timedelta(hours=1)}
-    count = session.exec(_RECENT_AUTOMATIC, params=params).one()
+    count: int = _RECENT_AUTOMATIC.execute(session, params).scalar_one()
     return count < limit_per_hour
 
 
@@ -145,7 +146,7 @@ _RECENT_OF_KIND = (
     )
 )
 
-_RECENT_AUTOMATIC = (
+_RECENT_AUTOMATIC = Prepared(
     select(func.count())
     .select_from(OutboxItem)
     .where(

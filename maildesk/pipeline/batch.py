@@ -43,7 +43,7 @@ from maildesk.pipeline.runner import (
     settle_failed,
     tables,
 )
-from maildesk.services.inbox import claim_items, received_sizes
+from maildesk.services.inbox import claim_items, load_item, received_sizes
 
 log = logging.getLogger(__name__)
 
@@ -174,7 +174,7 @@ def _one(session: Session, desk: Desk, item_id: int, run: Run) -> Done:
     mark = after_commit_mark(session)
     savepoint = session.begin_nested()
     try:
-        item = session.get(InboxItem, item_id)
+        item = load_item(session, item_id)
         assert item is not None, "a claimed item exists"
         outcome = run_item(
             session,

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from maildesk.config import BlacklistSettings
+from maildesk.db import forget_transaction_cached, transaction_cached
 from maildesk.errors import InvalidInput, NotFound
 from maildesk.models import BlacklistEntry
 
@@ -42,9 +43,15 @@ def blacklist_entry(session: Session, *, config: BlacklistSettings, address: str
     return _first_match(_rules(session, config), address.lower())
 
 
+_ENTRIES = "blacklist entries"  # transaction_cached key: (kind, value) of the table's rows
+
+
 def _rules(session: Session, config: BlacklistSettings) -> list[tuple[str, str, str]]:
     rules = [(kind, value, " in config") for kind, value in _configured(config)]
-    return rules + [(e.kind, e.value, "") for e in session.exec(select(BlacklistEntry))]
+    entries: list[tuple[str, str]] = transaction_cached(
+        session, _ENTRIES, lambda: [(e.kind, e.value) for e in session.exec(select(BlacklistEntry))]
+    )
+    return rules + [(kind, value, "") for kind, value in entries]
 
 
 def _first_match(rules: list[tuple[str, str, str]], address: str) -> str | None:
@@ -85,6 +92,7 @@ def add_entry(
     entry = BlacklistEntry(kind=kind, value=value, note=note, created_at=now)
     session.add(entry)
     session.flush()
+    forget_transaction_cached(session, _ENTRIES)
     return entry
 
 
@@ -96,6 +104,7 @@ def remove_entry(session: Session, *, value: str) -> int:
         raise NotFound(f"{value} is not on the blacklist (entries in the config file stay there)")
     for entry in entries:
         session.delete(entry)
+    forget_transaction_cached(session, _ENTRIES)
     return len(entries)
 
 

@@ -35,9 +35,12 @@ def categorise(settings: Settings, *, email: str, organisation: Organisation | N
 
 
 def contact_category(session: Session, *, settings: Settings, contact: Contact) -> str:
-    """The contact's category: set by an operator, else from the config as it is now."""
+    """The contact's category: set by an operator, else from the config as it is now (no
+    `[[categories]]`: standard, without reading the organisation)."""
     if contact.category:
         return contact.category
+    if not settings.categories:
+        return STANDARD_CATEGORY
     organisation = (
         session.get(Organisation, contact.organisation_id) if contact.organisation_id else None
     )

@@ -7,12 +7,18 @@ from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy import bindparam, func
+from sqlalchemy import select as sa_select
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from maildesk.config_checks import AUTO
-from maildesk.db import insert_unless_taken
+from maildesk.db import (
+    forget_transaction_cached,
+    load_one,
+    prepared_insert_unless_taken,
+    transaction_cached,
+)
 from maildesk.errors import InvalidInput, NotFound
 from maildesk.models import Agent, Contact, Organisation
 
@@ -27,6 +33,10 @@ def organisation_domain(email: str, free_mail: Iterable[str]) -> str | None:
 
 _CONTACT = select(Contact).where(Contact.email == bindparam("key"))
 _ORGANISATION = select(Organisation).where(Organisation.domain == bindparam("key"))
+_CONTACTS = Contact.__table__  # type: ignore[attr-defined]
+_CONTACT_ROW = sa_select(_CONTACTS).where(_CONTACTS.c.email == bindparam("key"))
+_ORGANISATIONS = Organisation.__table__  # type: ignore[attr-defined]
+_ORGANISATION_ROW = sa_select(_ORGANISATIONS).where(_ORGANISATIONS.c.domain == bindparam("key"))
 _ACTIVE_AGENTS = select(Agent).where(Agent.active == True).order_by(Agent.email)  # noqa: E712
 
 
@@ -37,8 +47,8 @@ def _insert_or_find(session: Session, lookup: SelectOfScalar[T], key: str, row: 
     it had been loaded.
     """
     table = type(row).__table__  # type: ignore[attr-defined]
-    statement = insert_unless_taken(session, table, table.c.id)
-    new_id = session.execute(statement, row.model_dump(exclude={"id"})).scalar()
+    statement = prepared_insert_unless_taken(session, table, table.c.id)
+    new_id = statement.execute(session, row.model_dump(exclude={"id"})).scalar()
     if new_id is None:  # taken meanwhile
         found = session.exec(lookup, params={"key": key}).first()
         if found is None:
@@ -54,7 +64,7 @@ def get_or_create_contact(
     session: Session, *, email: str, name: str, free_mail: Iterable[str], now: datetime
 ) -> Contact:
     email = email.lower()
-    contact = session.exec(_CONTACT, params={"key": email}).first()
+    contact = load_one(session, Contact, _CONTACT_ROW, {"key": email})
     if contact is not None:
         if name and not contact.name:
             contact.name = name
@@ -63,7 +73,7 @@ def get_or_create_contact(
     organisation_id = None
     domain = organisation_domain(email, free_mail)
     if domain:
-        organisation = session.exec(_ORGANISATION, params={"key": domain}).first()
+        organisation = load_one(session, Organisation, _ORGANISATION_ROW, {"key": domain})
         if organisation is None:
             organisation = _insert_or_find(
                 session, _ORGANISATION, domain, Organisation(domain=domain, name=domain)
@@ -77,15 +87,29 @@ def get_or_create_contact(
     )
 
 
-def active_agents(session: Session) -> list[Agent]:
-    """Every active agent, read once per unit of work (a mail needs them several times).
+_AGENTS = "active agents"  # transaction_cached key
 
-    A snapshot: an agent added later in the same session is not in it.
+
+def active_agents(session: Session) -> list[Agent]:
+    """Every active agent, read once per transaction (a mail needs them several times, and a
+    batch's mails share them: each mail takes the same rows back into its session, with
+    what the mails before it changed on them, such as a round-robin's last assignment).
+
+    A snapshot: an agent added later in the same transaction is not in it, unless whatever
+    added it called `forget_active_agents`.
     """
-    if "active_agents" not in session.info:
-        session.info["active_agents"] = list(session.exec(_ACTIVE_AGENTS))
-    agents: list[Agent] = session.info["active_agents"]
+    agents: list[Agent] = transaction_cached(session, _AGENTS, lambda: _read_agents(session))
+    away = [agent for agent in agents if agent not in session]
+    if any(session.identity_key(instance=agent) in session.identity_map for agent in away):
+        forget_active_agents(session)  # this mail read one of them itself: read them afresh
+        agents = transaction_cached(session, _AGENTS, lambda: _read_agents(session))
+    else:
+        session.add_all(away)  # as they were when the last mail flushed them
     return agents
+
+
+def _read_agents(session: Session) -> list[Agent]:
+    return list(session.exec(_ACTIVE_AGENTS))
 
 
 def queue_agents(session: Session, *, queue: str) -> list[Agent]:
@@ -111,7 +135,7 @@ def find_agent_by(session: Session, who: str) -> Agent | None:
 
 def forget_active_agents(session: Session) -> None:
     """Called by whatever adds or changes agents in a session."""
-    session.info.pop("active_agents", None)
+    forget_transaction_cached(session, _AGENTS)
 
 
 def find_agent(session: Session, *, email: str) -> Agent | None:

@@ -8,11 +8,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.orm import defer
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
-from maildesk.db import insert_unless_taken
+from maildesk.db import Prepared, load_one, prepared_insert_unless_taken
 from maildesk.errors import InvalidInput, NotFound
 from maildesk.inbox_row import received_row
 from maildesk.models import InboxItem
@@ -73,8 +74,8 @@ def store_raw(session: Session, *, raw: bytes, origin: Origin, now: datetime) ->
     IMAP key (mailbox, uidvalidity, uid) means these bytes are stored already.
     """
     row = _row(raw, origin, now)
-    statement = insert_unless_taken(session, _INBOX, _INBOX.c.id)  # digest or IMAP key taken
-    new_id = session.execute(statement, row).scalar()
+    statement = prepared_insert_unless_taken(session, _INBOX, _INBOX.c.id)  # digest or IMAP key
+    new_id = statement.execute(session, row).scalar()
     _unbind_raw(session, statement, row)
     if new_id is not None:
         return Stored(new_id, duplicate=False)
@@ -87,7 +88,7 @@ def store_raw(session: Session, *, raw: bytes, origin: Origin, now: datetime) ->
 _UNBIND_ABOVE = 1024 * 1024
 
 
-def _unbind_raw(session: Session, statement: Any, row: dict[str, Any]) -> None:
+def _unbind_raw(session: Session, statement: Prepared, row: dict[str, Any]) -> None:
     """SQLite: let the cached INSERT forget a large mail's bytes.
 
     Python's sqlite3 keeps each connection's prepared statements with their last bound
@@ -96,7 +97,7 @@ def _unbind_raw(session: Session, statement: Any, row: dict[str, Any]) -> None:
     inserts nothing (the digest is taken) and binds an empty value instead.
     """
     if len(row["raw"]) > _UNBIND_ABOVE and session.get_bind().dialect.name == "sqlite":
-        session.execute(statement, {**row, "raw": b""})
+        statement.execute(session, {**row, "raw": b""})
 
 
 def claim_item(session: Session, *, item_id: int | None = None) -> InboxItem | None:
@@ -179,16 +180,25 @@ def settle(
         "processed_at": now,
         "attempts": item.attempts + 1,
     }
-    session.execute(_SETTLE, {"item_id": item.id, **{f"new_{k}": v for k, v in values.items()}})
+    _SETTLE.execute(session, {"item_id": item.id, **{f"new_{k}": v for k, v in values.items()}})
     for name, value in values.items():
         set_committed_value(item, name, value)
 
 
-_SETTLE = (
+_SETTLE = Prepared(
     update(_INBOX)
     .where(_INBOX.c.id == bindparam("item_id"))
     .values({name: bindparam(f"new_{name}") for name in _SETTLED_FIELDS})
 )
+
+
+_ITEM = sa_select(_INBOX).where(_INBOX.c.id == bindparam("item_id"))
+
+
+def load_item(session: Session, item_id: int) -> InboxItem | None:
+    """`session.get(InboxItem, item_id)` with its raw bytes, read without the ORM's loading
+    steps (a batch reads one per mail)."""
+    return load_one(session, InboxItem, _ITEM, {"item_id": item_id})
 
 
 def get_item(session: Session, *, item_id: int) -> InboxItem:

@@ -11,7 +11,7 @@ from sqlalchemy import CompoundSelect, bindparam, insert, literal, union_all, up
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
-from maildesk.db import insert_unless_taken
+from maildesk.db import Prepared, as_loaded, model_row, prepared_insert_unless_taken
 from maildesk.errors import NotFound
 from maildesk.models import (
     STANDARD_CATEGORY,
@@ -31,14 +31,15 @@ from maildesk.models import (
 from maildesk.services.contacts import get_or_create_contact
 
 # Append-only rows go in with pre-built Core statements: no ORM unit of work to flush.
-_INSERT_EVENT = insert(Event.__table__)  # type: ignore[attr-defined]
+_INSERT_EVENT = Prepared(insert(Event.__table__), flush=False)  # type: ignore[attr-defined]
 _PARTICIPANT = Participant.__table__  # type: ignore[attr-defined]
 _TICKET = Ticket.__table__  # type: ignore[attr-defined]
-_INSERT_TICKET = insert(_TICKET).returning(_TICKET.c.id)
-_SET_REF = (
+_INSERT_TICKET = Prepared(insert(_TICKET).returning(_TICKET.c.id))
+_SET_REF = Prepared(
     update(_TICKET).where(_TICKET.c.id == bindparam("ticket_id")).values(ref=bindparam("new_ref"))
 )
-_INSERT_MESSAGE = insert(Message.__table__).returning(Message.__table__.c.id)  # type: ignore[attr-defined]
+_MESSAGE = Message.__table__  # type: ignore[attr-defined]
+_INSERT_MESSAGE = Prepared(insert(_MESSAGE).returning(_MESSAGE.c.id))
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ def record_event(
         "data": data,
         "source": actor.source,
     }
-    session.connection().execute(_INSERT_EVENT, row)
+    _INSERT_EVENT.execute(session, row)
     touch(session, ticket=ticket, now=now)
 
 
@@ -91,7 +92,8 @@ def create_ticket(
 ) -> Ticket:
     """A new ticket; `category` is its requester's now (services/categories.contact_category)."""
     assert requester.id is not None
-    ticket = Ticket(
+    row = model_row(
+        Ticket,
         subject=subject,
         queue=queue,
         priority=priority,
@@ -100,11 +102,8 @@ def create_ticket(
         created_at=now,
         updated_at=now,
     )
-    ticket.id = session.execute(_INSERT_TICKET, ticket.model_dump(exclude={"id"})).scalar_one()
-    ticket.ref = f"{prefix}-{ticket.id}"
-    session.execute(_SET_REF, {"ticket_id": ticket.id, "new_ref": ticket.ref})
-    make_transient_to_detached(ticket)  # in the session as if loaded: no flush owed
-    session.add(ticket)
+    ticket = _insert_ticket(session, prefix, row)
+    assert ticket.id is not None
     # a new ticket has no participants yet: no conflict to fear
     _insert_participant(session, ticket.id, requester.id, ParticipantRole.REQUESTER)
     record_event(
@@ -115,6 +114,17 @@ def create_ticket(
         data={"subject": subject, "queue": queue, "requester": requester.email},
         now=now,
     )
+    return ticket
+
+
+def _insert_ticket(session: Session, prefix: str, row: dict[str, Any]) -> Ticket:
+    """The row written, its ref set from its id; the ticket in the session as if loaded."""
+    ticket_id = _INSERT_TICKET.execute(session, row).scalar_one()
+    ref = f"{prefix}-{ticket_id}"
+    _SET_REF.execute(session, {"ticket_id": ticket_id, "new_ref": ref})
+    ticket = as_loaded(Ticket, {**row, "id": ticket_id, "ref": ref})
+    make_transient_to_detached(ticket)  # no flush owed
+    session.add(ticket)
     return ticket
 
 
@@ -166,9 +176,9 @@ def _insert_participant(
     session: Session, ticket_id: int, contact_id: int, role: ParticipantRole
 ) -> bool:
     """INSERT … ON CONFLICT DO NOTHING, autoflushed (a pending #uncc is written first)."""
-    statement = insert_unless_taken(session, _PARTICIPANT, _PARTICIPANT.c.ticket_id)
+    statement = prepared_insert_unless_taken(session, _PARTICIPANT, _PARTICIPANT.c.ticket_id)
     values = {"ticket_id": ticket_id, "contact_id": contact_id, "role": role}
-    return session.execute(statement, values).first() is not None
+    return statement.execute(session, values).first() is not None
 
 
 def participant_emails(session: Session, *, ticket_id: int) -> list[str]:
@@ -216,14 +226,16 @@ def add_message(
 ) -> Message:
     """Append a message, written at once; the returned object has its id, outside the session."""
     assert ticket.id is not None
-    message = Message(
+    row = model_row(
+        Message,
         ticket_id=ticket.id,
         created_at=now,
         role=MessageRole(role),
         visibility=Visibility(visibility),
         **fields,
     )
-    message.id = session.execute(_INSERT_MESSAGE, message.model_dump(exclude={"id"})).scalar_one()
+    message_id = _INSERT_MESSAGE.execute(session, row).scalar_one()
+    message = as_loaded(Message, {**row, "id": message_id})
     touch(session, ticket=ticket, now=now)
     return message
 
@@ -242,6 +254,22 @@ def get_ticket(session: Session, *, ref: str) -> Ticket:
 
 def find_ticket(session: Session, *, ref: str) -> Ticket | None:
     return session.exec(_TICKET_BY_REF, params={"ref": ref.upper()}).first()
+
+
+_TICKET_WITH_REQUESTER = (
+    select(Ticket, Contact)
+    .join(Contact, col(Contact.id) == col(Ticket.requester_id))
+    .where(Ticket.id == bindparam("ticket_id"))
+)
+
+
+def ticket_with_requester(session: Session, ticket_id: int) -> Ticket | None:
+    """`session.get(Ticket, …)` that loads the requester's contact in the same statement
+    (thread-match asks who the requester is next)."""
+    if session.identity_key(Ticket, ticket_id) in session.identity_map:
+        return session.get(Ticket, ticket_id)
+    row = session.exec(_TICKET_WITH_REQUESTER, params={"ticket_id": ticket_id}).first()
+    return row[0] if row is not None else None
 
 
 def follow_merges(session: Session, ticket: Ticket) -> Ticket:

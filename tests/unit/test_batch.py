@@ -60,8 +60,8 @@ def dump(engine: Engine, more: Aside | None = None) -> dict[str, list[tuple[Any,
 
 
 @contextmanager
-def desk_on(url: str, base_dir: Path) -> Iterator[App]:
-    app = open_app(make_settings(base_dir, url), clock=FixedClock(START))
+def desk_on(url: str, base_dir: Path, **overrides: Any) -> Iterator[App]:
+    app = open_app(make_settings(base_dir, url, **overrides), clock=FixedClock(START))
     try:
         yield app
     finally:
@@ -89,8 +89,9 @@ def run_corpus(
     mails: list[bytes],
     process: Callable[[App, list[int]], object],
     aside: Aside | None = None,
+    **overrides: Any,
 ) -> dict[str, list[tuple[Any, ...]]]:
-    with desk_on(url, base_dir) as app:
+    with desk_on(url, base_dir, **overrides) as app:
         process(app, accept_all(app, mails))
         return dump(app.engine, aside)
 
@@ -117,6 +118,29 @@ def test_a_batch_gives_what_one_by_one_gives_on_the_bench_corpus(
     assert len(single["outboxitem"]) > 0 and len(single["event"]) > 0
     for name, rows in single.items():
         assert batched[name] == rows, f"table {name} differs"
+
+
+def test_a_batch_assigns_round_robin_as_one_by_one_does(
+    database_url: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """The agents are read once per batch, not once per mail: the turns come out the same."""
+    mails = generate(60)
+    general = {"name": "general", "addresses": ["support@example.com"], "assignment": "round-robin"}
+    queues = [general, {"name": "billing", "addresses": ["billing@example.com"]}]
+    single = run_corpus(database_url, tmp_path / "single", mails, one_by_one, queues=queues)
+    empty_again(database_url, request)
+
+    batched = run_corpus(database_url, tmp_path / "batched", mails, in_batches_of_64, queues=queues)
+
+    assignees = {row[0] for row in _assignees(single)}
+    assert len(assignees) == 2  # alice and bob took turns
+    for name, rows in single.items():
+        assert batched[name] == rows, f"table {name} differs"
+
+
+def _assignees(tables: dict[str, list[tuple[Any, ...]]]) -> list[tuple[Any, ...]]:
+    index = [c.name for c in Ticket.__table__.columns].index("assignee_id")  # type: ignore[attr-defined]
+    return [(row[index],) for row in tables["ticket"] if row[index] is not None]
 
 
 def holding_on(word: str) -> Handler:

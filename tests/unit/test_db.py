@@ -6,17 +6,41 @@ is a ConfigError when opening, and an error of the work itself is never disguise
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import bindparam, event, insert, text
+from sqlalchemy import select as select_core
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlmodel import Session, col, select
 
-from maildesk.db import make_engine, require_current_schema, unit_of_work, upgrade
+from maildesk.app import App
+from maildesk.db import (
+    Prepared,
+    as_loaded,
+    load_one,
+    make_engine,
+    model_row,
+    require_current_schema,
+    unit_of_work,
+    upgrade,
+)
 from maildesk.db_connect import CONNECT_TIMEOUT_SECONDS
 from maildesk.errors import ConfigError, TransientError
+from maildesk.models import (
+    Contact,
+    Event,
+    Message,
+    MessageRole,
+    OutboxItem,
+    Ticket,
+    TicketStatus,
+    Visibility,
+)
+from maildesk.services.tickets import Actor, create_ticket
 
 
 @pytest.fixture
@@ -112,3 +136,87 @@ def test_a_connect_timeout_in_the_url_wins_over_the_default(silent_port: int) ->
         require_current_schema(engine)
 
     assert attempts and all(a["connect_timeout"] == "2" for a in attempts)
+
+
+def test_a_prepared_insert_stores_what_the_orm_reads_back(app: App) -> None:
+    """Dates, JSON and enums go through the conversions `session.execute` applies: the rows
+    read back equal, on both databases."""
+    at = datetime(2026, 3, 1, 12, 30, 15, 250, tzinfo=UTC)
+    data = {"to": "T-1", "n": [1, 2]}
+    with unit_of_work(app.engine) as session:
+        ticket = _a_ticket(session, at)
+        message = Message(
+            ticket_id=ticket, direction="in", role=MessageRole.CUSTOMER, created_at=at,
+            visibility=Visibility.INTERNAL, text="héllo", message_id="a@b",
+        )  # fmt: skip
+        row = message.model_dump(exclude={"id"})
+        new_id = Prepared(insert(_MESSAGE).returning(_MESSAGE.c.id)).execute(session, row).scalar()
+        event_row = {"ticket_id": ticket, "at": at, "actor": "a", "type": "x", "data": data}
+        Prepared(insert(_EVENT), flush=False).execute(session, {**event_row, "source": ""})
+    with unit_of_work(app.engine) as session:
+        stored = session.get(Message, new_id)
+        event_read = session.exec(select(Event).where(Event.type == "x")).one()
+    assert stored is not None
+    assert (stored.created_at, stored.visibility, stored.text) == (at, Visibility.INTERNAL, "héllo")
+    assert (event_read.at, event_read.data) == (at, data)
+
+
+def test_a_statement_whose_text_depends_on_its_values_is_never_prepared(app: App) -> None:
+    by_ids = select(Event).where(col(Event.ticket_id).in_(bindparam("ids", expanding=True)))
+    with unit_of_work(app.engine) as session, pytest.raises(ValueError, match="change its text"):
+        Prepared(by_ids).execute(session, {"ids": [1, 2]})
+
+
+_MESSAGE = Message.__table__  # type: ignore[attr-defined]
+_EVENT = Event.__table__  # type: ignore[attr-defined]
+
+
+def _a_ticket(session: Session, at: datetime) -> int:
+    contact = Contact(email="c@example.com", created_at=at)
+    session.add(contact)
+    session.flush()
+    actor = Actor("c@example.com", "cli")
+    ticket = create_ticket(
+        session, prefix="T", requester=contact, subject="s", queue="general", actor=actor, now=at
+    )
+    assert ticket.id is not None
+    return ticket.id
+
+
+def test_a_row_built_without_its_model_holds_what_the_model_would() -> None:
+    """`model_row` fills the defaults the constructor fills; `as_loaded` holds the row as a
+    model object whose fields read back and dump as the constructor's do."""
+    at = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    given = {"subject": "s", "requester_id": 7, "created_at": at, "updated_at": at}
+    built = Ticket(**given)
+
+    row = model_row(Ticket, **given)
+    loaded = as_loaded(Ticket, {**row, "id": 3})
+
+    assert row == built.model_dump(exclude={"id"})
+    assert loaded.model_dump() == {**built.model_dump(), "id": 3}
+    assert (loaded.status, loaded.queue, loaded.ref) == (TicketStatus.NEW, "general", None)
+    assert model_row(OutboxItem, kind="ack")["recipients"] == []
+    assert model_row(OutboxItem)["recipients"] is not model_row(OutboxItem)["recipients"]
+
+
+def test_a_row_loaded_without_the_orm_is_the_object_a_query_gives(app: App) -> None:
+    """Equal to what `session.get` reads, in the session; a row it holds already is returned
+    as it is (with what this unit changed on it); no row: None."""
+    at = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    by_email = select_core(_CONTACT).where(_CONTACT.c.email == bindparam("key"))
+    with unit_of_work(app.engine) as session:
+        session.add(Contact(email="c@example.com", name="C", created_at=at))
+    with unit_of_work(app.engine) as session:
+        loaded = load_one(session, Contact, by_email, {"key": "c@example.com"})
+        assert loaded is not None and loaded in session
+        assert session.get(Contact, loaded.id) is loaded
+        assert loaded.model_dump()["created_at"] == at and loaded.name == "C"
+        loaded.name = "Changed"
+        assert load_one(session, Contact, by_email, {"key": "c@example.com"}) is loaded
+        assert load_one(session, Contact, by_email, {"key": "nobody@example.com"}) is None
+    with unit_of_work(app.engine) as session:
+        assert session.exec(select(Contact)).one().name == "Changed"
+
+
+_CONTACT = Contact.__table__  # type: ignore[attr-defined]

@@ -134,3 +134,22 @@ def test_a_database_entry_is_matched_against_the_envelope_sender(app: App) -> No
     assert disposition.reason == (
         "blacklisted sender x@relay.nuisance.test (domain relay.nuisance.test)"
     )
+
+
+def test_one_transaction_reads_the_table_once_yet_sees_what_it_adds_and_forgets_a_rollback(
+    app: App,
+) -> None:
+    """A batch's mails share one read of the table: an entry added in the batch is seen by the
+    mails after it; an entry whose savepoint rolled back is not."""
+    raw = mail(sender="carol@acme.test")
+    with unit_of_work(app.engine) as session:
+        env = StageEnv(session=session, desk=app.desk, now=app.desk.clock.now())
+        work = Work(item_id=1, raw=raw, mail=parse_mail(raw))
+        assert blacklist.run(work, env)[0].verdict is Verdict.CONTINUE
+        savepoint = session.begin_nested()
+        add_entry(session, value="carol@acme.test", now=env.now)
+        assert blacklist.run(work, env)[0].verdict is Verdict.REJECT
+        savepoint.rollback()
+        assert blacklist.run(work, env)[0].verdict is Verdict.CONTINUE
+        add_entry(session, value="acme.test", now=env.now)
+        assert blacklist.run(work, env)[0].verdict is Verdict.REJECT

@@ -25,6 +25,7 @@ from maildesk.services.tickets import (
     follow_merges,
     participant_emails,
     ticket_for_message_ids,
+    ticket_with_requester,
 )
 
 NAME = "thread-match"
@@ -45,7 +46,7 @@ def _by_message_ids(mail: InboundMail, session: Session) -> tuple[Ticket, str] |
     for header, ids in (("In-Reply-To", mail.in_reply_to), ("References", mail.references)):
         found = ticket_for_message_ids(session, ids=ids)
         if found is not None:
-            ticket = session.get(Ticket, found[0])
+            ticket = ticket_with_requester(session, found[0])
             if ticket is not None:
                 return ticket, f"{header} <{found[1]}>"
     return None
