@@ -5,7 +5,7 @@ Nothing here sends; `maildesk.sender` takes due rows and reports back with mark_
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,6 +24,7 @@ from maildesk.outbound.draft import Draft, compose_draft
 STATES = ("queued", "sent", "failed")
 _TABLE = OutboxItem.__table__  # type: ignore[attr-defined]
 _INSERT = insert(_TABLE).returning(_TABLE.c.id)
+_INSERT_IN_ORDER = insert(_TABLE).returning(_TABLE.c.id, sort_by_parameter_order=True)
 _INSERT_MANY = insert(_TABLE)
 _DEFERRED = "deferred outbox rows"  # session.info key: rows `write_together` writes at its end
 MAX_ERROR_CHARS = 2000
@@ -59,12 +60,10 @@ class Backoff:
 DEFAULT_BACKOFF = Backoff()
 
 
-def enqueue_draft(
-    session: Session, *, draft: Draft, ticket_id: int | None, now: datetime
-) -> OutboxItem:
-    """Queue a template and its context under a new Message-ID, due now; the sender composes it.
+def draft_row(draft: Draft, *, ticket_id: int | None, now: datetime) -> dict[str, Any]:
+    """The outbox row of a draft under a new Message-ID, due now: what `OutboxItem(...)` with
+    these fields would `model_dump` (without its id), built without the model.
 
-    The row is written at once; the returned object has its id but is not in the session.
     Automatic mail has exactly one recipient (its rate key).
     """
     recipients = draft.recipient_addresses
@@ -72,26 +71,49 @@ def enqueue_draft(
         raise ValueError("an outbound mail needs at least one recipient")
     if draft.automatic and len(recipients) != 1:
         raise ValueError("automatic mail goes to exactly one recipient (its rate key)")
-    item = OutboxItem(
-        ticket_id=ticket_id,
-        kind=draft.kind,
-        message_id=new_message_id(draft.desk.domain),
-        envelope_from=draft.envelope_sender,
-        recipients=list(recipients),
-        raw=None,
-        spec=draft.to_json(),
-        automatic=draft.automatic,
-        rate_key=recipients[0].lower() if draft.automatic else None,
-        next_attempt_at=now,
-        created_at=now,
-    )
-    row = item.model_dump(exclude={"id"})
+    return {
+        "ticket_id": ticket_id,
+        "kind": draft.kind,
+        "message_id": new_message_id(draft.desk.domain),
+        "envelope_from": draft.envelope_sender,
+        "recipients": list(recipients),
+        "raw": None,
+        "spec": draft.to_json(),
+        "automatic": draft.automatic,
+        "rate_key": recipients[0].lower() if draft.automatic else None,
+        "state": "queued",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "last_error": None,
+        "created_at": now,
+        "sent_at": None,
+    }
+
+
+def enqueue_drafts(
+    session: Session, *, drafts: Sequence[Draft], ticket_id: int | None, now: datetime
+) -> list[dict[str, Any]]:
+    """Queue drafts in one statement (one notice to each of several agents); the sender
+    composes them. Returns their rows in order, each with its `id` unless `write_together`
+    defers the writing."""
+    rows = [draft_row(draft, ticket_id=ticket_id, now=now) for draft in drafts]
     deferred: list[dict[str, Any]] | None = session.info.get(_DEFERRED)
     if deferred is not None:
-        deferred.append(row)  # written with the others when `write_together` ends; no id
-        return item
-    item.id = session.execute(_INSERT, row).scalar_one()  # written at once, not left to a flush
-    return item
+        deferred.extend(rows)  # written with the others when `write_together` ends; no id
+        return rows
+    if len(rows) == 1:  # written at once, not left to a flush
+        ids = [session.execute(_INSERT, rows[0]).scalar_one()]
+    else:
+        ids = list(session.execute(_INSERT_IN_ORDER, rows).scalars())
+    return [row | {"id": id_} for row, id_ in zip(rows, ids, strict=True)]
+
+
+def enqueue_draft(
+    session: Session, *, draft: Draft, ticket_id: int | None, now: datetime
+) -> OutboxItem:
+    """Queue one draft; the returned object has its id (unless deferred), not in the session."""
+    [row] = enqueue_drafts(session, drafts=[draft], ticket_id=ticket_id, now=now)
+    return OutboxItem(**row)
 
 
 @contextmanager
