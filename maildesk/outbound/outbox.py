@@ -98,6 +98,8 @@ def enqueue_drafts(
     defers the writing."""
     rows = [draft_row(draft, ticket_id=ticket_id, now=now) for draft in drafts]
     deferred: list[dict[str, Any]] | None = session.info.get(_DEFERRED)
+    if not rows:
+        return rows
     if deferred is not None:
         deferred.extend(rows)  # written with the others when `write_together` ends; no id
         return rows

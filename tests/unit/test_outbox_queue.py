@@ -86,3 +86,10 @@ def test_drafts_queued_inside_write_together_are_written_at_its_end_without_ids(
 
     assert all("id" not in row for row in rows)
     assert [item.recipients for item in stored(app)] == [["a@example.com"], ["b@example.com"]]
+
+
+def test_no_drafts_write_nothing(app: App) -> None:
+    with unit_of_work(app.engine) as session:
+        assert enqueue_drafts(session, drafts=[], ticket_id=None, now=START) == []
+
+    assert stored(app) == []
