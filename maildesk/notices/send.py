@@ -23,7 +23,7 @@ from maildesk.notices.occasion import Occasion, Reader
 from maildesk.notices.quiet import why_quiet
 from maildesk.notices.table import Audience, Row, rows_for
 from maildesk.outbound.draft import Draft
-from maildesk.outbound.outbox import enqueue_draft
+from maildesk.outbound.outbox import enqueue_drafts
 
 
 @dataclass(frozen=True)
@@ -36,10 +36,15 @@ class Withheld:
 
 @dataclass(frozen=True)
 class Notified:
-    """What `notify` did: the mails queued, and the rows withheld with their reasons."""
+    """What `notify` did: the outbox rows written, and the table rows withheld with why."""
 
-    queued: list[OutboxItem] = field(default_factory=list)
+    rows: list[dict[str, Any]] = field(default_factory=list)  # as written, with their ids
     withheld: list[Withheld] = field(default_factory=list)
+
+    @property
+    def queued(self) -> list[OutboxItem]:
+        """The mails queued, as outbox items (built when asked: ingest never asks)."""
+        return [OutboxItem(**row) for row in self.rows]
 
 
 def notify(
@@ -79,7 +84,7 @@ def notify(
             continue
         base = base if base is not None else ticket_context(occasion) | dict(occasion.facts)
         context = base | dict(row.extra) | (row.context(occasion) if row.context else {})
-        done.queued.extend(_queue_row(occasion, row, readers, context))
+        done.rows.extend(_queue_row(occasion, row, readers, context))
         mailed.update(reader.address.email for reader in readers)
     return done
 
@@ -100,33 +105,37 @@ def _readers(occasion: Occasion, row: Row, mailed: set[str]) -> list[Reader]:
 
 def _queue_row(
     occasion: Occasion, row: Row, readers: list[Reader], context: dict[str, Any]
-) -> list[OutboxItem]:
+) -> list[dict[str, Any]]:
+    """The row's drafts, written in one statement: one to all its customers, or one to each
+    agent (signed for that agent, with their name)."""
     if row.audience is Audience.CUSTOMERS:
         actor = occasion.actor_agent
         named = {"agent_name": actor.name or actor.email} if actor else {}
-        return [_queue(occasion, row, readers, context | named, signed_for=None)]
-    return [
-        _queue(occasion, row, [reader], context | _agent_name(reader), signed_for=reader.agent)
-        for reader in readers
-    ]
+        drafts = [_draft(occasion, row, readers, context | named, signed_for=None)]
+    else:
+        drafts = [
+            _draft(occasion, row, [reader], context | _agent_name(reader), signed_for=reader.agent)
+            for reader in readers
+        ]
+    return _enqueue(occasion, drafts)
 
 
 def _agent_name(reader: Reader) -> dict[str, str]:
     return {"agent_name": reader.address.name or reader.address.email}
 
 
-def _queue(
+def _draft(
     occasion: Occasion,
     row: Row,
     readers: list[Reader],
     context: dict[str, Any],
     *,
     signed_for: Agent | None,
-) -> OutboxItem:
+) -> Draft:
     desk, ticket = occasion.desk, occasion.ticket
     override = desk.renderer.override_dir
     template = str(context[row.template_key]) if row.template_key else row.template
-    draft = Draft(
+    return Draft(
         template=template,
         context=context,
         templates_dir=str(override) if override is not None else None,
@@ -140,7 +149,12 @@ def _queue(
         reply_to=signed_reply_to(desk, ticket, signed_for),
         automatic=row.automatic,
     )
+
+
+def _enqueue(occasion: Occasion, drafts: list[Draft]) -> list[dict[str, Any]]:
+    ticket, desk, session = occasion.ticket, occasion.desk, occasion.session
     ticket_id = ticket.id if ticket is not None else None
-    item = enqueue_draft(occasion.session, draft=draft, ticket_id=ticket_id, now=occasion.now)
-    after_commit(occasion.session, lambda: desk.observer.queued(1))
-    return item
+    rows = enqueue_drafts(session, drafts=drafts, ticket_id=ticket_id, now=occasion.now)
+    for _ in rows:  # told one mail at a time, as the observers expect
+        after_commit(session, lambda: desk.observer.queued(1))
+    return rows

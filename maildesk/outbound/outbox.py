@@ -5,7 +5,7 @@ Nothing here sends; `maildesk.sender` takes due rows and reports back with mark_
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,6 +25,7 @@ from maildesk.outbound.draft import Draft, compose_draft
 STATES = ("queued", "sent", "failed")
 _TABLE = OutboxItem.__table__  # type: ignore[attr-defined]
 _INSERT = Prepared(insert(_TABLE).returning(_TABLE.c.id))
+_INSERT_IN_ORDER = insert(_TABLE).returning(_TABLE.c.id, sort_by_parameter_order=True)
 _INSERT_MANY = insert(_TABLE)
 _DEFERRED = "deferred outbox rows"  # session.info key: rows `write_together` writes at its end
 MAX_ERROR_CHARS = 2000
@@ -60,12 +61,10 @@ class Backoff:
 DEFAULT_BACKOFF = Backoff()
 
 
-def enqueue_draft(
-    session: Session, *, draft: Draft, ticket_id: int | None, now: datetime
-) -> OutboxItem:
-    """Queue a template and its context under a new Message-ID, due now; the sender composes it.
+def draft_row(draft: Draft, *, ticket_id: int | None, now: datetime) -> dict[str, Any]:
+    """The outbox row of a draft under a new Message-ID, due now: what `OutboxItem(...)` with
+    these fields would `model_dump` (without its id), built without the model.
 
-    The row is written at once; the returned object has its id but is not in the session.
     Automatic mail has exactly one recipient (its rate key).
     """
     recipients = draft.recipient_addresses
@@ -73,7 +72,7 @@ def enqueue_draft(
         raise ValueError("an outbound mail needs at least one recipient")
     if draft.automatic and len(recipients) != 1:
         raise ValueError("automatic mail goes to exactly one recipient (its rate key)")
-    row = model_row(
+    return model_row(
         OutboxItem,
         ticket_id=ticket_id,
         kind=draft.kind,
@@ -87,12 +86,34 @@ def enqueue_draft(
         next_attempt_at=now,
         created_at=now,
     )
+
+
+def enqueue_drafts(
+    session: Session, *, drafts: Sequence[Draft], ticket_id: int | None, now: datetime
+) -> list[dict[str, Any]]:
+    """Queue drafts in one statement (one notice to each of several agents); the sender
+    composes them. Returns their rows in order, each with its `id` unless `write_together`
+    defers the writing."""
+    rows = [draft_row(draft, ticket_id=ticket_id, now=now) for draft in drafts]
     deferred: list[dict[str, Any]] | None = session.info.get(_DEFERRED)
+    if not rows:
+        return rows
     if deferred is not None:
-        deferred.append(row)  # written with the others when `write_together` ends; no id
-        return as_loaded(OutboxItem, {**row, "id": None})
-    new_id = _INSERT.execute(session, row).scalar_one()  # written at once, not left to a flush
-    return as_loaded(OutboxItem, {**row, "id": new_id})
+        deferred.extend(rows)  # written with the others when `write_together` ends; no id
+        return rows
+    if len(rows) == 1:  # written at once, not left to a flush
+        ids = [_INSERT.execute(session, rows[0]).scalar_one()]
+    else:
+        ids = list(session.execute(_INSERT_IN_ORDER, rows).scalars())
+    return [row | {"id": id_} for row, id_ in zip(rows, ids, strict=True)]
+
+
+def enqueue_draft(
+    session: Session, *, draft: Draft, ticket_id: int | None, now: datetime
+) -> OutboxItem:
+    """Queue one draft; the returned object has its id (unless deferred), not in the session."""
+    [row] = enqueue_drafts(session, drafts=[draft], ticket_id=ticket_id, now=now)
+    return as_loaded(OutboxItem, row if "id" in row else {**row, "id": None})
 
 
 @contextmanager

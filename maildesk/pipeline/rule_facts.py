@@ -6,7 +6,7 @@ ingest would: the same event, the same facts, the same evaluation.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from sqlmodel import Session, select
@@ -16,7 +16,7 @@ from maildesk.mail.quotes import strip_quoted
 from maildesk.models import Contact, MessageRole, Ticket, TicketStatus
 from maildesk.pipeline.work import Append, Create, StageEnv, Work
 from maildesk.rules.decision import Decision
-from maildesk.rules.engine import Evaluation, evaluate
+from maildesk.rules.engine import Evaluation, evaluate, facts_read
 from maildesk.rules.facts import Event, Facts
 from maildesk.services.categories import categorise, contact_category
 from maildesk.services.views import ticket_tags
@@ -45,7 +45,8 @@ def rule_event(work: Work) -> Event | None:
     return None
 
 
-def state_of(session: Session, ticket: Ticket) -> TicketState:
+def state_of(session: Session, ticket: Ticket, *, tags: bool = True) -> TicketState:
+    """The ticket as the rules see it; `tags=False` when no rule reads them (not looked up)."""
     assert ticket.id is not None
     return TicketState(
         queue=ticket.queue,
@@ -53,7 +54,7 @@ def state_of(session: Session, ticket: Ticket) -> TicketState:
         service=ticket.service,
         priority=str(ticket.priority),
         status=str(ticket.status),
-        tags=frozenset(ticket_tags(session, ticket_id=ticket.id)),
+        tags=frozenset(ticket_tags(session, ticket_id=ticket.id)) if tags else frozenset(),
     )
 
 
@@ -71,15 +72,17 @@ def would_be_new(session: Session, settings: Settings, work: Work) -> TicketStat
 
 
 def evaluate_mail(work: Work, env: StageEnv, event: Event, state: TicketState) -> Evaluation:
-    """The desk's compiled rules over this mail (its text without quoted history)."""
+    """The desk's compiled rules over this mail (its text without quoted history, cut only
+    when a rule reads the body)."""
     mail, desk = work.parsed(), env.desk
+    body = strip_quoted(mail.text) if "body" in facts_read(desk.rules) else None
     facts = Facts(
         mail=mail,
         now=env.now,
         is_open=desk.is_open,
         event=event,
         envelope_to=work.envelope_to,
-        body=strip_quoted(mail.text),
+        body=body,
         mailbox=work.mailbox,
         category=state.category,
         queue=state.queue,
@@ -92,5 +95,7 @@ def evaluate_mail(work: Work, env: StageEnv, event: Event, state: TicketState) -
 
 
 def decision_json(decision: Decision) -> dict[str, Any]:
-    """The decision with stable keys and lists, as events and `rules check --json` show it."""
-    return {key: list(v) if isinstance(v, tuple) else v for key, v in asdict(decision).items()}
+    """The decision with stable keys and lists, as events and `rules check --json` show it
+    (its values are flat: strings, numbers and tuples of strings, nothing to copy deeply)."""
+    values = ((f.name, getattr(decision, f.name)) for f in fields(decision))
+    return {key: list(v) if isinstance(v, tuple) else v for key, v in values}

@@ -25,6 +25,7 @@ class Condition(Generic[C]):
     compile: Callable[[object], C]
     test: Callable[[Facts, C], bool]
     refers: Reference | None = None
+    reads: str | None = None  # a fact that costs something to get: "body" or "tags"
 
 
 # ---- argument shapes of their own -------------------------------------------------------
@@ -207,8 +208,8 @@ CONDITIONS: Mapping[str, Condition[Any]] = MappingProxyType(
             Condition("cc_domain", shapes.domains, _cc),
             Condition("subject_contains", shapes.contains, _subject),
             Condition("subject_regex", shapes.regexes, _subject),
-            Condition("body_contains", shapes.contains, _body),
-            Condition("body_regex", shapes.regexes, _body),
+            Condition("body_contains", shapes.contains, _body, reads="body"),
+            Condition("body_regex", shapes.regexes, _body, reads="body"),
             Condition("header", _headers, _header),
             Condition("has_attachment", _attachment, _has_attachment),
             Condition("category", _names, _category, _refers("category")),
@@ -217,8 +218,13 @@ CONDITIONS: Mapping[str, Condition[Any]] = MappingProxyType(
             Condition("service", _names, _service, _refers("service")),
             Condition("priority", _one_of(Priority), _priority),
             Condition("status", _one_of(TicketStatus), _status),
-            Condition("tags", _tags, _has_tags),
-            Condition("language", lambda v: language.LanguageTest(language.codes(v)), _language),
+            Condition("tags", _tags, _has_tags, reads="tags"),
+            Condition(
+                "language",
+                lambda v: language.LanguageTest(language.codes(v)),
+                _language,
+                reads="body",
+            ),
             Condition(
                 "business_hours",
                 _calendar,

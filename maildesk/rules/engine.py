@@ -47,6 +47,14 @@ def first_failing(rule: Rule, facts: Facts) -> str | None:
     return None
 
 
+def facts_read(rules: Iterable[Rule]) -> frozenset[str]:
+    """The costly facts ("body", "tags") some rule's condition reads: the others need not be
+    looked up for a mail."""
+    return frozenset(
+        reads for rule in rules for name, _ in rule.when if (reads := CONDITIONS[name].reads)
+    )
+
+
 def apply_rule(rule: Rule, decision: Decision) -> Decision:
     for name, argument in rule.then:
         decision = ACTIONS[name].apply(decision, argument)

@@ -17,7 +17,7 @@ from maildesk.pipeline.disposition import CONTINUE, drop, hold
 from maildesk.pipeline.rule_facts import decision_json, evaluate_mail, rule_event, state_of
 from maildesk.pipeline.work import Notice, NoticeKind, StageEnv, Step, Work
 from maildesk.rules.decision import Decision
-from maildesk.rules.engine import Evaluation, apply_rule
+from maildesk.rules.engine import Evaluation, apply_rule, facts_read
 from maildesk.rules.levels import escalate
 from maildesk.rules.spec import Rule
 from maildesk.services.catalogue import find_service, service_fields
@@ -105,7 +105,8 @@ def run(work: Work, env: StageEnv) -> Step:
         return CONTINUE, work
     ticket = env.session.get(Ticket, work.ticket_id)
     assert ticket is not None
-    evaluation = evaluate_mail(work, env, event, state_of(env.session, ticket))
+    state = state_of(env.session, ticket, tags="tags" in facts_read(env.desk.rules))
+    evaluation = evaluate_mail(work, env, event, state)
     decision = evaluation.decision
     work = replace(work, rule_hits=decision.hits)
     by = f" (by {', '.join(decision.hits)})"

@@ -10,7 +10,7 @@ import pytest
 
 from maildesk.rules import shapes
 from maildesk.rules.decision import Decision
-from maildesk.rules.engine import Evaluation, RuleResult, evaluate
+from maildesk.rules.engine import Evaluation, RuleResult, evaluate, facts_read
 from tests.mails import mail
 from tests.unit.rules.given import facts, rules
 
@@ -183,3 +183,18 @@ def test_fifty_rules_search_each_compiled_regex_at_most_once_and_compile_none(
     assert len(evaluation.decision.hits) == 10
     assert max(c.calls for c in made) == 1
     assert sum(c.calls for c in made) == 50 + 10 * 2  # every subject; from and header on hits
+
+
+def test_the_costly_facts_are_those_some_rule_names() -> None:
+    plain = rules(
+        {"name": "down", "when": {"subject_contains": "down"}, "then": {"priority": "high"}},
+        {"name": "vip", "when": {"from_domain": "vip.test"}, "then": {"tags": "vip"}},
+    )
+    body = rules({"name": "words", "when": {"body_regex": "refund"}, "then": {"tags": "money"}})
+    lang = rules({"name": "german", "when": {"language": "de"}, "then": {"queue": "de"}})
+    tagged = rules({"name": "vip reply", "when": {"tags": "vip"}, "then": {"priority": "high"}})
+
+    assert facts_read(plain) == frozenset()  # tags a rule sets are not tags it reads
+    assert facts_read(body) == facts_read(lang) == {"body"}
+    assert facts_read(tagged) == {"tags"}
+    assert facts_read(plain + body + tagged) == {"body", "tags"}
