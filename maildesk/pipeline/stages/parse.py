@@ -1,11 +1,15 @@
-"""parse: raw bytes → InboundMail; holds what is oversize, unparseable or has no single sender."""
+"""parse: raw bytes → InboundMail; holds what is oversize, unparseable or has no single sender.
+
+A batch may have parsed the mail ahead in its parse pool (`Work.parsed_ahead`): the same value,
+the same hold, taken as it is. The size limit is looked at first either way.
+"""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from maildesk.mail import UnparseableMail, parse_mail
 from maildesk.pipeline.disposition import CONTINUE, hold
+from maildesk.pipeline.parse_pool import parse
 from maildesk.pipeline.work import StageEnv, Step, Work
 
 NAME = "parse"
@@ -16,8 +20,7 @@ def run(work: Work, env: StageEnv) -> Step:
     limit = settings.smtp.max_message_bytes
     if len(work.raw) > limit:
         return hold(f"oversize: {len(work.raw)} bytes, limit {limit}"), work
-    try:
-        mail = parse_mail(work.raw, max_depth=settings.desk.max_mime_depth)
-    except UnparseableMail as exc:
-        return hold(str(exc)), work
-    return CONTINUE, replace(work, mail=mail)
+    parsed = work.parsed_ahead or parse(work.raw, settings.desk.max_mime_depth)
+    if parsed.mail is None:
+        return hold(parsed.unparseable or "unparseable"), work
+    return CONTINUE, replace(work, mail=parsed.mail)
