@@ -7,13 +7,19 @@ it is unparseable. Whatever goes wrong with the pool (a worker that dies, a valu
 not pickle, an error of the parser) leaves the mail to be parsed inline, as without a pool:
 no mail is lost or failed by it. A mail that is large or over the size limit never goes
 to the pool (the caller leaves it out), nor does a batch too small to pay for a start-up.
+
+The workers are spawned, not forked: a fork would copy this process's open sockets (a
+PostgreSQL connection whose transaction holds row locks, the SMTP listener) into processes
+that may outlive it, and locks held by its other threads.
 """
 
 from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -22,7 +28,9 @@ from maildesk.mail import InboundMail, UnparseableMail, parse_mail
 
 log = logging.getLogger(__name__)
 
-START_AT = 8  # mails a batch must have to start a pool (a fork costs ~15 ms, a parse ~2 ms)
+# A batch this big starts a pool: starting one costs this process ~50 ms (about 20 parses),
+# and the pool parses ~0.5 s later; this process parses what the pool has not started yet.
+START_AT = 32
 CHUNK = 4  # mails to one task: fewer round trips, and the next mail is seldom still waiting
 
 
@@ -47,16 +55,30 @@ def parse_chunk(raws: Sequence[bytes], max_depth: int) -> list[Parsed]:
     return [parse(raw, max_depth) for raw in raws]
 
 
+Chunks = dict[int, tuple[Future[list[Parsed]], int]]  # item id: its chunk, its place in it
+
+
+def _alive() -> bool:
+    """The first task of a pool: done once a worker has started."""
+    return True
+
+
 @dataclass
 class Ahead:
-    """The parsing handed to the pool for one batch, taken mail by mail in batch order."""
+    """One batch's mails for the pool, taken one by one in batch order. They are handed over
+    once the pool is ready (one just started is not, for ~0.5 s): until then this process
+    parses them, so no mail waits for a pool that is still starting."""
 
-    chunks: dict[int, tuple[Future[list[Parsed]], int]] = field(default_factory=dict)
+    pool: ParsePool | None = None
+    max_depth: int = 0
+    waiting: list[tuple[int, bytes]] = field(default_factory=list)  # not handed over yet
+    chunks: Chunks = field(default_factory=dict)
     broken: bool = False  # the pool failed once: the rest of the batch is parsed inline
 
     def take(self, item_id: int) -> Parsed | None:
         """The pool's value for the item; None: parse it inline (it was not handed over, its
         chunk had not started yet, or the pool failed)."""
+        self._hand_over(after=item_id)
         found = self.chunks.pop(item_id, None)
         if found is None or self.broken:
             return None
@@ -72,8 +94,17 @@ class Ahead:
             log.debug("parsing ahead failed: %s", exc)  # bug raises there as it always did
         return None
 
+    def _hand_over(self, after: int) -> None:
+        """The mails after `after` go to the pool, if it is ready now."""
+        if not self.waiting or self.pool is None or not self.pool.ready():
+            return
+        rest = [(item_id, raw) for item_id, raw in self.waiting if item_id > after]
+        self.waiting = []
+        self.chunks.update(self.pool.submit(rest, self.max_depth))
+
     def cancel(self) -> None:
         """What the batch did not take (it stopped early) is not parsed for nothing."""
+        self.waiting = []
         for future, _ in self.chunks.values():
             future.cancel()
         self.chunks.clear()
@@ -86,6 +117,7 @@ class ParsePool:
     def __init__(self, processes: int) -> None:
         self.processes = processes
         self._executor: ProcessPoolExecutor | None = None
+        self._started: Future[bool] | None = None
         self._lock = threading.Lock()
 
     @property
@@ -98,32 +130,47 @@ class ParsePool:
         return self.processes > 0 and mails > 1 and (self.running or mails >= START_AT)
 
     def ahead(self, raws: Sequence[tuple[int, bytes]], max_depth: int) -> Ahead:
-        """Hand `(item_id, raw)` pairs to the pool, in order, `CHUNK` mails to a task; the
-        pool starts if it is not running (the caller asked `worth` first)."""
-        executor = self._ready(len(raws))
-        ahead = Ahead()
-        if executor is None:
-            return ahead
+        """`(item_id, raw)` pairs in batch order, for the pool; it starts if it is not
+        running (the caller asked `worth` first)."""
+        self._start()
+        return Ahead(self, max_depth, list(raws))
+
+    def ready(self) -> bool:
+        started = self._started
+        return (
+            started is not None
+            and started.done()
+            and not started.cancelled()
+            and (started.exception() is None)
+        )
+
+    def submit(self, raws: Sequence[tuple[int, bytes]], max_depth: int) -> Chunks:
+        """Hand the mails to the pool in order, `CHUNK` to a task."""
+        chunks: Chunks = {}
         try:
+            assert self._executor is not None, "a pool that is ready runs"
             for start in range(0, len(raws), CHUNK):
                 chunk = raws[start : start + CHUNK]
-                future = executor.submit(parse_chunk, [raw for _, raw in chunk], max_depth)
-                ahead.chunks.update((item_id, (future, i)) for i, (item_id, _) in enumerate(chunk))
+                future = self._executor.submit(parse_chunk, [raw for _, raw in chunk], max_depth)
+                chunks.update((item_id, (future, i)) for i, (item_id, _) in enumerate(chunk))
         except Exception as exc:  # the pool broke meanwhile: the batch is parsed inline
-            log.warning("parsing ahead not started (%s): parsing inline", type(exc).__name__)
+            log.warning("parsing ahead stopped (%s): parsing inline", type(exc).__name__)
             self.close()
-        return ahead
+        return chunks
 
-    def _ready(self, mails: int) -> ProcessPoolExecutor | None:
+    def _start(self) -> None:
         with self._lock:
-            if self.processes < 1 or not mails:
-                return None
             broken = self._executor is not None and getattr(self._executor, "_broken", False)
             if broken:
                 self._shutdown()
             if self._executor is None:
-                self._executor = ProcessPoolExecutor(self.processes, mp_context=_context())
-            return self._executor
+                self._executor = ProcessPoolExecutor(
+                    self.processes,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_watch_parent,
+                    initargs=(os.getpid(),),
+                )
+                self._started = self._executor.submit(_alive)
 
     def close(self) -> None:
         with self._lock:
@@ -132,20 +179,19 @@ class ParsePool:
     def _shutdown(self) -> None:
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = None
+            self._executor = self._started = None
 
 
-def _context() -> multiprocessing.context.BaseContext:
-    """Fork (~15 ms) in a process with no other thread; else a fork server (~0.4 s, once),
-    as a fork beside running threads may copy a lock one of them holds."""
-    methods = multiprocessing.get_all_start_methods()
-    if "fork" in methods and threading.active_count() == 1:
-        return multiprocessing.get_context("fork")
-    if "forkserver" in methods:
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload([__name__])
-        return context
-    return multiprocessing.get_context("spawn")
+def _watch_parent(parent: int) -> None:
+    """Run in each worker: it ends when the process that started it is gone (killed), rather
+    than wait for work forever."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 _POOLS: dict[int, ParsePool] = {}
