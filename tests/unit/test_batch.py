@@ -23,6 +23,7 @@ from bench.corpus import generate
 from maildesk.app import App, accept_raw, open_app
 from maildesk.db import make_engine
 from maildesk.errors import TransientError
+from maildesk.mail import InboundMail, parse_mail
 from maildesk.models import Contact, InboxItem, Message, OutboxItem, Ticket
 from maildesk.observe import Processed
 from maildesk.pipeline import parse_pool
@@ -413,7 +414,7 @@ def test_small_mails_go_in_runs_of_a_batch_and_a_large_one_alone() -> None:
 def inline_parses(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
     """The mails the parse stage parses in this process (not taken from the parse pool)."""
     parsed: list[bytes] = []
-    monkeypatch.setattr(parse_stage, "parse", inline_parses_counter(parsed))
+    monkeypatch.setattr(parse_stage, "parse_mail", inline_parses_counter(parsed))
     return parsed
 
 
@@ -481,7 +482,7 @@ def test_a_pool_that_broke_is_started_afresh_by_the_next_batch(
         sabotaged.setattr(parse_pool, "parse_chunk", dying)
         pool.submit([(1, mail())], 100)[1][0].exception()  # the worker died on it
     parsed: list[bytes] = []
-    monkeypatch.setattr(parse_stage, "parse", inline_parses_counter(parsed))
+    monkeypatch.setattr(parse_stage, "parse_mail", inline_parses_counter(parsed))
     with desk_on(database_url, tmp_path, worker={"parse_processes": 1}) as app:
         ids = accept_all(app, [mail(subject=f"Again {n}") for n in range(12)])
 
@@ -498,10 +499,10 @@ def warm(pool: parse_pool.ParsePool) -> None:
         time.sleep(0.05)
 
 
-def inline_parses_counter(parsed: list[bytes]) -> Callable[[bytes, int], parse_pool.Parsed]:
-    def counted(raw: bytes, max_depth: int) -> parse_pool.Parsed:
+def inline_parses_counter(parsed: list[bytes]) -> Callable[..., InboundMail]:
+    def counted(raw: bytes, *, max_depth: int) -> InboundMail:
         parsed.append(raw)
-        return parse_pool.parse(raw, max_depth)
+        return parse_mail(raw, max_depth=max_depth)
 
     return counted
 

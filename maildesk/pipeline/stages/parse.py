@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from maildesk.mail import UnparseableMail, parse_mail
 from maildesk.pipeline.disposition import CONTINUE, hold
-from maildesk.pipeline.parse_pool import parse
 from maildesk.pipeline.work import StageEnv, Step, Work
 
 NAME = "parse"
@@ -20,7 +20,13 @@ def run(work: Work, env: StageEnv) -> Step:
     limit = settings.smtp.max_message_bytes
     if len(work.raw) > limit:
         return hold(f"oversize: {len(work.raw)} bytes, limit {limit}"), work
-    parsed = work.parsed_ahead or parse(work.raw, settings.desk.max_mime_depth)
-    if parsed.mail is None:
-        return hold(parsed.unparseable or "unparseable"), work
-    return CONTINUE, replace(work, mail=parsed.mail)
+    ahead = work.parsed_ahead  # the same parse_mail, in the pool
+    if ahead is not None and ahead.mail is None:
+        return hold(ahead.unparseable or "unparseable"), work
+    if ahead is not None:
+        return CONTINUE, replace(work, mail=ahead.mail)
+    try:
+        mail = parse_mail(work.raw, max_depth=settings.desk.max_mime_depth)
+    except UnparseableMail as exc:
+        return hold(str(exc)), work
+    return CONTINUE, replace(work, mail=mail)
