@@ -83,7 +83,8 @@ class Ahead:
         if found is None or self.broken:
             return None
         future, index = found
-        if future.cancel():  # still queued: this process is free now, so it parses them
+        if not future.done():  # still queued or parsing: this process does not wait for it
+            future.cancel()
             return None
         try:
             return future.result()[index]

@@ -7,6 +7,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
+from concurrent import futures
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import timedelta
@@ -438,7 +439,7 @@ def test_a_batch_parsed_ahead_in_the_pool_gives_what_one_by_one_gives(
     warm(parse_pool.parse_pool(1))
     batched = run_corpus(database_url, tmp_path / "batched", mails, in_batches_of_64, **pool_on)
 
-    assert len(inline_parses) < len(mails)  # some came parsed from the pool
+    assert parse_pool.parse_pool(1).ready()  # the batch could hand its mails over
     held = [row for row in single["inboxitem"] if "held" in row]
     assert len(held) == 2, "the unparseable mail and the oversize one are held"
     for name, rows in single.items():
@@ -473,23 +474,47 @@ def test_when_the_pool_fails_every_mail_is_parsed_inline_and_none_is_lost(
     assert len(inline_parses) == 12
 
 
-def test_a_pool_that_broke_is_started_afresh_by_the_next_batch(
-    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_what_the_pool_parsed_is_what_the_stage_would_parse_held_mails_too(
+    pool: parse_pool.ParsePool,
 ) -> None:
-    pool = parse_pool.parse_pool(1)
-    warm(pool)
-    with monkeypatch.context() as sabotaged:
-        sabotaged.setattr(parse_pool, "parse_chunk", dying)
-        pool.submit([(1, mail())], 100)[1][0].exception()  # the worker died on it
-    parsed: list[bytes] = []
-    monkeypatch.setattr(parse_stage, "parse_mail", inline_parses_counter(parsed))
-    with desk_on(database_url, tmp_path, worker={"parse_processes": 1}) as app:
-        ids = accept_all(app, [mail(subject=f"Again {n}") for n in range(12)])
+    raws = list(enumerate(with_unparseable([mail(subject="First"), mail(subject="Second")]), 1))
+    raws.append((9, b"\x00\xff" * 100))  # no headers at all
 
-        warm(pool)  # what the next batch does first: the pool starts afresh
-        assert len(process_batch(app.engine, app.desk, item_ids=ids, limit=12)) == 12
+    taken = taken_when_parsed(pool, raws)
 
-    assert len(parsed) < 12  # some came from the new pool
+    assert taken == [parse_pool.parse(raw, 100) for _, raw in raws[1:]]
+    assert [each.unparseable for each in taken if each.mail is None] == [
+        "MIME nesting 102 deeper than the limit 100",
+        "no mail headers found",
+    ]
+
+
+def test_what_the_pool_failed_to_give_back_is_left_to_the_stage(
+    monkeypatch: pytest.MonkeyPatch, pool: parse_pool.ParsePool
+) -> None:
+    monkeypatch.setattr(parse_pool, "parse_chunk", unpicklable)
+    raws = [(n, mail(subject=f"Question {n}")) for n in range(1, 6)]
+
+    assert taken_when_parsed(pool, raws) == [None] * 4
+
+
+@pytest.fixture
+def pool() -> Iterator[parse_pool.ParsePool]:
+    """A pool of its own, up and running."""
+    own = parse_pool.ParsePool(1)
+    warm(own)
+    yield own
+    own.close()
+
+
+def taken_when_parsed(
+    pool: parse_pool.ParsePool, raws: list[tuple[int, bytes]]
+) -> list[parse_pool.Parsed | None]:
+    """A batch's mails after the first, taken once the pool has done with them."""
+    ahead = pool.ahead(raws[1:], 100)
+    assert ahead.take(raws[0][0]) is None  # the first is parsed inline; the rest handed over
+    futures.wait([future for future, _ in ahead.chunks.values()])
+    return [ahead.take(item_id) for item_id, _ in raws[1:]]
 
 
 def warm(pool: parse_pool.ParsePool) -> None:
