@@ -128,13 +128,18 @@ def fresh_database(base_url: str | None, workdir: Path) -> Iterator[str]:
         admin.dispose()
 
 
-def make_settings(url: str, workdir: Path, agents: int = 0) -> Settings:
-    """A desk on `url`; `agents` agents in the default queue get a notice per new ticket."""
+def make_settings(
+    url: str, workdir: Path, agents: int = 0, parse_processes: int | None = None
+) -> Settings:
+    """A desk on `url`; `agents` agents in the default queue get a notice per new ticket;
+    `parse_processes` is `[worker] parse_processes` (None: its default)."""
     data: dict[str, Any] = {
         "desk": {"address": DESK, "secret": "bench-secret", "secret_env": None},
         "database": {"url": url},
         "smtp": {"host": "127.0.0.1", "port": 0},
     }
+    if parse_processes is not None:
+        data["worker"] = {"parse_processes": parse_processes}
     if agents:
         data["agents"] = [
             {"email": f"agent{i}@example.com", "name": f"Agent {i}", "queues": ["general"]}
@@ -143,9 +148,11 @@ def make_settings(url: str, workdir: Path, agents: int = 0) -> Settings:
     return parse_settings(data, base_dir=workdir)
 
 
-def prepared_app(url: str, workdir: Path, agents: int = 0) -> App:
+def prepared_app(
+    url: str, workdir: Path, agents: int = 0, parse_processes: int | None = None
+) -> App:
     """Migrate a fresh database and open the app on it, as `maildesk init` + `ingest` would."""
-    settings = make_settings(url, workdir, agents)
+    settings = make_settings(url, workdir, agents, parse_processes)
     engine = make_engine(settings.database_url())
     upgrade(engine)
     engine.dispose()
@@ -195,11 +202,19 @@ def _process_some(app: App, stored: list[Stored], batch: int) -> list[str]:
 
 
 def run_batch(
-    mails: list[bytes], url: str, workdir: Path, *, profile: bool, agents: int = 0, batch: int = 1
+    mails: list[bytes],
+    url: str,
+    workdir: Path,
+    *,
+    profile: bool,
+    agents: int = 0,
+    batch: int = 1,
+    parse_processes: int | None = None,
 ) -> Result:
     """Accept each mail in turn in this process, then process `batch` at a time, like
     `maildesk ingest FILE…`."""
-    app = prepared_app(url, workdir, agents)
+    app = prepared_app(url, workdir, agents, parse_processes)
+    processes = app.settings.worker.parse_processes
     statements = StatementCount(app)
     origin = Origin(transport="pipe")
     outcomes: Counter[str] = Counter()
@@ -233,7 +248,7 @@ def run_batch(
         cpu_seconds=cpu,
     )
     result.notes.append(
-        f"{batch} mails to a transaction; "
+        f"{batch} mails to a transaction, {processes} parse processes; "
         f"accept {accept_s:.2f} s ({1000 * accept_s / n:.2f} ms/mail), "
         f"process {process_s:.2f} s ({1000 * process_s / n:.2f} ms/mail); "
         f"CPU {cpu:.2f} s = {n / cpu:.0f} msgs/s per core busy"
@@ -543,7 +558,13 @@ def run_mode(mode: str, args: argparse.Namespace, mails: list[bytes]) -> Result:
         with fresh_database(args.database_url, workdir) as url:
             if mode == "batch":
                 return run_batch(
-                    mails, url, workdir, profile=args.profile, agents=args.agents, batch=args.batch
+                    mails,
+                    url,
+                    workdir,
+                    profile=args.profile,
+                    agents=args.agents,
+                    batch=args.batch,
+                    parse_processes=args.parse_processes,
                 )
             return run_smtp(mails, url, workdir, clients=args.clients, agents=args.agents)
     finally:
@@ -579,6 +600,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--agents", type=int, default=0, help="agents in the queue, each notified (default 0)"
+    )
+    parser.add_argument(
+        "--parse-processes",
+        type=int,
+        help="[worker] parse_processes of the desk (default: its default; 0: parse inline)",
     )
     parser.add_argument("--seed", type=int, default=1, help="corpus seed (default 1)")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir for inspection")

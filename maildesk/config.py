@@ -360,9 +360,15 @@ class BlacklistSettings(_Section):
     patterns: tuple[str, ...] = ()
 
 
+def spare_cores() -> int:
+    """One fewer than the cores (the writer keeps one), at most 4: on 2 cores, one."""
+    return max(0, min(4, (os.cpu_count() or 1) - 1))
+
+
 class WorkerSettings(_Section):
     batch_size: int = Field(50, ge=1)
     idle_seconds: float = Field(5.0, gt=0)
+    parse_processes: int = Field(default_factory=spare_cores, ge=0, le=64)  # 0: parse inline
 
 
 def _upper(value: Any) -> Any:

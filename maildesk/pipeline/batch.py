@@ -3,6 +3,8 @@
 A mail that raises rolls back to its savepoint alone and is settled failed, with its traceback,
 in the same transaction; a database outage rolls the whole batch back (every item stays
 received) and propagates. Log lines and the observer come once the batch has committed.
+With `[worker] parse_processes`, a batch's next mails are parsed in the parse pool while the
+ones before them are written (`pipeline/parse_pool.py`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from datetime import datetime
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from maildesk.db import (
     after_commit_mark,
@@ -30,7 +32,8 @@ from maildesk.db import (
 from maildesk.desk import Desk
 from maildesk.errors import TransientError
 from maildesk.models import InboxItem
-from maildesk.pipeline.large_mail import LARGE_MAILS, LargeMailGate
+from maildesk.pipeline.large_mail import LARGE_BYTES, LARGE_MAILS, LargeMailGate
+from maildesk.pipeline.parse_pool import Ahead, parse_pool
 from maildesk.pipeline.runner import (
     Handlers,
     Outcome,
@@ -98,17 +101,22 @@ def process_batch(
     run = Run(*tables(stages, handlers), open_since)
     enough = commit_now or turn_due(engine)
     outcomes: list[Outcome] = []
-    while True:
-        try:
-            done, left = _commit(engine, desk, run, limit, item_ids, enough)
-        except Uncommitted as failed:
-            cause = first_line(failed.__cause__)
-            log.warning("a batch of %s did not commit (%s); one by one", failed, cause)
-            return outcomes + _one_by_one(engine, desk, failed.item_ids, run)
-        outcomes += _told(desk, done)
-        if not left:
-            return outcomes
-        item_ids, limit = left, len(left)
+    ahead: Ahead | None = None  # the first transaction's, kept for the items it leaves
+    try:
+        while True:
+            try:
+                done, left, ahead = _commit(engine, desk, run, (limit, item_ids), enough, ahead)
+            except Uncommitted as failed:
+                cause = first_line(failed.__cause__)
+                log.warning("a batch of %s did not commit (%s); one by one", failed, cause)
+                return outcomes + _one_by_one(engine, desk, failed.item_ids, run)
+            outcomes += _told(desk, done)
+            if not left:
+                return outcomes
+            item_ids, limit = left, len(left)
+    finally:
+        if ahead is not None:
+            ahead.cancel()
 
 
 def _told(desk: Desk, done: list[Done]) -> list[Outcome]:
@@ -124,21 +132,25 @@ def _commit(
     engine: Engine,
     desk: Desk,
     run: Run,
-    limit: int,
-    item_ids: Sequence[int] | None,
+    taking: tuple[int, Sequence[int] | None],
     commit_now: Callable[[], bool],
-) -> tuple[list[Done], list[int]]:
-    """The items done in one transaction, and those it claimed but left to the next."""
+    ahead: Ahead | None,
+) -> tuple[list[Done], list[int], Ahead]:
+    """The items done in one transaction, those it claimed but left to the next, and what
+    is parsed ahead for them (started by the first transaction of a batch, then kept)."""
+    limit, item_ids = taking
     claimed: list[int] = []
     try:
         with unit_of_work(engine) as session:
             claimed = claim_items(session, limit=limit, item_ids=item_ids)
+            if ahead is None:
+                ahead = _parse_ahead(session, desk, claimed)
             done: list[Done] = []
             for item_id in claimed:
-                done.append(_one(session, desk, item_id, run))
+                done.append(_one(session, desk, item_id, run, ahead))
                 if commit_now():
                     break
-            return done, claimed[len(done) :]
+            return done, claimed[len(done) :], ahead
     except TransientError as exc:
         if claimed and _conflict(exc):
             raise Uncommitted(claimed) from exc
@@ -147,6 +159,24 @@ def _commit(
         if not claimed:
             raise
         raise Uncommitted(claimed) from exc
+
+
+def _parse_ahead(session: Session, desk: Desk, claimed: list[int]) -> Ahead:
+    """The batch's mails after the first handed to the parse pool, to be parsed while the
+    ones before them are written; the first is parsed here meanwhile. A mail that is large
+    (memory) or over the size limit (never parsed) is left out."""
+    settings = desk.settings
+    pool = parse_pool(settings.worker.parse_processes)
+    if not pool.worth(len(claimed)):
+        return Ahead()
+    under = min(LARGE_BYTES, settings.smtp.max_message_bytes + 1)
+    raws = session.execute(
+        _RAWS.where(col(InboxItem.id).in_(claimed[1:]), col(InboxItem.size) < under)
+    ).all()
+    return pool.ahead([(item_id, raw) for item_id, raw in raws], settings.desk.max_mime_depth)
+
+
+_RAWS = select(col(InboxItem.id), col(InboxItem.raw)).order_by(col(InboxItem.id))
 
 
 def _conflict(exc: TransientError) -> bool:
@@ -164,10 +194,11 @@ def _outage(exc: Exception) -> bool:
     return isinstance(exc, DBAPIError) and working_error(exc) is not None
 
 
-def _one(session: Session, desk: Desk, item_id: int, run: Run) -> Done:
+def _one(session: Session, desk: Desk, item_id: int, run: Run, ahead: Ahead) -> Done:
     """One item inside its own savepoint: its effects and its state stay or go together.
 
     It meets the session as a new unit of work would: no row or cache of the mail before.
+    Its bytes are parsed already when the parse pool took them (`ahead`).
     """
     started = time.perf_counter()  # a duration to report, not a time to decide by
     start_afresh(session)
@@ -183,6 +214,7 @@ def _one(session: Session, desk: Desk, item_id: int, run: Run) -> Done:
             stages=run.stages,
             handlers=run.handlers,
             open_since=run.open_since,
+            parsed=ahead.take(item_id),
         )
         savepoint.commit()
     except Exception as exc:

@@ -26,6 +26,7 @@ from maildesk.models import InboxItem, Ticket
 from maildesk.notices.quiet import quiet
 from maildesk.observe import Processed, source_of
 from maildesk.pipeline.disposition import Disposition, Verdict
+from maildesk.pipeline.parse_pool import Parsed
 from maildesk.pipeline.table import HANDLERS, STAGES, Handler, StageFn
 from maildesk.pipeline.work import Handled, History, StageEnv, Work
 from maildesk.services.inbox import NO_RAW, claim_item, settle
@@ -144,13 +145,14 @@ def _settle_done(session: Session, item: InboxItem, env: StageEnv, work: Work) -
     return Outcome(item.id, work.outcome.value, ref, work.summary, item.message_id, source)
 
 
-def _work(item: InboxItem, open_since: datetime | None) -> Work:
+def _work(item: InboxItem, open_since: datetime | None, parsed: Parsed | None) -> Work:
     """The item as the stages first see it; an imported one is history."""
     assert item.id is not None
     imported = item.transport == IMPORT
     return Work(
         item_id=item.id,
         raw=item.raw,
+        parsed_ahead=parsed,
         envelope_to=tuple(item.envelope_to),
         envelope_from=item.envelope_from,
         mailbox=item.imap_mailbox,
@@ -176,13 +178,15 @@ def run_item(
     stages: Stages,
     handlers: Handlers,
     open_since: datetime | None = None,
+    parsed: Parsed | None = None,
 ) -> Outcome:
     """Take one claimed item through both tables and settle it; never commits.
 
     `open_since`: an imported item's mail before it leaves its ticket closed (None: all).
+    `parsed`: what a parse pool made of its bytes (None: the parse stage parses them).
     """
     env = StageEnv(session=session, desk=desk, now=desk.clock.now())
-    stop, work = run_stages(stages, _work(item, open_since), env)
+    stop, work = run_stages(stages, _work(item, open_since, parsed), env)
     if stop is None:
         with _acting(work, env) as acting:
             stop, work = run_handlers(handlers, work, acting)

@@ -15,6 +15,7 @@ from maildesk.models import MessageRole, Relation, Visibility
 from maildesk.notices import Thread
 from maildesk.outbound.bounces import Bounce
 from maildesk.pipeline.disposition import Disposition
+from maildesk.pipeline.parse_pool import Parsed
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,7 @@ class Work:
 
     item_id: int
     raw: bytes
+    parsed_ahead: Parsed | None = None  # what the parse pool made of `raw`; None: parse it
     envelope_to: tuple[str, ...] = ()
     envelope_from: str | None = None  # SMTP MAIL FROM; "": the null sender <>; None: unknown
     mailbox: str | None = None  # the [[imap]] mailbox it was fetched from; None: not IMAP

@@ -3,8 +3,11 @@ mail that crashes fails alone, and an outage leaves the whole batch for a retry.
 
 from __future__ import annotations
 
+import os
 import shutil
+import time
 from collections.abc import Callable, Iterator
+from concurrent import futures
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import timedelta
@@ -21,12 +24,15 @@ from bench.corpus import generate
 from maildesk.app import App, accept_raw, open_app
 from maildesk.db import make_engine
 from maildesk.errors import TransientError
+from maildesk.mail import InboundMail, parse_mail
 from maildesk.models import Contact, InboxItem, Message, OutboxItem, Ticket
 from maildesk.observe import Processed
+from maildesk.pipeline import parse_pool
 from maildesk.pipeline.batch import _runs, drain, process_batch
 from maildesk.pipeline.disposition import CONTINUE, hold
 from maildesk.pipeline.large_mail import LargeMailGate
 from maildesk.pipeline.runner import Outcome, process_one
+from maildesk.pipeline.stages import parse as parse_stage
 from maildesk.pipeline.table import HANDLERS, Handler
 from maildesk.pipeline.work import StageEnv, Step, Work
 from maildesk.services.origin import Origin
@@ -423,3 +429,140 @@ def test_small_mails_go_in_runs_of_a_batch_and_a_large_one_alone() -> None:
     runs = list(_runs(waiting, LargeMailGate(threshold=1_000), batch=2))
 
     assert runs == [([1, 2], None), ([3], None), ([4], 5_000), ([5], None)]
+
+
+# --- parsing ahead in the parse pool ------------------------------------------------------
+
+
+@pytest.fixture
+def inline_parses(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
+    """The mails the parse stage parses in this process (not taken from the parse pool)."""
+    parsed: list[bytes] = []
+    monkeypatch.setattr(parse_stage, "parse_mail", inline_parses_counter(parsed))
+    return parsed
+
+
+def with_unparseable(mails: list[bytes]) -> list[bytes]:
+    """The mails, with one nested too deep to parse and one over the size limit among them."""
+    too_deep = b"From: carol@acme.test\r\nSubject: deep\r\n" + b"".join(
+        b"Content-Type: multipart/mixed; boundary=b%d\r\n\r\n--b%d\r\n" % (n, n) for n in range(101)
+    )
+    return [*mails[:20], too_deep, mail(body="x" * 300_000), *mails[20:]]
+
+
+def test_a_batch_parsed_ahead_in_the_pool_gives_what_one_by_one_gives(
+    database_url: str, tmp_path: Path, request: pytest.FixtureRequest, inline_parses: list[bytes]
+) -> None:
+    mails = with_unparseable(generate(60))
+    pool_on = {"worker": {"parse_processes": 1}, "smtp": {"max_message_bytes": 200_000}}
+    single = run_corpus(database_url, tmp_path / "single", mails, one_by_one, **pool_on)
+    empty_again(database_url, request)
+    inline_parses.clear()
+
+    warm(parse_pool.parse_pool(1))
+    batched = run_corpus(database_url, tmp_path / "batched", mails, in_batches_of_64, **pool_on)
+
+    assert parse_pool.parse_pool(1).ready()  # the batch could hand its mails over
+    held = [row for row in single["inboxitem"] if "held" in row]
+    assert len(held) == 2, "the unparseable mail and the oversize one are held"
+    for name, rows in single.items():
+        assert batched[name] == rows, f"table {name} differs"
+
+
+def dying(raws: list[bytes], max_depth: int) -> list[parse_pool.Parsed]:
+    os._exit(1)  # a parser process killed (out of memory, a signal)
+
+
+def unpicklable(raws: list[bytes], max_depth: int) -> list[object]:
+    return [lambda: None for _ in raws]
+
+
+@pytest.mark.parametrize("sabotage", [dying, unpicklable], ids=["dies", "unpicklable"])
+def test_when_the_pool_fails_every_mail_is_parsed_inline_and_none_is_lost(
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    inline_parses: list[bytes],
+    sabotage: Callable[..., object],
+) -> None:
+    warm(parse_pool.parse_pool(1))
+    monkeypatch.setattr(parse_pool, "parse_chunk", sabotage)
+    mails = [mail(subject=f"Question {n}", message_id=f"q{n}@acme.test") for n in range(12)]
+    with desk_on(database_url, tmp_path, worker={"parse_processes": 1}) as app:
+        ids = accept_all(app, mails)
+
+        outcomes = process_batch(app.engine, app.desk, item_ids=ids, limit=len(ids))
+
+    assert [o.outcome for o in outcomes] == ["created"] * 12
+    assert len(inline_parses) == 12
+
+
+def test_what_the_pool_parsed_is_what_the_stage_would_parse_held_mails_too(
+    pool: parse_pool.ParsePool,
+) -> None:
+    raws = list(enumerate(with_unparseable([mail(subject="First"), mail(subject="Second")]), 1))
+    raws.append((9, b"\x00\xff" * 100))  # no headers at all
+
+    taken = taken_when_parsed(pool, raws)
+
+    assert taken == [parse_pool.parse(raw, 100) for _, raw in raws[1:]]
+    assert [each.unparseable for each in taken if each.mail is None] == [
+        "MIME nesting 102 deeper than the limit 100",
+        "no mail headers found",
+    ]
+
+
+def test_what_the_pool_failed_to_give_back_is_left_to_the_stage(
+    monkeypatch: pytest.MonkeyPatch, pool: parse_pool.ParsePool
+) -> None:
+    monkeypatch.setattr(parse_pool, "parse_chunk", unpicklable)
+    raws = [(n, mail(subject=f"Question {n}")) for n in range(1, 6)]
+
+    assert taken_when_parsed(pool, raws) == [None] * 4
+
+
+@pytest.fixture
+def pool() -> Iterator[parse_pool.ParsePool]:
+    """A pool of its own, up and running."""
+    own = parse_pool.ParsePool(1)
+    warm(own)
+    yield own
+    own.close()
+
+
+def taken_when_parsed(
+    pool: parse_pool.ParsePool, raws: list[tuple[int, bytes]]
+) -> list[parse_pool.Parsed | None]:
+    """A batch's mails after the first, taken once the pool has done with them."""
+    ahead = pool.ahead(raws[1:], 100)
+    assert ahead.take(raws[0][0]) is None  # the first is parsed inline; the rest handed over
+    futures.wait([future for future, _ in ahead.chunks.values()])
+    return [ahead.take(item_id) for item_id, _ in raws[1:]]
+
+
+def warm(pool: parse_pool.ParsePool) -> None:
+    """The pool started and its first worker up, as in a daemon that has run a while."""
+    pool.ahead([], 100)
+    while not pool.ready():
+        time.sleep(0.05)
+
+
+def inline_parses_counter(parsed: list[bytes]) -> Callable[..., InboundMail]:
+    def counted(raw: bytes, *, max_depth: int) -> InboundMail:
+        parsed.append(raw)
+        return parse_mail(raw, max_depth=max_depth)
+
+    return counted
+
+
+def test_a_batch_too_small_to_pay_for_a_pool_starts_none(
+    database_url: str, tmp_path: Path, inline_parses: list[bytes]
+) -> None:
+    with desk_on(database_url, tmp_path, worker={"parse_processes": 3}) as app:
+        small = parse_pool.START_AT - 1
+        ids = accept_all(app, [mail(subject=f"Small {n}") for n in range(small)])
+
+        assert len(process_batch(app.engine, app.desk, item_ids=ids, limit=len(ids))) == len(ids)
+
+        assert not parse_pool.parse_pool(3).running
+        assert len(inline_parses) == len(ids)

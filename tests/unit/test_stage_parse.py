@@ -7,15 +7,20 @@ from dataclasses import replace
 from maildesk.app import App
 from maildesk.db import unit_of_work
 from maildesk.pipeline.disposition import Disposition, Verdict
+from maildesk.pipeline.parse_pool import parse as parse_ahead
 from maildesk.pipeline.stages import parse
 from maildesk.pipeline.work import StageEnv, Work
 from tests.mails import mail
 
 
 def run_parse(app: App, raw: bytes) -> tuple[Disposition, Work]:
+    return run_parse_work(app, Work(item_id=1, raw=raw))
+
+
+def run_parse_work(app: App, work: Work) -> tuple[Disposition, Work]:
     with unit_of_work(app.engine) as session:
         env = StageEnv(session=session, desk=app.desk, now=app.desk.clock.now())
-        return parse.run(Work(item_id=1, raw=raw), env)
+        return parse.run(work, env)
 
 
 def with_desk(app: App, **desk: object) -> App:
@@ -111,3 +116,35 @@ def test_the_default_limit_holds_a_hundred_and_one_levels_with_the_reason(app: A
     assert disposition.verdict is Verdict.HOLD
     assert disposition.reason == "MIME nesting 101 deeper than the limit 100"
     assert work.mail is None
+
+
+def test_a_mail_parsed_ahead_is_taken_as_the_pool_parsed_it(app: App) -> None:
+    raw = mail(subject="Printer on fire")
+    ahead = parse_ahead(raw, app.settings.desk.max_mime_depth)
+
+    disposition, work = run_parse_work(app, Work(item_id=1, raw=raw, parsed_ahead=ahead))
+
+    assert disposition.verdict is Verdict.CONTINUE
+    assert work.mail is ahead.mail
+
+
+def test_a_mail_the_pool_found_unparseable_is_held_with_the_pools_reason(app: App) -> None:
+    raw = nested_mail(101)
+    ahead = parse_ahead(raw, app.settings.desk.max_mime_depth)
+
+    disposition, work = run_parse_work(app, Work(item_id=1, raw=raw, parsed_ahead=ahead))
+
+    assert disposition.verdict is Verdict.HOLD
+    assert disposition.reason == "MIME nesting 101 deeper than the limit 100"
+    assert disposition == run_parse(app, raw)[0]  # as inline
+    assert work.mail is None
+
+
+def test_the_size_limit_holds_a_mail_even_when_it_was_parsed_ahead(app: App) -> None:
+    raw = mail(body="x" * 5000)
+    ahead = parse_ahead(raw, app.settings.desk.max_mime_depth)
+    limited = with_smtp(app, max_message_bytes=2048)
+
+    disposition, _ = run_parse_work(limited, Work(item_id=1, raw=raw, parsed_ahead=ahead))
+
+    assert disposition.reason == f"oversize: {len(raw)} bytes, limit 2048"
