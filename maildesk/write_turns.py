@@ -25,10 +25,11 @@ class WriteTurns:
 
     def __init__(self, timeout: float = TURN_TIMEOUT_SECONDS) -> None:
         self.timeout = timeout  # seconds a writer waits in line before it goes on without
-        self._mutex = threading.Lock()
+        self._mutex = threading.RLock()  # `give_back` may run from a collection inside it
         self._holder: object | None = None
         self._since = 0.0  # when the holder's turn began, on the monotonic clock
         self._line: deque[tuple[object, threading.Event]] = deque()
+        self._without: set[int] = set()  # owners whose wait ran out: still waiting, in SQLite
 
     def take(self, owner: object) -> bool:
         """Wait for `owner`'s turn; False when the wait ran out and it goes on without one."""
@@ -46,6 +47,7 @@ class WriteTurns:
             if called.is_set():  # its turn came as the wait ran out
                 return True
             self._line.remove((owner, called))
+            self._without.add(id(owner))
         log.warning(
             "a writer waited %s s for its turn; SQLite's busy handling takes over", self.timeout
         )
@@ -54,6 +56,7 @@ class WriteTurns:
     def give_back(self, owner: object) -> None:
         """End `owner`'s turn and call the next in line; nothing if it holds none."""
         with self._mutex:
+            self._without.discard(id(owner))
             if self._holder is not owner:
                 return
             self._holder = None
@@ -64,12 +67,12 @@ class WriteTurns:
 
     def due(self, budget: float | None = None) -> bool:
         """Whether the writer in its turn should commit and hand it over now: another writer
-        waits in line, or the turn has lasted `budget` seconds (for writers of other
-        processes, which wait in SQLite's busy handler where this line cannot see them)."""
+        waits in line or, its wait run out, in SQLite's busy handler; or the turn has lasted
+        `budget` seconds (for writers of other processes, which this line cannot see)."""
         with self._mutex:
             if self._holder is None:
                 return False
-            if self._line:
+            if self._line or self._without:
                 return True
             return budget is not None and time.monotonic() - self._since >= budget
 

@@ -88,6 +88,27 @@ def test_a_wait_that_runs_out_goes_on_without_a_turn_and_leaves_the_line(
     assert "SQLite's busy handling takes over" in caplog.text
 
 
+def test_a_writer_whose_wait_ran_out_still_makes_the_one_in_its_turn_due_until_it_is_done(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    turns = WriteTurns(timeout=0.01)
+    turns.take("batch")
+    assert not turns.take("accept")  # now in SQLite's busy handler, out of the line
+
+    assert turns.waiting() == 0 and turns.due()  # the batch still commits after its mail
+
+    turns.give_back("accept")  # its connection is back in the pool: it got in and is done
+    assert not turns.due()
+
+
+def test_a_turn_given_back_from_inside_the_line_s_own_lock_does_not_hang() -> None:
+    turns = WriteTurns()
+    turns.take("leaked session")
+    with turns._mutex:  # as when a collection inside `take` returns a leaked connection
+        turns.give_back("leaked session")
+    assert not turns.due() and turns.take("next")
+
+
 def test_the_writer_in_its_turn_is_due_to_hand_it_over_once_another_waits() -> None:
     turns = WriteTurns()
     assert not turns.due()  # nobody writes
