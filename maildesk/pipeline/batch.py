@@ -101,11 +101,11 @@ def process_batch(
     run = Run(*tables(stages, handlers), open_since)
     enough = commit_now or turn_due(engine)
     outcomes: list[Outcome] = []
-    ahead: Ahead | None = None  # the first transaction's, kept for the items it leaves
+    aheads: list[Ahead] = []  # the first transaction's, kept for the items it leaves
     try:
         while True:
             try:
-                done, left, ahead = _commit(engine, desk, run, (limit, item_ids), enough, ahead)
+                done, left = _commit(engine, desk, run, (limit, item_ids), enough, aheads)
             except Uncommitted as failed:
                 cause = first_line(failed.__cause__)
                 log.warning("a batch of %s did not commit (%s); one by one", failed, cause)
@@ -115,7 +115,7 @@ def process_batch(
                 return outcomes
             item_ids, limit = left, len(left)
     finally:
-        if ahead is not None:
+        for ahead in aheads:  # also one whose transaction failed
             ahead.cancel()
 
 
@@ -134,23 +134,24 @@ def _commit(
     run: Run,
     taking: tuple[int, Sequence[int] | None],
     commit_now: Callable[[], bool],
-    ahead: Ahead | None,
-) -> tuple[list[Done], list[int], Ahead]:
-    """The items done in one transaction, those it claimed but left to the next, and what
-    is parsed ahead for them (started by the first transaction of a batch, then kept)."""
+    aheads: list[Ahead],
+) -> tuple[list[Done], list[int]]:
+    """The items done in one transaction, and those it claimed but left to the next. The
+    first transaction of a batch starts parsing ahead into `aheads`; the next ones use it."""
     limit, item_ids = taking
     claimed: list[int] = []
     try:
         with unit_of_work(engine) as session:
             claimed = claim_items(session, limit=limit, item_ids=item_ids)
-            if ahead is None:
-                ahead = _parse_ahead(session, desk, claimed)
+            if not aheads:
+                aheads.append(_parse_ahead(session, desk, claimed))
+            ahead = aheads[0]
             done: list[Done] = []
             for item_id in claimed:
                 done.append(_one(session, desk, item_id, run, ahead))
                 if commit_now():
                     break
-            return done, claimed[len(done) :], ahead
+            return done, claimed[len(done) :]
     except TransientError as exc:
         if claimed and _conflict(exc):
             raise Uncommitted(claimed) from exc
