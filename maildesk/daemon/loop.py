@@ -27,6 +27,7 @@ from maildesk.ingest.lmtp import LmtpListener
 from maildesk.ingest.smtp import SmtpListener
 from maildesk.pipeline.batch import processing
 from maildesk.pipeline.large_mail import map_large_blocks_apart
+from maildesk.pipeline.parse_pool import close_pools
 from maildesk.sender.delivery import deliver_due
 from maildesk.sender.transports import make_transports, transport_settings
 
@@ -207,6 +208,7 @@ class Daemon:
             await transport.close()
         if self.metrics is not None:
             await asyncio.to_thread(self.metrics.stop)
+        close_pools()
         self.app.engine.dispose()
 
     async def run_until_stopped(self) -> None:

@@ -204,3 +204,12 @@ def parse_pool(processes: int) -> ParsePool:
     desk), so the daemon's batches share one and a command starts at most one."""
     with _POOLS_LOCK:
         return _POOLS.setdefault(processes, ParsePool(processes))
+
+
+def close_pools() -> None:
+    """Shut every pool of this process down (the daemon's stop): queued chunks are dropped,
+    idle workers end now rather than at the interpreter's exit."""
+    with _POOLS_LOCK:
+        pools = list(_POOLS.values())
+    for pool in pools:
+        pool.close()

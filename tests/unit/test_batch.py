@@ -566,3 +566,18 @@ def test_a_batch_too_small_to_pay_for_a_pool_starts_none(
 
         assert not parse_pool.parse_pool(3).running
         assert len(inline_parses) == len(ids)
+
+
+def test_the_daemon_s_stop_closes_the_parse_pools_and_a_later_batch_starts_one_afresh() -> None:
+    pool = parse_pool.parse_pool(1)
+    warm(pool)
+    workers = list(pool._executor._processes.values())  # type: ignore[union-attr]
+
+    parse_pool.close_pools()
+
+    assert not pool.running
+    for worker in workers:
+        worker.join(30)  # seconds: a wait for a state, not a timing
+        assert not worker.is_alive(), "an idle parser ended with the stop"
+    warm(pool)
+    assert pool.ready()
