@@ -363,7 +363,9 @@ def transaction_cached(session: Session, key: str, load: Callable[[], Any]) -> A
     tables the pipeline reads for every mail and rarely writes. `start_afresh` keeps the
     cache, not the session's rows: rows in it are detached for the next mail, whose reader
     takes them back (`contacts.active_agents`). Whatever writes the table calls
-    `forget_transaction_cached`; any rollback, a savepoint's too, forgets it all."""
+    `forget_transaction_cached`; any rollback, a savepoint's too, forgets it all. What
+    another process commits meanwhile (an operator's `blacklist add` on PostgreSQL) is seen
+    from the batch's next transaction, not from its next mail."""
     cache: dict[str, Any] = session.info.setdefault(_TRANSACTION_CACHE, {})
     if key not in cache:
         cache[key] = load()
