@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -242,6 +242,23 @@ class Prepared:
             session.flush()  # nothing pending: nothing sent
         connection = session.connection()
         compiled = self._compile(connection.dialect, tuple(params))
+        return connection.exec_driver_sql(compiled.string, self._arguments(compiled, params))
+
+    def execute_many(self, session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+        """One statement for all `rows` (the driver's executemany), in their order; every row
+        has the same keys. No rows: nothing sent."""
+        if not rows:
+            return
+        if self.flush:
+            session.flush()
+        connection = session.connection()
+        compiled = self._compile(connection.dialect, tuple(rows[0]))
+        arguments = [self._arguments(compiled, row) for row in rows]
+        connection.exec_driver_sql(compiled.string, arguments)
+
+    @staticmethod
+    def _arguments(compiled: Any, params: Mapping[str, Any]) -> Any:
+        """The values of one run as the driver takes them, converted as SQLAlchemy would."""
         values = compiled.construct_params(params, escape_names=False)
         processors = compiled._bind_processors
         converted = {
@@ -249,11 +266,9 @@ class Prepared:
             for name, value in values.items()
         }
         if compiled.positional:
-            arguments: Any = tuple(converted[name] for name in compiled.positiontup)
-        else:
-            escaped = compiled.escaped_bind_names
-            arguments = {escaped.get(name, name): value for name, value in converted.items()}
-        return connection.exec_driver_sql(compiled.string, arguments)
+            return tuple(converted[name] for name in compiled.positiontup)
+        escaped = compiled.escaped_bind_names
+        return {escaped.get(name, name): value for name, value in converted.items()}
 
     def _compile(self, dialect: Any, keys: tuple[str, ...]) -> Any:
         key = (dialect.name, keys)

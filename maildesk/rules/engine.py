@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from maildesk.rules.actions import ACTIONS
 from maildesk.rules.conditions import CONDITIONS
@@ -13,8 +14,7 @@ from maildesk.rules.facts import Facts
 from maildesk.rules.spec import Rule
 
 
-@dataclass(frozen=True)
-class RuleResult:
+class RuleResult(NamedTuple):  # a tuple: one is built for every rule on every mail
     name: str
     applies_to_event: bool  # the rule's `on` holds the mail's event
     matched: bool
@@ -47,12 +47,23 @@ def first_failing(rule: Rule, facts: Facts) -> str | None:
     return None
 
 
+_READ: dict[int, tuple[tuple[Rule, ...], frozenset[str]]] = {}  # id → (rules, facts read)
+
+
 def facts_read(rules: Iterable[Rule]) -> frozenset[str]:
     """The costly facts ("body", "tags") some rule's condition reads: the others need not be
-    looked up for a mail."""
-    return frozenset(
+    looked up for a mail. A desk's rules (a tuple) are gone through once, not per mail."""
+    known = _READ.get(id(rules)) if isinstance(rules, tuple) else None
+    if known is not None and known[0] is rules:
+        return known[1]
+    found = frozenset(
         reads for rule in rules for name, _ in rule.when if (reads := CONDITIONS[name].reads)
     )
+    if isinstance(rules, tuple):
+        if len(_READ) >= 8:  # a few desks' rules at most (tests, a reload)
+            _READ.clear()
+        _READ[id(rules)] = (rules, found)
+    return found
 
 
 def apply_rule(rule: Rule, decision: Decision) -> Decision:

@@ -11,7 +11,7 @@ import fnmatch
 import functools
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 _GLOB = frozenset("*?[")
@@ -103,12 +103,16 @@ class TextTest:
     needles: tuple[str, ...] = ()  # lower-case texts, in the lower-cased text
 
     def search(self, text: str) -> bool:
-        if any(p.search(text) for p in self.patterns):
-            return True
+        for pattern in self.patterns:
+            if pattern.search(text):
+                return True
         if not (self.folded or self.needles):
             return False
         low = lowered(text)
-        return any(n in low for n in self.needles) or any(p.search(low) for p in self.folded)
+        for needle in self.needles:
+            if needle in low:
+                return True
+        return bool(self.folded) and any(pattern.search(low) for pattern in self.folded)
 
 
 def _case_table(value: object, key: str) -> tuple[object, bool]:
@@ -214,10 +218,14 @@ class DomainTest:
 
     exact: tuple[str, ...]
     patterns: tuple[re.Pattern[str], ...]
+    subdomains: tuple[str, ...] = field(init=False, repr=False, compare=False)  # ".<exact>"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "subdomains", tuple("." + d for d in self.exact))
 
     def matches(self, address: str) -> bool:
         domain = address.rpartition("@")[2]
-        if any(domain == d or domain.endswith("." + d) for d in self.exact):
+        if domain in self.exact or domain.endswith(self.subdomains):
             return True
         return any(p.search(domain) for p in self.patterns)
 

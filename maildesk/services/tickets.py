@@ -32,6 +32,11 @@ from maildesk.services.contacts import get_or_create_contact
 
 # Append-only rows go in with pre-built Core statements: no ORM unit of work to flush.
 _INSERT_EVENT = Prepared(insert(Event.__table__), flush=False)  # type: ignore[attr-defined]
+_TAG = TicketTag.__table__  # type: ignore[attr-defined]
+_TAGS_OF = Prepared(
+    select(_TAG.c.tag).where(_TAG.c.ticket_id == bindparam("ticket_id")), flush=False
+)
+_INSERT_TAG = Prepared(insert(TicketTag.__table__), flush=False)  # type: ignore[attr-defined]
 _PARTICIPANT = Participant.__table__  # type: ignore[attr-defined]
 _TICKET = Ticket.__table__  # type: ignore[attr-defined]
 _INSERT_TICKET = Prepared(insert(_TICKET).returning(_TICKET.c.id))
@@ -60,7 +65,15 @@ def record_event(
     now: datetime,
 ) -> None:
     """Append an audit event, written at once (a plain row: no model object to build)."""
-    row = {
+    _INSERT_EVENT.execute(session, event_row(ticket, actor=actor, type=type, data=data, now=now))
+    touch(session, ticket=ticket, now=now)
+
+
+def event_row(
+    ticket: Ticket, *, actor: Actor, type: str, data: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    """One audit event's row, for `record_event` or `record_events`."""
+    return {
         "ticket_id": ticket.id,
         "at": now,
         "actor": actor.name,
@@ -68,8 +81,15 @@ def record_event(
         "data": data,
         "source": actor.source,
     }
-    _INSERT_EVENT.execute(session, row)
-    touch(session, ticket=ticket, now=now)
+
+
+def record_events(
+    session: Session, *, ticket: Ticket, rows: Sequence[dict[str, Any]], now: datetime
+) -> None:
+    """Append `event_row`s in one statement, in their order (as many `record_event`s would)."""
+    if rows:
+        _INSERT_EVENT.execute_many(session, rows)
+        touch(session, ticket=ticket, now=now)
 
 
 def touch(session: Session, *, ticket: Ticket, now: datetime) -> None:
@@ -205,13 +225,18 @@ _TICKETS_BY_MESSAGE_ID: CompoundSelect[str, int | None, int] = union_all(
 
 
 def add_tags(session: Session, *, ticket: Ticket, tags: Sequence[str]) -> list[str]:
-    """Tag the ticket (lowercased, each once); returns the tags it did not have yet."""
+    """Tag the ticket (lowercased, each once); returns the tags it did not have yet. One
+    query reads which it has, one statement writes the rest (no model object per tag)."""
     assert ticket.id is not None
-    added = []
-    for tag in dict.fromkeys(t.lower() for t in tags):
-        if session.get(TicketTag, (ticket.id, tag)) is None:
-            session.add(TicketTag(ticket_id=ticket.id, tag=tag))
-            added.append(tag)
+    wanted = list(dict.fromkeys(t.lower() for t in tags))
+    if not wanted:
+        return []
+    if any(isinstance(row, TicketTag) for row in (*session.new, *session.deleted)):
+        session.flush()  # a tag added or removed in this unit of work and not written yet
+    # nothing else pending changes what tags the ticket has: read without flushing
+    have = set(_TAGS_OF.execute(session, {"ticket_id": ticket.id}).scalars())
+    added = [tag for tag in wanted if tag not in have]
+    _INSERT_TAG.execute_many(session, [{"ticket_id": ticket.id, "tag": tag} for tag in added])
     return added
 
 

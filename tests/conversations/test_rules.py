@@ -171,3 +171,33 @@ def test_a_cc_rule_makes_a_participant_who_then_reads_the_agents_public_reply(de
 
     [reply] = [m for m in desk.sent() if "We are on it." in str(m.get_body())]
     assert "oncall@acme.test" in str(reply["To"]) + str(reply["Cc"])
+
+
+ORDERED = [
+    {"name": "first", "when": {"subject_contains": "invoice"}, "then": {"tags": ["a"]}},
+    RULES[0],
+    {"name": "last", "when": {"subject_contains": "invoice"}, "then": {"tags": ["b", "money"]}},
+]
+
+
+def test_rule_events_follow_the_changes_each_rule_made_in_rule_order(
+    tmp_path: Path, database_url: str, clock: FixedClock
+) -> None:
+    settings = make_settings(tmp_path, database_url, rules=ORDERED, services=SERVICES)
+    app = open_app(settings, clock=clock)
+    desk = Desk(app, clock)
+    ticket = desk.ticket(customer_writes(desk, subject="Wrong invoice")[0])
+    app.engine.dispose()
+    by_rules = [
+        (e["type"], e["actor"])
+        for e in ticket["events"]
+        if e["actor"].startswith("rule:") or e["type"] == "rules"
+    ]
+    assert by_rules[0] == ("rule", "rule:first")
+    assert by_rules[-3:] == [
+        ("rule", "rule:invoices"),
+        ("rule", "rule:last"),
+        ("rules", "maildesk"),
+    ]
+    assert {actor for _, actor in by_rules[1:-3]} == {"rule:invoices"}  # its changes, before it
+    assert ticket["tags"] == ["a", "b", "money"]

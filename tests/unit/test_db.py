@@ -38,9 +38,11 @@ from maildesk.models import (
     OutboxItem,
     Ticket,
     TicketStatus,
+    TicketTag,
     Visibility,
 )
-from maildesk.services.tickets import Actor, create_ticket
+from maildesk.services.tickets import Actor, add_tags, create_ticket
+from maildesk.services.views import ticket_tags
 
 
 @pytest.fixture
@@ -220,3 +222,47 @@ def test_a_row_loaded_without_the_orm_is_the_object_a_query_gives(app: App) -> N
 
 
 _CONTACT = Contact.__table__  # type: ignore[attr-defined]
+
+
+def test_rows_prepared_for_one_statement_are_written_in_their_order(app: App) -> None:
+    at = datetime(2026, 3, 1, 12, 30, 15, 250, tzinfo=UTC)
+    with unit_of_work(app.engine) as session:
+        ticket = _a_ticket(session, at)
+        rows = [
+            {
+                "ticket_id": ticket,
+                "at": at,
+                "actor": "a",
+                "type": kind,
+                "data": {"n": [n]},
+                "source": "",
+            }
+            for n, kind in enumerate(("rule", "change", "rules"))
+        ]
+        Prepared(insert(_EVENT), flush=False).execute_many(session, rows)
+        Prepared(insert(_EVENT), flush=False).execute_many(session, [])  # nothing sent
+    with unit_of_work(app.engine) as session:
+        query = select(Event).where(col(Event.type).in_(("rule", "change", "rules")))
+        stored = session.exec(query.order_by(col(Event.id))).all()
+    assert [(e.type, e.data, e.at) for e in stored] == [
+        ("rule", {"n": [0]}, at),
+        ("change", {"n": [1]}, at),
+        ("rules", {"n": [2]}, at),
+    ]
+
+
+def test_tags_are_added_once_whatever_the_unit_of_work_has_not_written_yet(app: App) -> None:
+    """`add_tags` reads the ticket's tags without flushing: a tag added or removed through
+    the session and still pending counts as what the ticket has."""
+    at = datetime(2026, 3, 1, 12, 30, tzinfo=UTC)
+    with unit_of_work(app.engine) as session:
+        ticket = session.get(Ticket, _a_ticket(session, at))
+        assert ticket is not None and ticket.id is not None
+        assert add_tags(session, ticket=ticket, tags=["VIP", "vip", "refund"]) == ["vip", "refund"]
+        session.add(TicketTag(ticket_id=ticket.id, tag="pending"))
+        removed = session.get(TicketTag, (ticket.id, "refund"))
+        session.delete(removed)
+        added = add_tags(session, ticket=ticket, tags=["pending", "refund", "vip", "new"])
+        assert added == ["refund", "new"]
+    with unit_of_work(app.engine) as session:
+        assert ticket_tags(session, ticket_id=ticket.id) == ["new", "pending", "refund", "vip"]

@@ -27,11 +27,13 @@ from maildesk.services.tickets import (
     add_cc,
     add_system_note,
     add_tags,
-    record_event,
+    event_row,
+    record_events,
 )
 
 NAME = "rules"
 SINGLE = ("queue", "type", "priority", "category", "level")
+Row = dict[str, Any]
 
 
 def _fields(env: StageEnv, own: Decision, final: Decision, *, new: bool) -> dict[str, Any]:
@@ -51,8 +53,30 @@ def _said(own: Decision) -> dict[str, Any]:
     return {k: v for k, v in decision_json(own).items() if v not in (None, [], ()) and k != "hits"}
 
 
-def _carry_out_rule(env: StageEnv, work: Work, ticket: Ticket, rule: Rule, final: Decision) -> None:
+def _writes_more(own: Decision) -> bool:
+    """The rule writes more than its tags and its `rule` event (fields, a level, Cc, notes)."""
+    fields = (*SINGLE, "service")
+    return any(getattr(own, k) is not None for k in fields) or bool(own.cc or own.notes)
+
+
+def _carry_out_rule(
+    env: StageEnv, work: Work, ticket: Ticket, rule: Rule, final: Decision, events: list[Row]
+) -> None:
+    """The rule's fields, level, Cc and notes written; its `rule` event added to `events`,
+    which are written first when the rule writes anything else (events keep their order)."""
     own = apply_rule(rule, Decision())
+    actor = Actor(f"rule:{rule.name}", f"mail:{work.item_id}")
+    if _writes_more(own):
+        record_events(env.session, ticket=ticket, rows=events, now=env.now)
+        events.clear()
+        _write(env, work, ticket, rule, own, final)
+    data = {"rule": rule.name, "set": _said(own)}
+    events.append(event_row(ticket, actor=actor, type="rule", data=data, now=env.now))
+
+
+def _write(
+    env: StageEnv, work: Work, ticket: Ticket, rule: Rule, own: Decision, final: Decision
+) -> None:
     actor = Actor(f"rule:{rule.name}", f"mail:{work.item_id}")
     new = rule_event(work) == "new"
     fields = _fields(env, own, final, new=new)
@@ -71,7 +95,6 @@ def _carry_out_rule(env: StageEnv, work: Work, ticket: Ticket, rule: Rule, final
             reason=reason,
             to_level=level,
         )
-    add_tags(env.session, ticket=ticket, tags=own.tags)
     for email in own.cc:
         add_cc(
             env.session,
@@ -84,11 +107,9 @@ def _carry_out_rule(env: StageEnv, work: Work, ticket: Ticket, rule: Rule, final
         add_system_note(
             env.session, ticket=ticket, now=env.now, subject=f"Rule {rule.name}", text=note
         )
-    data = {"rule": rule.name, "set": _said(own)}
-    record_event(env.session, ticket=ticket, actor=actor, type="rule", data=data, now=env.now)
 
 
-def _record(env: StageEnv, work: Work, ticket: Ticket, evaluation: Evaluation) -> None:
+def _record(env: StageEnv, work: Work, ticket: Ticket, evaluation: Evaluation) -> Row:
     data = {
         "item": work.item_id,
         "event": rule_event(work),
@@ -96,7 +117,20 @@ def _record(env: StageEnv, work: Work, ticket: Ticket, evaluation: Evaluation) -
         "stopped_by": evaluation.stopped_by,
     }
     actor = Actor("maildesk", f"mail:{work.item_id}")
-    record_event(env.session, ticket=ticket, actor=actor, type="rules", data=data, now=env.now)
+    return event_row(ticket, actor=actor, type="rules", data=data, now=env.now)
+
+
+def _carry_out(env: StageEnv, work: Work, ticket: Ticket, evaluation: Evaluation) -> None:
+    """Each hit in order, the tags they add (one look-up, one write), then the events not
+    written yet and the `rules` event, in one statement."""
+    decision = evaluation.decision
+    rules = {rule.name: rule for rule in env.desk.rules}
+    events: list[Row] = []
+    for name in decision.hits:
+        _carry_out_rule(env, work, ticket, rules[name], decision, events)
+    add_tags(env.session, ticket=ticket, tags=decision.tags)
+    events.append(_record(env, work, ticket, evaluation))
+    record_events(env.session, ticket=ticket, rows=events, now=env.now)
 
 
 def run(work: Work, env: StageEnv) -> Step:
@@ -114,10 +148,7 @@ def run(work: Work, env: StageEnv) -> Step:
         return hold(decision.hold + by), work
     if decision.drop is not None:
         return drop(decision.drop + by), work
-    rules = {rule.name: rule for rule in env.desk.rules}
-    for name in decision.hits:
-        _carry_out_rule(env, work, ticket, rules[name], decision)
-    _record(env, work, ticket, evaluation)
+    _carry_out(env, work, ticket, evaluation)
     acknowledge = work.acknowledge and decision.acknowledge is not False
     replies = tuple(Notice(NoticeKind.AUTO_REPLY, "", template=t) for t in decision.auto_reply)
     notices = (*work.notices, *replies)  # sent by `announce`, after the ack
