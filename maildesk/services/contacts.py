@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, func
+from sqlalchemy import Select, bindparam, func
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
-from sqlmodel.sql.expression import SelectOfScalar
 
 from maildesk.config_checks import AUTO
 from maildesk.db import (
@@ -31,16 +30,14 @@ def organisation_domain(email: str, free_mail: Iterable[str]) -> str | None:
     return None if not domain or domain in set(free_mail) else domain
 
 
-_CONTACT = select(Contact).where(Contact.email == bindparam("key"))
-_ORGANISATION = select(Organisation).where(Organisation.domain == bindparam("key"))
 _CONTACTS = Contact.__table__  # type: ignore[attr-defined]
-_CONTACT_ROW = sa_select(_CONTACTS).where(_CONTACTS.c.email == bindparam("key"))
+_CONTACT = sa_select(_CONTACTS).where(_CONTACTS.c.email == bindparam("key"))
 _ORGANISATIONS = Organisation.__table__  # type: ignore[attr-defined]
-_ORGANISATION_ROW = sa_select(_ORGANISATIONS).where(_ORGANISATIONS.c.domain == bindparam("key"))
+_ORGANISATION = sa_select(_ORGANISATIONS).where(_ORGANISATIONS.c.domain == bindparam("key"))
 _ACTIVE_AGENTS = select(Agent).where(Agent.active == True).order_by(Agent.email)  # noqa: E712
 
 
-def _insert_or_find(session: Session, lookup: SelectOfScalar[T], key: str, row: T) -> T:
+def _insert_or_find(session: Session, lookup: Select[Any], key: str, row: T) -> T:
     """Insert `row`, which the caller did not find; a concurrent insert by another process wins.
 
     One statement instead of a savepoint and a flush; the new row joins the session as if
@@ -50,7 +47,7 @@ def _insert_or_find(session: Session, lookup: SelectOfScalar[T], key: str, row: 
     statement = prepared_insert_unless_taken(session, table, table.c.id)
     new_id = statement.execute(session, row.model_dump(exclude={"id"})).scalar()
     if new_id is None:  # taken meanwhile
-        found = session.exec(lookup, params={"key": key}).first()
+        found = load_one(session, type(row), lookup, {"key": key})
         if found is None:
             raise RuntimeError(f"inserting {key!r} conflicted, yet no row holds it")
         return found
@@ -64,7 +61,7 @@ def get_or_create_contact(
     session: Session, *, email: str, name: str, free_mail: Iterable[str], now: datetime
 ) -> Contact:
     email = email.lower()
-    contact = load_one(session, Contact, _CONTACT_ROW, {"key": email})
+    contact = load_one(session, Contact, _CONTACT, {"key": email})
     if contact is not None:
         if name and not contact.name:
             contact.name = name
@@ -73,7 +70,7 @@ def get_or_create_contact(
     organisation_id = None
     domain = organisation_domain(email, free_mail)
     if domain:
-        organisation = load_one(session, Organisation, _ORGANISATION_ROW, {"key": domain})
+        organisation = load_one(session, Organisation, _ORGANISATION, {"key": domain})
         if organisation is None:
             organisation = _insert_or_find(
                 session, _ORGANISATION, domain, Organisation(domain=domain, name=domain)
@@ -144,7 +141,7 @@ def find_agent(session: Session, *, email: str) -> Agent | None:
 
 
 def get_contact(session: Session, *, email: str) -> Contact:
-    contact = session.exec(_CONTACT, params={"key": email.strip().lower()}).first()
+    contact = load_one(session, Contact, _CONTACT, {"key": email.strip().lower()})
     if contact is None:
         raise NotFound(f"no contact {email}")
     return contact
@@ -157,7 +154,7 @@ def list_contacts(session: Session) -> list[Contact]:
 def named_organisation(session: Session, *, name: str) -> Organisation:
     """The organisation with this domain or name (any case), made by name if there is none."""
     key = name.strip().lower()
-    by_domain = session.exec(_ORGANISATION, params={"key": key}).first()
+    by_domain = load_one(session, Organisation, _ORGANISATION, {"key": key})
     if by_domain is not None:
         return by_domain
     query = select(Organisation).where(func.lower(Organisation.name) == key)
