@@ -37,6 +37,7 @@ from maildesk.pipeline.parse_pool import Ahead, parse_pool
 from maildesk.pipeline.runner import (
     Handlers,
     Outcome,
+    Savepoint,
     Stages,
     failure,
     log_failure,
@@ -204,7 +205,7 @@ def _one(session: Session, desk: Desk, item_id: int, run: Run, ahead: Ahead) -> 
     started = time.perf_counter()  # a duration to report, not a time to decide by
     start_afresh(session)
     mark = after_commit_mark(session)
-    savepoint = session.begin_nested()
+    savepoint = Savepoint(session)
     try:
         item = load_item(session, item_id)
         assert item is not None, "a claimed item exists"
@@ -216,13 +217,14 @@ def _one(session: Session, desk: Desk, item_id: int, run: Run, ahead: Ahead) -> 
             handlers=run.handlers,
             open_since=run.open_since,
             parsed=ahead.take(item_id),
+            savepoint=savepoint,
         )
-        savepoint.commit()
+        savepoint.transaction.commit()
     except Exception as exc:
         if _outage(exc):
             raise
         reason, error = failure(exc)
-        savepoint.rollback()
+        savepoint.transaction.rollback()
         forget_after_commit(session, mark)
         return Done(_failed(session, desk, item_id, reason, error), _since(started), error)
     return Done(outcome, _since(started))

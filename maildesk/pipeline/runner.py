@@ -85,24 +85,46 @@ def run_stages(stages: Stages, work: Work, env: StageEnv) -> tuple[Stop | None, 
     return None, work
 
 
-def run_handlers(handlers: Handlers, work: Work, env: StageEnv) -> tuple[Stop | None, Work]:
-    """Do: each handler in order, all inside one savepoint.
+class Savepoint:
+    """The savepoint one mail writes in. A batch begins it before the mail's stages (they
+    write nothing) and its handlers write in the same one: a savepoint a mail, not two."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.transaction = session.begin_nested()
+
+    def again(self) -> None:
+        """Take back all it holds and begin afresh, for what a stop keeps."""
+        self.transaction.rollback()
+        self.transaction = self.session.begin_nested()
+
+
+def run_handlers(
+    handlers: Handlers, work: Work, env: StageEnv, savepoint: Savepoint | None = None
+) -> tuple[Stop | None, Work]:
+    """Do: each handler in order, all inside one savepoint (`savepoint`: the mail's own,
+    which its caller ends; None: one of their own).
 
     A stop rolls the savepoint back, so nothing this mail wrote stays (a requeued item runs
     as if for the first time); then the stopping handler's `on_stop` writes what the stop
     keeps, such as the warning to an agent.
     """
-    savepoint = env.session.begin_nested()
+    own = savepoint is None
+    writing = Savepoint(env.session) if savepoint is None else savepoint
     mark = after_commit_mark(env.session)
     for handler in handlers:
         disposition, work = handler.run(work, env)
         if disposition.verdict is not Verdict.CONTINUE:
-            savepoint.rollback()
+            if own:
+                writing.transaction.rollback()
+            else:
+                writing.again()
             forget_after_commit(env.session, mark)
             if handler.on_stop is not None:
                 handler.on_stop(work, env)
             return Stop(handler.name, disposition), work
-    savepoint.commit()
+    if own:
+        writing.transaction.commit()
     return None, work
 
 
@@ -179,17 +201,19 @@ def run_item(
     handlers: Handlers,
     open_since: datetime | None = None,
     parsed: Parsed | None = None,
+    savepoint: Savepoint | None = None,
 ) -> Outcome:
     """Take one claimed item through both tables and settle it; never commits.
 
     `open_since`: an imported item's mail before it leaves its ticket closed (None: all).
     `parsed`: what a parse pool made of its bytes (None: the parse stage parses them).
+    `savepoint`: the mail's own, begun before `item` was read, for its handlers to write in.
     """
     env = StageEnv(session=session, desk=desk, now=desk.clock.now())
     stop, work = run_stages(stages, _work(item, open_since, parsed), env)
     if stop is None:
         with _acting(work, env) as acting:
-            stop, work = run_handlers(handlers, work, acting)
+            stop, work = run_handlers(handlers, work, acting, savepoint)
     if stop is not None:
         return _settle_stop(session, item, env, stop, work)
     return _settle_done(session, item, env, work)
