@@ -257,6 +257,7 @@ class Prepared:
         self.statement = statement
         self.flush = flush
         self._compiled: dict[tuple[str, tuple[str, ...]], Any] = {}
+        self._readers: dict[Any, list[tuple[str, Any]]] = {}
 
     def execute(self, session: Session, params: Mapping[str, Any]) -> Any:
         if self.flush:
@@ -264,6 +265,23 @@ class Prepared:
         connection = session.connection()
         compiled = self._compile(connection.dialect, tuple(params))
         return connection.exec_driver_sql(compiled.string, self._arguments(compiled, params))
+
+    def first(self, session: Session, params: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The first row of a select as {column: value}, its values converted as a query
+        converts them (dates, JSON, enums); None: no row."""
+        if self.flush:
+            session.flush()
+        connection = session.connection()
+        compiled = self._compile(connection.dialect, tuple(params))
+        arguments = self._arguments(compiled, params)
+        row = connection.exec_driver_sql(compiled.string, arguments).first()
+        if row is None:
+            return None
+        readers = self._readers.get(compiled)
+        if readers is None:
+            readers = self._readers[compiled] = _readers(compiled, connection.dialect)
+        pairs = zip(readers, row, strict=True)
+        return {name: read(value) if read else value for (name, read), value in pairs}
 
     def execute_many(self, session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
         """One statement for all `rows` (the driver's executemany), in their order; every row
@@ -304,6 +322,15 @@ class Prepared:
         return compiled
 
 
+def _readers(compiled: Any, dialect: Any) -> list[tuple[str, Any]]:
+    """Each result column's name and the conversion a query applies to its values (None:
+    the driver's value as it is), in the select's order."""
+    return [
+        (column.keyname, column.type._cached_result_processor(dialect, None))
+        for column in compiled._result_columns
+    ]
+
+
 _DEFAULTS: dict[type, list[tuple[str, Any, bool]]] = {}
 
 
@@ -335,19 +362,18 @@ def as_loaded(model: type[M], row: Mapping[str, Any]) -> M:
 
 
 def load_one(
-    session: Session, model: type[M], statement: Any, params: Mapping[str, Any]
+    session: Session, model: type[M], statement: Prepared, params: Mapping[str, Any]
 ) -> M | None:
     """The first row of `statement` (a Core select of all of `model`'s columns) as the
     `model` object a query gives, in the session, without the ORM's loading steps: flushed
     first, and an object the session holds for that row already is the one returned."""
-    session.flush()
-    row = session.connection().execute(statement, params).mappings().first()
+    row = statement.first(session, params)
     if row is None:
         return None
     held = session.identity_map.get(session.identity_key(model, row["id"]))
     if held is not None:
         return held  # type: ignore[no-any-return]
-    instance = as_loaded(model, dict(row))
+    instance = as_loaded(model, row)
     make_transient_to_detached(instance)
     session.add(instance)
     return instance

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from sqlalchemy import Select, bindparam, func
+from sqlalchemy import bindparam, func
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
 from maildesk.config_checks import AUTO
 from maildesk.db import (
+    Prepared,
     forget_transaction_cached,
     load_one,
     prepared_insert_unless_taken,
@@ -31,13 +32,15 @@ def organisation_domain(email: str, free_mail: Iterable[str]) -> str | None:
 
 
 _CONTACTS = Contact.__table__  # type: ignore[attr-defined]
-_CONTACT = sa_select(_CONTACTS).where(_CONTACTS.c.email == bindparam("key"))
+_CONTACT = Prepared(sa_select(_CONTACTS).where(_CONTACTS.c.email == bindparam("key")))
 _ORGANISATIONS = Organisation.__table__  # type: ignore[attr-defined]
-_ORGANISATION = sa_select(_ORGANISATIONS).where(_ORGANISATIONS.c.domain == bindparam("key"))
+_ORGANISATION = Prepared(
+    sa_select(_ORGANISATIONS).where(_ORGANISATIONS.c.domain == bindparam("key"))
+)
 _ACTIVE_AGENTS = select(Agent).where(Agent.active == True).order_by(Agent.email)  # noqa: E712
 
 
-def _insert_or_find(session: Session, lookup: Select[Any], key: str, row: T) -> T:
+def _insert_or_find(session: Session, lookup: Prepared, key: str, row: T) -> T:
     """Insert `row`, which the caller did not find; a concurrent insert by another process wins.
 
     One statement instead of a savepoint and a flush; the new row joins the session as if

@@ -192,7 +192,7 @@ _SETTLE = Prepared(
 )
 
 
-_ITEM = sa_select(_INBOX).where(_INBOX.c.id == bindparam("item_id"))
+_ITEM = Prepared(sa_select(_INBOX).where(_INBOX.c.id == bindparam("item_id")))
 
 
 def load_item(session: Session, item_id: int) -> InboxItem | None:

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
-from maildesk.app import App
+from maildesk.app import App, accept_raw
 from maildesk.db import (
     Prepared,
     as_loaded,
@@ -33,6 +33,7 @@ from maildesk.errors import ConfigError, TransientError
 from maildesk.models import (
     Contact,
     Event,
+    InboxItem,
     Message,
     MessageRole,
     OutboxItem,
@@ -41,6 +42,7 @@ from maildesk.models import (
     TicketTag,
     Visibility,
 )
+from maildesk.services.origin import Origin
 from maildesk.services.tickets import Actor, add_tags, create_ticket
 from maildesk.services.views import ticket_tags
 
@@ -206,7 +208,7 @@ def test_a_row_loaded_without_the_orm_is_the_object_a_query_gives(app: App) -> N
     """Equal to what `session.get` reads, in the session; a row it holds already is returned
     as it is (with what this unit changed on it); no row: None."""
     at = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-    by_email = select_core(_CONTACT).where(_CONTACT.c.email == bindparam("key"))
+    by_email = Prepared(select_core(_CONTACT).where(_CONTACT.c.email == bindparam("key")))
     with unit_of_work(app.engine) as session:
         session.add(Contact(email="c@example.com", name="C", created_at=at))
     with unit_of_work(app.engine) as session:
@@ -222,6 +224,31 @@ def test_a_row_loaded_without_the_orm_is_the_object_a_query_gives(app: App) -> N
 
 
 _CONTACT = Contact.__table__  # type: ignore[attr-defined]
+
+
+def test_a_prepared_select_reads_values_as_a_query_reads_them(app: App) -> None:
+    """Dates, JSON lists, bytes and enums come back converted, as `session.get` gives them."""
+    origin = Origin(transport="smtp", envelope_to=("help@example.com", "b@example.com"))
+    stored = accept_raw(app, b"From: c@example.com\r\nSubject: hi\r\n\r\nbody\r\n", origin)
+    table = InboxItem.__table__  # type: ignore[attr-defined]
+    by_id = Prepared(select_core(table).where(table.c.id == bindparam("item_id")))
+    with unit_of_work(app.engine) as session:
+        row = by_id.first(session, {"item_id": stored.item_id})
+        assert by_id.first(session, {"item_id": -1}) is None
+    with unit_of_work(app.engine) as session:
+        item = session.get(InboxItem, stored.item_id)
+        assert item is not None and row is not None
+        assert list(row) == [column.key for column in table.c]
+        assert row == {column: getattr(item, column) for column in row}
+        assert isinstance(row["received_at"], datetime) and isinstance(row["raw"], bytes)
+        assert row["envelope_to"] == ["help@example.com", "b@example.com"]
+    with unit_of_work(app.engine) as session:
+        ticket_id = _a_ticket(session, datetime(2026, 3, 1, 12, 0, tzinfo=UTC))
+        tickets = Ticket.__table__  # type: ignore[attr-defined]
+        by_id = Prepared(select_core(tickets).where(tickets.c.id == bindparam("ticket_id")))
+        found = by_id.first(session, {"ticket_id": ticket_id})
+        assert found is not None and found["status"] is TicketStatus.NEW
+        assert found["created_at"] == datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
 def test_rows_prepared_for_one_statement_are_written_in_their_order(app: App) -> None:
