@@ -9,7 +9,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Column, Table, event, inspect, make_url, text
+from sqlalchemy import Column, Table, bindparam, event, inspect, make_url, text, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DatabaseError, DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session as OrmSession
@@ -379,6 +379,33 @@ def load_one(
     return instance
 
 
+_UPDATES: dict[Any, Prepared] = {}
+
+
+def write_now(session: Session, instance: SQLModel) -> None:
+    """Write the column values a stored `instance` holds unflushed in one UPDATE by its id,
+    and take them for written: what a flush of this object alone does, without the unit of
+    work's steps (a flush of one ticket cost about 0.3 ms, and most found nothing to write).
+    Values set equal to what was loaded are not written. A change to anything but a column,
+    or an object not stored yet, is left to the next flush."""
+    state = inspect(instance)
+    if not state.modified or not state.persistent:
+        return
+    table = state.mapper.local_table
+    changed = state.committed_state
+    if any(key not in table.c for key in changed):
+        return
+    held = state.dict
+    values = {key: held[key] for key, before in changed.items() if held.get(key, before) != before}
+    if values:
+        statement = _UPDATES.get(table)
+        if statement is None:
+            where = table.c.id == bindparam("row_id")
+            statement = _UPDATES[table] = Prepared(update(table).where(where), flush=False)
+        statement.execute(session, {**values, "row_id": held["id"]})
+    state._commit_all(held, session.identity_map)
+
+
 class UnitSession(Session):
     """A session that keeps every row it saw until it closes.
 
@@ -442,12 +469,20 @@ def _forget_all_cached(session: Session, _transaction: Any) -> None:
     session.info.pop(_TRANSACTION_CACHE, None)
 
 
+def _forget_rolled_back(session: Session, transaction: Any) -> None:
+    """A savepoint's rollback: objects `write_now` wrote in it hold values the database no
+    longer has (SQLAlchemy expires only what its own flushes wrote); all are read again."""
+    _forget_all_cached(session, transaction)
+    if transaction.nested:
+        session.expire_all()
+
+
 def _forget_at_end(session: Session, transaction: Any) -> None:
     if transaction.parent is None:  # the transaction itself, not a savepoint
         _forget_all_cached(session, transaction)
 
 
-event.listen(OrmSession, "after_soft_rollback", _forget_all_cached)
+event.listen(OrmSession, "after_soft_rollback", _forget_rolled_back)
 event.listen(OrmSession, "after_transaction_end", _forget_at_end)
 
 

@@ -1,7 +1,8 @@
 """The one way a ticket changes after it is created: one audit event per changed field.
 
 `FIELDS` declares what may change and how each change is recorded; `change` assigns, keeps
-the derived timestamps true, and runs the hooks of `maildesk.ticket_hooks`.
+the derived timestamps true, runs the hooks of `maildesk.ticket_hooks`, and writes the ticket
+in one UPDATE at once (`db.write_now`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from maildesk.db import write_now
 from maildesk.desk import Desk
 from maildesk.models import Agent, Priority, Ticket, TicketStatus, TicketType
 from maildesk.services.tickets import Actor, record_event
@@ -111,12 +113,14 @@ def change(
     session.add(ticket)
     names = frozenset(changed)
     _run_hooks(session, desk, ticket, names, now)
+    write_now(session, ticket)
     return names
 
 
 def begin(session: Session, *, desk: Desk, ticket: Ticket, now: datetime) -> None:
     """A new ticket's first change: the hooks see it `created` (its SLA clock starts)."""
     _run_hooks(session, desk, ticket, frozenset({"created"}), now)
+    write_now(session, ticket)
 
 
 def _run_hooks(

@@ -93,9 +93,12 @@ def record_events(
 
 
 def touch(session: Session, *, ticket: Ticket, now: datetime) -> None:
-    """Stamp `updated_at`: an event or a message was added (its fields change in ticket_change)."""
-    ticket.updated_at = now
-    session.add(ticket)
+    """Stamp `updated_at`: an event or a message was added (its fields change in ticket_change).
+    Written with the ticket's other changes (`ticket_change` writes at once); the same moment
+    again leaves the ticket as it was."""
+    if ticket.updated_at != now:
+        ticket.updated_at = now
+        session.add(ticket)
 
 
 def create_ticket(
