@@ -35,7 +35,7 @@ from typing import Any
 
 from sqlalchemy import event
 
-from maildesk.app import App, accept_raw, async_accept, open_app
+from maildesk.app import App, accept_raw, accept_together, async_accept, in_groups, open_app
 from maildesk.config import Settings, parse_settings
 from maildesk.daemon.loop import HOLD_SECONDS
 from maildesk.db import make_engine, turn_due, upgrade
@@ -186,6 +186,20 @@ class StatementCount:
         return f"statements per mail: accept {accept:.2f}, process {process:.2f}"
 
 
+def _accept_some(app: App, mails: list[bytes], origin: Origin) -> list[Stored]:
+    """What `maildesk ingest FILE…` does first: the files' mails stored in one commit a
+    group (`app.in_groups`); one file alone in its own."""
+    if len(mails) == 1:
+        return [accept_raw(app, mails[0], origin)]
+    stored: list[Stored] = []
+    for group in in_groups(mails):
+        for result in accept_together(app, [(raw, origin) for raw in group]):
+            if isinstance(result, Exception):
+                raise result
+            stored.append(result)
+    return stored
+
+
 def _process_some(app: App, stored: list[Stored], batch: int) -> list[str]:
     """What `maildesk ingest FILE…` does with what it accepted: one item alone, several in
     one transaction (`--batch 1`: each in its own, as before group commit)."""
@@ -211,8 +225,8 @@ def run_batch(
     batch: int = 1,
     parse_processes: int | None = None,
 ) -> Result:
-    """Accept each mail in turn in this process, then process `batch` at a time, like
-    `maildesk ingest FILE…`."""
+    """Accept `batch` mails in one commit in this process, then process them together, like
+    `maildesk ingest FILE…` (`--batch 1`: each alone, as before group commit)."""
     app = prepared_app(url, workdir, agents, parse_processes)
     processes = app.settings.worker.parse_processes
     statements = StatementCount(app)
@@ -226,7 +240,7 @@ def run_batch(
     for first in range(0, len(mails), batch):
         t0 = time.perf_counter()
         statements.phase = "accept"
-        stored = [accept_raw(app, raw, origin) for raw in mails[first : first + batch]]
+        stored = _accept_some(app, mails[first : first + batch], origin)
         t1 = time.perf_counter()
         statements.phase = "process"
         outcomes.update(_process_some(app, stored, batch))
@@ -266,6 +280,7 @@ _PURELIB = sysconfig.get_paths()["purelib"]
 # (label, file suffix, function name): cumulative time of the steps that matter
 _KEY_FUNCTIONS = [
     ("accept_raw (accept transaction)", "maildesk/app.py", "accept_raw"),
+    ("accept_together (accept transaction)", "maildesk/app.py", "accept_together"),
     ("process_one (process transaction)", "maildesk/pipeline/runner.py", "process_one"),
     ("process_batch (process transaction)", "maildesk/pipeline/batch.py", "process_batch"),
     ("  parse stage", "maildesk/pipeline/stages/parse.py", "run"),

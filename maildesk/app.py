@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -142,6 +142,23 @@ def accept_raw(app: App, raw: bytes, origin: Origin) -> Stored:
 
 
 Mail = tuple[bytes, Origin]
+GROUP_BYTES = 8 * 1024 * 1024  # mails read ahead to be stored in one commit, in bytes at most
+
+
+def in_groups(raws: Iterable[bytes], limit: int | None = None) -> Iterator[list[bytes]]:
+    """`raws` in order, in runs that add up to `limit` bytes (GROUP_BYTES) at most, a larger
+    mail alone: what a reader holds to store together (`accept_together`)."""
+    limit = GROUP_BYTES if limit is None else limit
+    run: list[bytes] = []
+    size = 0
+    for raw in raws:
+        if run and size + len(raw) > limit:
+            yield run
+            run, size = [], 0
+        run.append(raw)
+        size += len(raw)
+    if run:
+        yield run
 
 
 def accept_together(app: App, mails: Sequence[Mail]) -> list[Stored | Exception]:

@@ -32,11 +32,12 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from maildesk.app import App, accept_raw
+from maildesk.app import App, accept_together, in_groups
 from maildesk.cli.output import moment_option
 from maildesk.cli.root import state
 from maildesk.ingest.importer import count_messages, read_messages
 from maildesk.pipeline.batch import BATCH_LIMIT, process_batch
+from maildesk.services.inbox import Stored
 from maildesk.services.origin import IMPORT, Origin
 
 import_app = typer.Typer(help="Bulk import old mail.", no_args_is_help=True)
@@ -79,10 +80,17 @@ def progress_bar(total: int, name: str) -> Iterator[Callable[[], None]]:
 
 
 def import_some(app: App, raws: Iterable[bytes], open_since: datetime | None) -> list[str]:
-    """Store each mail (each its own commit), then process them in one transaction; a mail
-    a run before had stored is processed now if it was not yet, else it is already imported.
-    `raws` is read as it is stored: one mail's bytes at a time are held."""
-    stored = [accept_raw(app, raw, Origin(transport=IMPORT)) for raw in raws]
+    """Store the mails (one commit for each group `app.in_groups` reads), then process them
+    in one transaction; a mail a run before had stored is processed now if it was not yet,
+    else it is already imported. A mail that cannot be stored ends the import: those stored
+    are processed by the next run or the daemon."""
+    origin = Origin(transport=IMPORT)
+    stored: list[Stored] = []
+    for group in in_groups(raws):
+        for result in accept_together(app, [(raw, origin) for raw in group]):
+            if isinstance(result, Exception):
+                raise result
+            stored.append(result)
     item_ids = list(dict.fromkeys(each.item_id for each in stored))
     done = {
         outcome.item_id: outcome.outcome

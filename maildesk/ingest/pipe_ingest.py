@@ -10,7 +10,7 @@ import json
 import sys
 from pathlib import Path
 
-from maildesk.app import App, accept_raw, open_app
+from maildesk.app import GROUP_BYTES, App, accept_raw, accept_together, open_app
 from maildesk.config import load_settings
 from maildesk.config_file import config_path
 from maildesk.db import first_line, unit_of_work
@@ -37,7 +37,7 @@ def one_line(exc: Exception) -> str:
 def ingest_mails(request: QueueRequest, *, config: str | None) -> None:
     """Accept and process each file (stdin if none); with `--json`, one outcome line each.
 
-    Several files are each accepted (committed) in turn, then processed up to `BATCH_LIMIT`
+    Several files are accepted (committed) in groups, then processed up to `BATCH_LIMIT`
     to a transaction (maildesk.pipeline.batch).
     """
     app = _open(config)
@@ -48,21 +48,85 @@ def ingest_mails(request: QueueRequest, *, config: str | None) -> None:
 
 
 def _ingest_some(app: App, sources: tuple[Path | None, ...], origin: Origin, as_json: bool) -> None:
-    """Accept each mail in turn (each its own commit), then process them together. A mail
-    that cannot be accepted ends the command (exit 75) once those before it are processed."""
-    stored: list[Stored] = []
-    refused: NotAccepted | None = None
-    for source in sources:
-        try:
-            stored.append(_accept(app, _read(source), origin, source))
-        except NotAccepted as exc:
-            refused = exc
-            break
+    """Accept the mails, then process them together. A mail that cannot be read or accepted
+    ends the command (exit 75) once those before it are processed."""
+    stored, refused = _accept_all(app, sources, origin)
     for result in _outcomes(app, stored):
         if as_json:
             print(json.dumps(result, ensure_ascii=False, default=str), flush=True)
     if refused is not None:
         raise refused
+
+
+def _accept_all(
+    app: App, sources: tuple[Path | None, ...], origin: Origin
+) -> tuple[list[Stored], NotAccepted | None]:
+    """Each mail committed: files read and committed together in groups (one commit a
+    group, as `app.accept_together` stores what arrives together), up to GROUP_BYTES read
+    at a time; the mails accepted before the first that is not, and why that one is not."""
+    stored: list[Stored] = []
+    for group in _groups(sources):
+        raws: list[bytes] = []
+        try:
+            for source in group:
+                raws.append(_read(source))
+        except NotAccepted as exc:  # those read before it are accepted first
+            done, refused = _accept_group(app, raws, origin, group)
+            return stored + done, refused or exc
+        done, refused = _accept_group(app, raws, origin, group)
+        stored += done
+        if refused is not None:
+            return stored, refused
+    return stored, None
+
+
+def _groups(sources: tuple[Path | None, ...]) -> list[tuple[Path | None, ...]]:
+    """The sources in order, in runs whose files add up to GROUP_BYTES at most (a larger
+    file alone; stdin is one source alone)."""
+    groups: list[tuple[Path | None, ...]] = []
+    run: list[Path | None] = []
+    size = 0
+    for source in sources:
+        bytes_ = _size(source)
+        if run and size + bytes_ > GROUP_BYTES:
+            groups.append(tuple(run))
+            run, size = [], 0
+        run.append(source)
+        size += bytes_
+    return [*groups, tuple(run)] if run else groups
+
+
+def _size(source: Path | None) -> int:
+    try:
+        return source.stat().st_size if source is not None else GROUP_BYTES
+    except OSError:
+        return 0  # reading it says why
+
+
+def _accept_group(
+    app: App, raws: list[bytes], origin: Origin, sources: tuple[Path | None, ...]
+) -> tuple[list[Stored], NotAccepted | None]:
+    """Store `raws` (read from `sources`, in order) in one commit; if they do not commit
+    together, each alone: those accepted before the first that is not, and why."""
+    if len(raws) == 1:
+        try:
+            return [accept_raw(app, raws[0], origin)], None
+        except Exception as exc:
+            return [], _not_accepted(sources[0], exc)
+    try:
+        found = accept_together(app, [(raw, origin) for raw in raws])
+    except Exception as exc:  # an outage: none of them is committed
+        return [], _not_accepted(sources[0], exc)
+    stored: list[Stored] = []
+    for source, result in zip(sources, found, strict=False):
+        if isinstance(result, Exception):
+            return stored, _not_accepted(source, result)
+        stored.append(result)
+    return stored, None
+
+
+def _not_accepted(source: Path | None, exc: Exception) -> NotAccepted:
+    return NotAccepted(f"{source or 'stdin'}: not accepted: {one_line(exc)}")
 
 
 def _open(config: str | None) -> App:
@@ -82,13 +146,6 @@ def _read(source: Path | None) -> bytes:
         return source.read_bytes()
     except OSError as exc:
         raise NotAccepted(f"cannot read {source}: {exc.strerror}") from None
-
-
-def _accept(app: App, raw: bytes, origin: Origin, source: Path | None) -> Stored:
-    try:
-        return accept_raw(app, raw, origin)
-    except Exception as exc:
-        raise NotAccepted(f"{source or 'stdin'}: not accepted: {one_line(exc)}") from None
 
 
 def _outcome(app: App, stored: Stored) -> dict[str, object]:

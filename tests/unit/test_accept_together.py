@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import Session, col, select
 
 import maildesk.app
-from maildesk.app import App, accept_together, async_accept
+from maildesk.app import App, accept_together, async_accept, in_groups
 from maildesk.errors import TransientError
 from maildesk.models import InboxItem
 from maildesk.services.inbox import Stored, store_raw
@@ -76,3 +76,12 @@ async def test_the_accept_transports_call_answers_each_mail_for_itself(app: App)
 
     assert answers == [Accepted.STORED, Accepted.STORED, Accepted.DUPLICATE]
     assert stored_subjects(app) == [b"First", b"Second"]
+
+
+def test_a_reader_holds_mails_in_groups_up_to_a_byte_limit_a_larger_one_alone() -> None:
+    raws = [b"a" * 3, b"b" * 4, b"c" * 9, b"d" * 2, b"e" * 2, b"f" * 2]
+
+    groups = list(in_groups(raws, limit=8))
+
+    assert groups == [[b"aaa", b"bbbb"], [b"c" * 9], [b"dd", b"ee", b"ff"]]
+    assert list(in_groups([])) == []

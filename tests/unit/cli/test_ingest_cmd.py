@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from maildesk.cli import ingest_cmd
 from maildesk.cli.ingest_cmd import EX_TEMPFAIL
+from maildesk.ingest import pipe_ingest
 from tests.mails import mail
 from tests.unit.cli.conftest import CONFIG, Shell
 
@@ -93,6 +100,44 @@ def test_a_file_that_cannot_be_read_after_others_is_tempfail_once_those_are_proc
         ("created", "TKT-2"),
     ]
     assert result.stderr == f"maildesk: cannot read {files[2]}: No such file or directory\n"
+
+
+def test_the_files_of_one_ingest_are_accepted_in_one_commit_up_to_a_group_s_bytes(
+    shell: Shell, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Files are read and committed together (an MTA waits for the exit code of all), one
+    accept commit a group, then processed together: five files commit as often as one."""
+    files = [tmp_path / f"{n}.eml" for n in range(11)]
+    for n, file in enumerate(files):
+        file.write_bytes(mail(message_id=f"{n}@acme.test", subject=f"Thing {n}"))
+    with commits() as one:
+        shell.run(ingest_cmd, "ingest", "--json", files[0])
+
+    with commits() as five:
+        result = shell.run(ingest_cmd, "ingest", "--json", *files[1:6])
+
+    assert [o["outcome"] for o in lines(result.stdout)] == ["created"] * 5
+    assert len(five) == len(one)
+    monkeypatch.setattr(pipe_ingest, "GROUP_BYTES", 2 * files[6].stat().st_size)
+    with commits() as grouped:
+        result = shell.run(ingest_cmd, "ingest", "--json", *files[6:])
+    assert [o["outcome"] for o in lines(result.stdout)] == ["created"] * 5
+    assert len(grouped) == len(one) + 2  # accepted in groups of 2, 2 and 1
+
+
+@contextmanager
+def commits() -> Iterator[list[object]]:
+    """The transactions that commit meanwhile, on any engine."""
+    seen: list[object] = []
+
+    def commit(connection: object) -> None:
+        seen.append(connection)
+
+    event.listen(Engine, "commit", commit)
+    try:
+        yield seen
+    finally:
+        event.remove(Engine, "commit", commit)
 
 
 def test_without_json_ingest_prints_nothing(shell: Shell) -> None:
