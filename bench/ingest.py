@@ -35,7 +35,7 @@ from typing import Any
 
 from sqlalchemy import event
 
-from maildesk.app import App, accept_raw, accept_together, async_accept, in_groups, open_app
+from maildesk.app import App, accept_in_groups, accept_raw, async_accept, open_app
 from maildesk.config import Settings, parse_settings
 from maildesk.daemon.loop import HOLD_SECONDS
 from maildesk.db import make_engine, turn_due, upgrade
@@ -191,13 +191,7 @@ def _accept_some(app: App, mails: list[bytes], origin: Origin) -> list[Stored]:
     group (`app.in_groups`); one file alone in its own."""
     if len(mails) == 1:
         return [accept_raw(app, mails[0], origin)]
-    stored: list[Stored] = []
-    for group in in_groups(mails):
-        for result in accept_together(app, [(raw, origin) for raw in group]):
-            if isinstance(result, Exception):
-                raise result
-            stored.append(result)
-    return stored
+    return accept_in_groups(app, mails, origin)
 
 
 def _process_some(app: App, stored: list[Stored], batch: int) -> list[str]:

@@ -181,6 +181,18 @@ def accept_together(app: App, mails: Sequence[Mail]) -> list[Stored | Exception]
     return [_alone(app, raw, origin) for raw, origin in mails]
 
 
+def accept_in_groups(app: App, raws: Iterable[bytes], origin: Origin) -> list[Stored]:
+    """Store every mail, one commit a group (`in_groups`), in order; the first that cannot be
+    stored raises (those stored before it, and the rest of its group, stay stored)."""
+    stored: list[Stored] = []
+    for group in in_groups(raws):
+        for result in accept_together(app, [(raw, origin) for raw in group]):
+            if isinstance(result, Exception):
+                raise result
+            stored.append(result)
+    return stored
+
+
 def _alone(app: App, raw: bytes, origin: Origin) -> Stored | Exception:
     try:
         return accept_raw(app, raw, origin)

@@ -32,12 +32,11 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from maildesk.app import App, accept_together, in_groups
+from maildesk.app import App, accept_in_groups
 from maildesk.cli.output import moment_option
 from maildesk.cli.root import state
 from maildesk.ingest.importer import count_messages, read_messages
 from maildesk.pipeline.batch import BATCH_LIMIT, process_batch
-from maildesk.services.inbox import Stored
 from maildesk.services.origin import IMPORT, Origin
 
 import_app = typer.Typer(help="Bulk import old mail.", no_args_is_help=True)
@@ -84,13 +83,7 @@ def import_some(app: App, raws: Iterable[bytes], open_since: datetime | None) ->
     in one transaction; a mail a run before had stored is processed now if it was not yet,
     else it is already imported. A mail that cannot be stored ends the import: those stored
     are processed by the next run or the daemon."""
-    origin = Origin(transport=IMPORT)
-    stored: list[Stored] = []
-    for group in in_groups(raws):
-        for result in accept_together(app, [(raw, origin) for raw in group]):
-            if isinstance(result, Exception):
-                raise result
-            stored.append(result)
+    stored = accept_in_groups(app, raws, Origin(transport=IMPORT))
     item_ids = list(dict.fromkeys(each.item_id for each in stored))
     done = {
         outcome.item_id: outcome.outcome
