@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -18,6 +18,7 @@ from sqlmodel import Session, SQLModel, create_engine
 
 from maildesk.db_connect import CONNECT_TIMEOUT_SECONDS, SQLITE_PRAGMAS
 from maildesk.errors import ConfigError, MaildeskError, TransientError
+from maildesk.prepared import Prepared as Prepared  # where the services have found it
 from maildesk.write_turns import WriteTurns
 
 if TYPE_CHECKING:
@@ -241,94 +242,6 @@ def prepared_insert_unless_taken(
         statement = insert_unless_taken(session, table, returning)
         _PREPARED_INSERTS[key] = Prepared(statement)
     return _PREPARED_INSERTS[key]
-
-
-class Prepared:
-    """A Core statement compiled once per dialect and sent as its SQL text, its values
-    converted as SQLAlchemy converts them: no cache key, no compile, no ORM step per run.
-
-    For the statements every mail runs. Not for an IN list (no expanding parameters), nor for
-    columns whose default Python computes: an INSERT names every column it fills. Rows come
-    back as the driver gives them (read ids and counts, not dates). Like `session.execute`,
-    it flushes what is pending first (`flush=False`: as `session.connection().execute`).
-    """
-
-    def __init__(self, statement: Any, *, flush: bool = True) -> None:
-        self.statement = statement
-        self.flush = flush
-        self._compiled: dict[tuple[str, tuple[str, ...]], Any] = {}
-        self._readers: dict[Any, list[tuple[str, Any]]] = {}
-
-    def execute(self, session: Session, params: Mapping[str, Any]) -> Any:
-        if self.flush:
-            session.flush()  # nothing pending: nothing sent
-        connection = session.connection()
-        compiled = self._compile(connection.dialect, tuple(params))
-        return connection.exec_driver_sql(compiled.string, self._arguments(compiled, params))
-
-    def first(self, session: Session, params: Mapping[str, Any]) -> dict[str, Any] | None:
-        """The first row of a select as {column: value}, its values converted as a query
-        converts them (dates, JSON, enums); None: no row."""
-        if self.flush:
-            session.flush()
-        connection = session.connection()
-        compiled = self._compile(connection.dialect, tuple(params))
-        arguments = self._arguments(compiled, params)
-        row = connection.exec_driver_sql(compiled.string, arguments).first()
-        if row is None:
-            return None
-        readers = self._readers.get(compiled)
-        if readers is None:
-            readers = self._readers[compiled] = _readers(compiled, connection.dialect)
-        pairs = zip(readers, row, strict=True)
-        return {name: read(value) if read else value for (name, read), value in pairs}
-
-    def execute_many(self, session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
-        """One statement for all `rows` (the driver's executemany), in their order; every row
-        has the same keys. No rows: nothing sent."""
-        if not rows:
-            return
-        if self.flush:
-            session.flush()
-        connection = session.connection()
-        compiled = self._compile(connection.dialect, tuple(rows[0]))
-        arguments = [self._arguments(compiled, row) for row in rows]
-        connection.exec_driver_sql(compiled.string, arguments)
-
-    @staticmethod
-    def _arguments(compiled: Any, params: Mapping[str, Any]) -> Any:
-        """The values of one run as the driver takes them, converted as SQLAlchemy would."""
-        values = compiled.construct_params(params, escape_names=False)
-        processors = compiled._bind_processors
-        converted = {
-            name: processors[name](value) if name in processors else value
-            for name, value in values.items()
-        }
-        if compiled.positional:
-            return tuple(converted[name] for name in compiled.positiontup)
-        escaped = compiled.escaped_bind_names
-        return {escaped.get(name, name): value for name, value in converted.items()}
-
-    def _compile(self, dialect: Any, keys: tuple[str, ...]) -> Any:
-        key = (dialect.name, keys)
-        compiled = self._compiled.get(key)
-        if compiled is None:
-            compiled = self.statement.compile(dialect=dialect, column_keys=list(keys))
-            if compiled.insert_prefetch or compiled.update_prefetch:
-                raise ValueError(f"{self.statement}: a column default is computed in Python")
-            if compiled.literal_execute_params or compiled.post_compile_params:
-                raise ValueError(f"{self.statement}: its values change its text")
-            self._compiled[key] = compiled
-        return compiled
-
-
-def _readers(compiled: Any, dialect: Any) -> list[tuple[str, Any]]:
-    """Each result column's name and the conversion a query applies to its values (None:
-    the driver's value as it is), in the select's order."""
-    return [
-        (column.keyname, column.type._cached_result_processor(dialect, None))
-        for column in compiled._result_columns
-    ]
 
 
 _DEFAULTS: dict[type, list[tuple[str, Any, bool]]] = {}
