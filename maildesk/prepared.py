@@ -53,26 +53,22 @@ class Prepared:
     def __init__(self, statement: Any, *, flush: bool = True) -> None:
         self.statement = statement
         self.flush = flush
-        self._compiled: dict[tuple[str, tuple[str, ...]], Any] = {}
-        self._readers: dict[Any, list[tuple[str, Any]]] = {}
+        self._plans: dict[tuple[str, tuple[str, ...]], Plan] = {}
 
     def execute(self, session: Session, params: Mapping[str, Any]) -> Rows:
         connection = self._connection(session)
-        compiled = self._compile(connection.dialect, tuple(params))
-        return send(connection, compiled.string, _arguments(compiled, params), many=False)
+        plan = self._plan(connection.dialect, tuple(params))
+        return send(connection, plan.sql, plan.arguments(params), many=False)
 
     def first(self, session: Session, params: Mapping[str, Any]) -> dict[str, Any] | None:
         """The first row of a select as {column: value}, its values converted as a query
         converts them (dates, JSON, enums); None: no row."""
         connection = self._connection(session)
-        compiled = self._compile(connection.dialect, tuple(params))
-        row = send(connection, compiled.string, _arguments(compiled, params), many=False).first()
+        plan = self._plan(connection.dialect, tuple(params))
+        row = send(connection, plan.sql, plan.arguments(params), many=False).first()
         if row is None:
             return None
-        readers = self._readers.get(compiled)
-        if readers is None:
-            readers = self._readers[compiled] = _readers(compiled, connection.dialect)
-        pairs = zip(readers, row, strict=True)
+        pairs = zip(plan.readers, row, strict=True)
         return {name: read(value) if read else value for (name, read), value in pairs}
 
     def execute_many(self, session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -81,26 +77,61 @@ class Prepared:
         if not rows:
             return
         connection = self._connection(session)
-        compiled = self._compile(connection.dialect, tuple(rows[0]))
-        arguments = [_arguments(compiled, row) for row in rows]
-        send(connection, compiled.string, arguments, many=True)
+        plan = self._plan(connection.dialect, tuple(rows[0]))
+        send(connection, plan.sql, [plan.arguments(row) for row in rows], many=True)
 
     def _connection(self, session: Session) -> Connection:
         if self.flush:
             session.flush()  # nothing pending: nothing sent
         return session.connection()
 
-    def _compile(self, dialect: Any, keys: tuple[str, ...]) -> Any:
-        key = (dialect.name, keys)
-        compiled = self._compiled.get(key)
-        if compiled is None:
+    def _plan(self, dialect: Any, keys: tuple[str, ...]) -> Plan:
+        plan = self._plans.get((dialect.name, keys))
+        if plan is None:
             compiled = self.statement.compile(dialect=dialect, column_keys=list(keys))
             if compiled.insert_prefetch or compiled.update_prefetch:
                 raise ValueError(f"{self.statement}: a column default is computed in Python")
             if compiled.literal_execute_params or compiled.post_compile_params:
                 raise ValueError(f"{self.statement}: its values change its text")
-            self._compiled[key] = compiled
-        return compiled
+            plan = self._plans[(dialect.name, keys)] = Plan(compiled, keys, dialect)
+        return plan
+
+
+class Plan:
+    """One compiled form of a statement, for one set of value names: its SQL text, each value
+    the driver takes in its order (the run's own, by name, with its conversion, or one the
+    statement fixes, a literal in its WHERE, converted once), and each result column's name
+    and conversion (None: the driver's value as it is)."""
+
+    def __init__(self, compiled: Any, keys: tuple[str, ...], dialect: Any) -> None:
+        self.sql: str = compiled.string
+        self.positional: bool = compiled.positional
+        fixed = compiled.construct_params(dict.fromkeys(keys), escape_names=False)
+        processors = compiled._bind_processors
+        order = list(compiled.positiontup) if self.positional else list(fixed)
+        self.values: list[tuple[str, bool, Any, Any]] = []
+        for name in order:
+            read = processors.get(name)
+            if name in keys:
+                self.values.append((name, True, read, None))
+            else:
+                self.values.append((name, False, None, read(fixed[name]) if read else fixed[name]))
+        escaped = compiled.escaped_bind_names
+        self.names = [escaped.get(name, name) for name in order]
+        self.readers: list[tuple[str, Any]] = [
+            (column.keyname, column.type._cached_result_processor(dialect, None))
+            for column in compiled._result_columns
+        ]
+
+    def arguments(self, params: Mapping[str, Any]) -> Any:
+        """The values of one run as the driver takes them, converted as SQLAlchemy would."""
+        values = [
+            (read(params[name]) if read else params[name]) if given else fixed
+            for name, given, read, fixed in self.values
+        ]
+        if self.positional:
+            return tuple(values)
+        return dict(zip(self.names, values, strict=True))
 
 
 def send(connection: Connection, sql: str, arguments: Any, *, many: bool) -> Rows:
@@ -123,26 +154,3 @@ def send(connection: Connection, sql: str, arguments: Any, *, many: bool) -> Row
         connection._handle_dbapi_exception(exc, sql, arguments, cursor, None)  # raises
     cursor.close()
     return done
-
-
-def _arguments(compiled: Any, params: Mapping[str, Any]) -> Any:
-    """The values of one run as the driver takes them, converted as SQLAlchemy would."""
-    values = compiled.construct_params(params, escape_names=False)
-    processors = compiled._bind_processors
-    converted = {
-        name: processors[name](value) if name in processors else value
-        for name, value in values.items()
-    }
-    if compiled.positional:
-        return tuple(converted[name] for name in compiled.positiontup)
-    escaped = compiled.escaped_bind_names
-    return {escaped.get(name, name): value for name, value in converted.items()}
-
-
-def _readers(compiled: Any, dialect: Any) -> list[tuple[str, Any]]:
-    """Each result column's name and the conversion a query applies to its values (None:
-    the driver's value as it is), in the select's order."""
-    return [
-        (column.keyname, column.type._cached_result_processor(dialect, None))
-        for column in compiled._result_columns
-    ]
