@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import CompoundSelect, bindparam, insert, literal, union_all, update
+from sqlalchemy import BindParameter, bindparam, insert, literal, union_all, update
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
@@ -215,16 +216,23 @@ _PARTICIPANT_EMAILS = (
     .order_by(col(Participant.role).desc(), col(Contact.email))
 )
 _TICKET_BY_REF = select(Ticket).where(Ticket.ref == bindparam("ref"))
-# Mails we sent (0) and mails we stored (1) naming any of `ids`; stored ones win a tie.
-_TICKETS_BY_MESSAGE_ID: CompoundSelect[str, int | None, int] = union_all(
-    select(OutboxItem.message_id, OutboxItem.ticket_id, literal(0).label("stored")).where(
-        col(OutboxItem.message_id).in_(bindparam("ids", expanding=True)),
-        col(OutboxItem.ticket_id).is_not(None),
-    ),
-    select(Message.message_id, Message.ticket_id, literal(1).label("stored")).where(
-        col(Message.message_id).in_(bindparam("ids", expanding=True))
-    ),
-)
+
+
+@cache
+def _tickets_by_message_ids(count: int) -> Prepared:
+    """Mails we sent (0) and mails we stored (1) naming any of `count` Message-IDs (`id_0`…),
+    prepared once for each count; stored ones win a tie."""
+    ids: list[BindParameter[str]] = [bindparam(f"id_{n}") for n in range(count)]
+    return Prepared(
+        union_all(
+            select(OutboxItem.message_id, OutboxItem.ticket_id, literal(0).label("stored")).where(
+                col(OutboxItem.message_id).in_(ids), col(OutboxItem.ticket_id).is_not(None)
+            ),
+            select(Message.message_id, Message.ticket_id, literal(1).label("stored")).where(
+                col(Message.message_id).in_(ids)
+            ),
+        )
+    )
 
 
 def add_tags(session: Session, *, ticket: Ticket, tags: Sequence[str]) -> list[str]:
@@ -316,9 +324,9 @@ def ticket_for_message_ids(session: Session, *, ids: Sequence[str]) -> tuple[int
     """The ticket holding (or sent) the latest-named of these Message-IDs, and that ID."""
     if not ids:
         return None
-    rows = sorted(  # stable: sent ones first, so a stored message wins
-        session.execute(_TICKETS_BY_MESSAGE_ID, {"ids": list(ids)}).all(), key=lambda r: r[2]
-    )
+    params = {f"id_{n}": message_id for n, message_id in enumerate(ids)}
+    found_rows = _tickets_by_message_ids(len(ids)).execute(session, params).rows
+    rows = sorted(found_rows, key=lambda r: r[2])  # stable: sent ones first, a stored one wins
     found = {message_id: ticket_id for message_id, ticket_id, _ in rows if ticket_id}
     for message_id in reversed(ids):
         if message_id in found:
