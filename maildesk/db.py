@@ -281,8 +281,12 @@ def load_one(
     `model` object a query gives, in the session, without the ORM's loading steps: flushed
     first, and an object the session holds for that row already is the one returned."""
     row = statement.first(session, params)
-    if row is None:
-        return None
+    return None if row is None else adopt(session, model, row)
+
+
+def adopt(session: Session, model: type[M], row: dict[str, Any]) -> M:
+    """The `model` object of a stored row (all its columns) in the session, as if loaded;
+    an object the session holds for that row already is the one returned."""
     held = session.identity_map.get(session.identity_key(model, row["id"]))
     if held is not None:
         return held  # type: ignore[no-any-return]

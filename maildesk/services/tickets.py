@@ -9,10 +9,11 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import BindParameter, bindparam, insert, literal, union_all, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
-from maildesk.db import Prepared, as_loaded, model_row, prepared_insert_unless_taken
+from maildesk.db import Prepared, adopt, as_loaded, model_row, prepared_insert_unless_taken
 from maildesk.errors import NotFound
 from maildesk.models import (
     STANDARD_CATEGORY,
@@ -292,10 +293,14 @@ def find_ticket(session: Session, *, ref: str) -> Ticket | None:
     return session.exec(_TICKET_BY_REF, params={"ref": ref.upper()}).first()
 
 
-_TICKET_WITH_REQUESTER = (
-    select(Ticket, Contact)
-    .join(Contact, col(Contact.id) == col(Ticket.requester_id))
-    .where(Ticket.id == bindparam("ticket_id"))
+_CONTACT = Contact.__table__  # type: ignore[attr-defined]
+_TICKET_WITH_REQUESTER = Prepared(
+    sa_select(
+        *(column.label(f"t_{column.key}") for column in _TICKET.c),
+        *(column.label(f"c_{column.key}") for column in _CONTACT.c),
+    )
+    .join_from(_TICKET, _CONTACT, _CONTACT.c.id == _TICKET.c.requester_id)
+    .where(_TICKET.c.id == bindparam("ticket_id"))
 )
 
 
@@ -304,8 +309,11 @@ def ticket_with_requester(session: Session, ticket_id: int) -> Ticket | None:
     (thread-match asks who the requester is next)."""
     if session.identity_key(Ticket, ticket_id) in session.identity_map:
         return session.get(Ticket, ticket_id)
-    row = session.exec(_TICKET_WITH_REQUESTER, params={"ticket_id": ticket_id}).first()
-    return row[0] if row is not None else None
+    row = _TICKET_WITH_REQUESTER.first(session, {"ticket_id": ticket_id})
+    if row is None:
+        return None
+    adopt(session, Contact, {key[2:]: value for key, value in row.items() if key[0] == "c"})
+    return adopt(session, Ticket, {key[2:]: value for key, value in row.items() if key[0] == "t"})
 
 
 def follow_merges(session: Session, ticket: Ticket) -> Ticket:
