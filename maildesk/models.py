@@ -114,6 +114,10 @@ class Agent(SQLModel, table=True):
     active: bool = True
     calendar: str | None = Field(default=None, max_length=64)  # working hours; None: always
     last_assigned_at: datetime | None = None  # automatic assignment: who waited longest
+    # tickets assigned to the agent in new, open or pending: kept by the database itself
+    # (triggers on `ticket`, migration 0006) and read in SQL; never set here, a flush of a
+    # value read earlier would overwrite what other transactions counted since
+    open_tickets: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class Queue(SQLModel, table=True):
