@@ -129,7 +129,7 @@ class Queue(SQLModel, table=True):
 class Ticket(SQLModel, table=True):
     __table_args__ = (
         Index("ix_ticket_status_queue", "status", "queue"),
-        # each agent's open tickets, counted in one index scan (least-loaded assignment)
+        # an agent's tickets: unassigned when they leave; their load counted (doctor, recount)
         Index("ix_ticket_assignee_status", "assignee_id", "status"),
         # resolved tickets waiting for a rating, oldest first (auto-close)
         Index("ix_ticket_status_resolved", "status", "resolved_at"),
