@@ -114,6 +114,10 @@ class Agent(SQLModel, table=True):
     active: bool = True
     calendar: str | None = Field(default=None, max_length=64)  # working hours; None: always
     last_assigned_at: datetime | None = None  # automatic assignment: who waited longest
+    # tickets assigned to the agent in new, open or pending: kept by the database itself
+    # (triggers on `ticket`, migration 0006) and read in SQL; never set here, a flush of a
+    # value read earlier would overwrite what other transactions counted since
+    open_tickets: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class Queue(SQLModel, table=True):
@@ -125,7 +129,7 @@ class Queue(SQLModel, table=True):
 class Ticket(SQLModel, table=True):
     __table_args__ = (
         Index("ix_ticket_status_queue", "status", "queue"),
-        # each agent's open tickets, counted in one index scan (least-loaded assignment)
+        # an agent's tickets: unassigned when they leave; their load counted (doctor, recount)
         Index("ix_ticket_assignee_status", "assignee_id", "status"),
         # resolved tickets waiting for a rating, oldest first (auto-close)
         Index("ix_ticket_status_resolved", "status", "resolved_at"),

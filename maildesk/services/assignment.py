@@ -2,22 +2,24 @@
 
 Candidates are the queue's agents (`contacts.queue_agents`: active, not away) at exactly the
 ticket's support level who are on hours by their calendar (none: always). `least-loaded` picks,
-in one SQL query, the fewest tickets in new/open/pending, then who waited longest since their
-last assignment (never assigned first), then the lowest id. `round-robin` picks the candidate
-whose last assignment is oldest (never assigned first, then the lowest id): every assignment
-stamps `Agent.last_assigned_at` with a strictly increasing moment, so the candidates take turns.
+in one SQL query, the fewest tickets in new/open/pending (`Agent.open_tickets`, which the
+database keeps as tickets change: no ticket is counted per pick), then who waited longest
+since their last assignment (never assigned first), then the lowest id. `round-robin` picks the
+candidate whose last assignment is oldest (never assigned first, then the lowest id): every
+assignment stamps `Agent.last_assigned_at` with a strictly increasing moment, so the candidates
+take turns.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, nulls_first
+from sqlalchemy import bindparam, func, nulls_first
 from sqlmodel import Session, col, select
 
 from maildesk.config import Settings
 from maildesk.desk import Desk
-from maildesk.models import Agent, Ticket, TicketStatus
+from maildesk.models import Agent, Ticket
 from maildesk.services.contacts import queue_agents
 from maildesk.services.ticket_change import change
 from maildesk.services.tickets import Actor, record_event
@@ -26,7 +28,6 @@ from maildesk.timing.calendars import Calendar, is_open
 
 NONE, LEAST_LOADED, ROUND_ROBIN = "none", "least-loaded", "round-robin"
 STRATEGIES = (NONE, LEAST_LOADED, ROUND_ROBIN)
-LOAD_STATUSES = (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING)
 _TICK = timedelta(microseconds=1)
 
 
@@ -64,6 +65,15 @@ def available_agents(
     ]
 
 
+# Built once: the candidates (their ids bound per pick), in the strategy's order.
+_WAITED = (nulls_first(col(Agent.last_assigned_at).asc()), col(Agent.id))
+_CANDIDATES = select(Agent).where(col(Agent.id).in_(bindparam("ids", expanding=True))).limit(1)
+_PICKS = {
+    LEAST_LOADED: _CANDIDATES.order_by(col(Agent.open_tickets), *_WAITED),
+    ROUND_ROBIN: _CANDIDATES.order_by(*_WAITED),
+}
+
+
 def pick_agent(
     session: Session,
     *,
@@ -82,18 +92,7 @@ def pick_agent(
     ]
     if not ids:
         return None
-    waited = (nulls_first(col(Agent.last_assigned_at).asc()), col(Agent.id))
-    query = select(Agent).where(col(Agent.id).in_(ids))
-    if strategy == LEAST_LOADED:
-        load = (
-            select(col(Ticket.assignee_id).label("agent_id"), func.count().label("tickets"))
-            .where(col(Ticket.assignee_id).in_(ids), col(Ticket.status).in_(LOAD_STATUSES))
-            .group_by(col(Ticket.assignee_id))
-            .subquery()
-        )
-        query = query.outerjoin(load, load.c.agent_id == col(Agent.id))
-        query = query.order_by(func.coalesce(load.c.tickets, 0))
-    return session.exec(query.order_by(*waited).limit(1)).first()
+    return session.exec(_PICKS[strategy], params={"ids": ids}).first()
 
 
 def assign_agent(

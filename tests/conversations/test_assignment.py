@@ -8,6 +8,7 @@ and the new assignee read the escalation mail.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +17,14 @@ from sqlmodel import select
 
 from maildesk.agent.do import do_commands
 from maildesk.app import open_app
+from maildesk.daemon.tick import tick
 from maildesk.db import unit_of_work
 from maildesk.models import Agent, Contact, Ticket, TicketStatus
 from maildesk.timing.clock import FixedClock
 from tests.conftest import START, Desk, make_settings
 from tests.conversations.helpers import BOB, agent_replies, body_of, customer_writes, to_of
+from tests.mails import mail
+from tests.unit.test_agent_loads import assert_loads_agree
 
 AGENTS: list[dict[str, Any]] = [
     {"email": "alice@example.com", "name": "Alice", "role": "supervisor", "level": 3},
@@ -113,3 +117,31 @@ def test_moving_a_ticket_to_another_queue_assigns_it_by_that_queues_strategy(des
     [notice] = desk.sent()
     assert to_of(notice) == ["finn@example.com"]
     assert "Bob assigned ticket" in body_of(notice) and "to you" in body_of(notice)
+
+
+def in_work(desk: Desk) -> dict[str, int]:
+    """Each agent's stored load, after checking it against a count of their tickets."""
+    return {email: n for email, n in assert_loads_agree(desk.app.engine).items() if n}
+
+
+def test_an_assignee_carries_a_ticket_while_it_is_in_work_by_mail_and_by_the_clock(
+    desk: Desk,
+) -> None:
+    ref, notices = customer_writes(desk)
+    assert in_work(desk) == {"bob@example.com": 1, "erin@example.com": 1}
+
+    agent_replies(desk, notices["bob@example.com"], "#resolve\nFixed.", sender=BOB)
+    assert in_work(desk) == {"erin@example.com": 1}
+
+    desk.receives(mail(subject=f"Re: [{ref}] Printer on fire", body="It burns again."))
+    assert desk.ticket(ref)["status"] == "open"
+    assert in_work(desk) == {"bob@example.com": 1, "erin@example.com": 1}
+
+    agent_replies(desk, notices["bob@example.com"], "#pending\nIs it out?", sender=BOB)
+    assert in_work(desk) == {"bob@example.com": 1, "erin@example.com": 1}
+
+    agent_replies(desk, notices["bob@example.com"], "#resolve", sender=BOB)
+    desk.clock.advance(timedelta(days=4))  # the ratings wait is over: the clock closes it
+    tick(desk.app)
+    assert desk.ticket(ref)["status"] == "closed"
+    assert in_work(desk) == {"erin@example.com": 1}

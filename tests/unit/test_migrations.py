@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
@@ -174,3 +176,92 @@ def test_only_the_search_index_is_outside_the_models(
         "remove_index ix_message_search_vector",
         "remove_column search_vector",
     }
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_at_0005(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A database of either kind migrated to 0005 only (PostgreSQL: a schema of its own)."""
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+        upgrade(engine, "0005")
+        yield engine
+        engine.dispose()
+        return
+    base = request.getfixturevalue("postgres_url").split("?")[0]
+    schema = f"maildesk_old_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(base)
+    with admin.begin() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    engine = make_engine(f"{base}?options=-csearch_path%3D{schema}")
+    try:
+        upgrade(engine, "0005")
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+OLD_TICKETS = [  # (assignee, status) of the tickets stored before 0006
+    (1, "open"),
+    (1, "open"),
+    (1, "pending"),
+    (1, "closed"),
+    (2, "new"),
+    (2, "resolved"),
+    (None, "open"),
+]
+
+
+def _stored_loads(engine: Engine) -> dict[str, int]:
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT email, open_tickets FROM agent")).all()
+    return {email: count for email, count in rows}
+
+
+def test_the_agents_loads_are_counted_from_the_tickets_stored_before(
+    database_at_0005: Engine,
+) -> None:
+    engine = database_at_0005
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO contact (id, email, name, category, created_at)"
+                " VALUES (1, 'carol@acme.test', '', '', '2026-11-23 09:00:00')"
+            )
+        )
+        for agent_id, email in (
+            (1, "alice@example.com"),
+            (2, "bob@example.com"),
+            (3, "erin@x.test"),
+        ):
+            connection.execute(
+                text(
+                    "INSERT INTO agent (id, email, name, role, level, queues, away, active)"
+                    " VALUES (:id, :email, '', 'agent', 1, '[]', false, true)"
+                ),
+                {"id": agent_id, "email": email},
+            )
+        for n, (assignee, status) in enumerate(OLD_TICKETS, start=1):
+            connection.execute(
+                text(
+                    "INSERT INTO ticket (id, ref, subject, status, priority, queue, type, category,"
+                    " level, assignee_id, requester_id, created_at, updated_at, paused_minutes,"
+                    " reopened) VALUES (:id, :ref, '', :status, 'normal', 'general', 'incident',"
+                    " 'standard', 1, :assignee, 1, '2026-11-23 09:00:00', '2026-11-23 09:00:00',"
+                    " 0, 0)"
+                ),
+                {"id": n, "ref": f"TKT-{n}", "status": status, "assignee": assignee},
+            )
+
+    upgrade(engine)
+
+    assert _stored_loads(engine) == {"alice@example.com": 3, "bob@example.com": 1, "erin@x.test": 0}
+    with engine.begin() as connection:  # from now on the database keeps them
+        connection.execute(text("UPDATE ticket SET assignee_id = 3 WHERE id IN (1, 4, 5)"))
+    assert _stored_loads(engine) == {"alice@example.com": 2, "bob@example.com": 0, "erin@x.test": 2}
+    downgrade(engine, "0005")
+    with engine.begin() as connection:  # no trigger is left to name the dropped column
+        connection.execute(text("UPDATE ticket SET status = 'closed'"))
+        assert "open_tickets" not in {c["name"] for c in inspect(connection).get_columns("agent")}

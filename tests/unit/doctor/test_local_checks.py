@@ -6,12 +6,16 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from sqlalchemy import text
+
+from maildesk.app import open_app
 from maildesk.config import Settings
-from maildesk.db import head_revision
+from maildesk.db import head_revision, unit_of_work
 from maildesk.doctor import database, secret, templates
 from maildesk.doctor.findings import Finding, Level, Probe, error, worst
 from maildesk.doctor.run import diagnose
 from maildesk.doctor.table import CHECKS
+from maildesk.services.agent_loads import recount_loads
 from tests.conftest import make_settings
 
 STRONG = "kx4-Rt9w_Lq2Zp7yHv3N"
@@ -27,6 +31,25 @@ def test_a_migrated_database_is_ok_on_either_database(settings: Settings) -> Non
     found = only(database.check(settings, PROBE))
 
     assert (found.level, found.message) == (Level.OK, f"connected, schema at {head_revision()}")
+
+
+def test_an_agent_load_that_drifted_is_named_until_it_is_recounted(settings: Settings) -> None:
+    app = open_app(settings)  # the configured agents, as the daemon syncs them
+    with app.engine.begin() as connection:  # hand-made changes that went around the triggers
+        connection.execute(text("UPDATE agent SET open_tickets = 2"))
+        connection.execute(text("UPDATE agent SET open_tickets = 0 WHERE email LIKE 'bob%'"))
+
+    found = only(database.check(settings, PROBE))
+
+    assert (found.level, found.fix) == (Level.WARNING, "run maildesk db recount")
+    assert found.message == (
+        f"schema at {head_revision()}, but agent loads differ from their tickets:"
+        " alice@example.com 2 stored, 0 counted"
+    )
+    with unit_of_work(app.engine) as session:
+        assert [d.email for d in recount_loads(session)] == ["alice@example.com"]
+    app.engine.dispose()
+    assert only(database.check(settings, PROBE)).level is Level.OK
 
 
 def test_a_database_never_migrated_says_to_run_the_upgrade(tmp_path: Path) -> None:
