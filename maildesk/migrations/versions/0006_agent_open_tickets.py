@@ -13,7 +13,7 @@ SQLite drops a table's triggers with the table: a later migration that rebuilds 
 
 Revision ID: 0006
 Revises: 0005
-Create Date: 2026-12-04 09:00:00
+Create Date: 2026-12-01 14:00:00
 """
 
 from __future__ import annotations
