@@ -25,8 +25,10 @@ from maildesk.outbound.draft import Draft, compose_draft
 STATES = ("queued", "sent", "failed")
 _TABLE = OutboxItem.__table__  # type: ignore[attr-defined]
 _INSERT = Prepared(insert(_TABLE).returning(_TABLE.c.id))
-_INSERT_IN_ORDER = insert(_TABLE).returning(_TABLE.c.id, sort_by_parameter_order=True)
 _INSERT_MANY = insert(_TABLE)
+_COLUMNS = tuple(column.name for column in _TABLE.c if column.name != "id")
+_INSERTS_OF: dict[int, Prepared] = {}  # rows in one VALUES list → its statement
+ROWS_A_STATEMENT = 100  # well under the drivers' limits on parameters (14 a row)
 _DEFERRED = "deferred outbox rows"  # session.info key: rows `write_together` writes at its end
 MAX_ERROR_CHARS = 2000
 
@@ -102,10 +104,35 @@ def enqueue_drafts(
         deferred.extend(rows)  # written with the others when `write_together` ends; no id
         return rows
     if len(rows) == 1:  # written at once, not left to a flush
-        ids = [_INSERT.execute(session, rows[0]).scalar_one()]
-    else:
-        ids = list(session.execute(_INSERT_IN_ORDER, rows).scalars())
-    return [row | {"id": id_} for row, id_ in zip(rows, ids, strict=True)]
+        return [rows[0] | {"id": _INSERT.execute(session, rows[0]).scalar_one()}]
+    written: list[dict[str, Any]] = []
+    for start in range(0, len(rows), ROWS_A_STATEMENT):
+        written += _insert_rows(session, rows[start : start + ROWS_A_STATEMENT])
+    return written
+
+
+def _insert_rows(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows in one INSERT, each with its id. RETURNING may list the rows in any order
+    (SQLAlchemy, asked to keep the order, sends SQLite one INSERT a row): each id is
+    matched to its row by the row's Message-ID, new and so unique (else: one INSERT a row)."""
+    if len({row["message_id"] for row in rows}) < len(rows):
+        return [row | {"id": _INSERT.execute(session, row).scalar_one()} for row in rows]
+    params = {f"{key}_{i}": value for i, row in enumerate(rows) for key, value in row.items()}
+    written = _insert_of(len(rows)).execute(session, params).rows
+    ids = {message_id: id_ for id_, message_id in written}
+    return [row | {"id": ids[row["message_id"]]} for row in rows]
+
+
+def _insert_of(count: int) -> Prepared:
+    """The INSERT of `count` rows in one VALUES list, returning their ids and Message-IDs."""
+    if count not in _INSERTS_OF:
+        values = [
+            {name: bindparam(f"{name}_{i}", type_=_TABLE.c[name].type) for name in _COLUMNS}
+            for i in range(count)
+        ]
+        returning = (_TABLE.c.id, _TABLE.c.message_id)
+        _INSERTS_OF[count] = Prepared(insert(_TABLE).values(values).returning(*returning))
+    return _INSERTS_OF[count]
 
 
 def enqueue_draft(

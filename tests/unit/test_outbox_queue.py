@@ -3,12 +3,14 @@ written on its own, in order, with its id; inside `write_together`, written at i
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import col, select
 
 from maildesk.app import App
 from maildesk.db import unit_of_work
 from maildesk.mail import Address
 from maildesk.models import OutboxItem
+from maildesk.outbound import outbox
 from maildesk.outbound.compose import DeskIdentity
 from maildesk.outbound.draft import Draft
 from maildesk.outbound.outbox import draft_row, enqueue_draft, enqueue_drafts, write_together
@@ -93,3 +95,37 @@ def test_no_drafts_write_nothing(app: App) -> None:
         assert enqueue_drafts(session, drafts=[], ticket_id=None, now=START) == []
 
     assert stored(app) == []
+
+
+def test_drafts_whose_message_ids_clash_still_get_each_their_own_row_and_id(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(outbox, "new_message_id", lambda domain: f"same@{domain}")
+    emails = ["a@example.com", "b@example.com"]
+    with unit_of_work(app.engine) as session:
+        rows = enqueue_drafts(
+            session, drafts=[to_agent(e) for e in emails], ticket_id=None, now=START
+        )
+
+    items = stored(app)
+    assert [(item.id, item.recipients) for item in items] == [
+        (row["id"], row["recipients"]) for row in rows
+    ]
+    assert [item.recipients for item in items] == [[e] for e in emails]
+
+
+def test_more_drafts_than_one_statement_takes_are_written_in_several_in_order(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(outbox, "ROWS_A_STATEMENT", 2)
+    emails = [f"{name}@example.com" for name in "abcde"]
+    with unit_of_work(app.engine) as session:
+        rows = enqueue_drafts(
+            session, drafts=[to_agent(e) for e in emails], ticket_id=None, now=START
+        )
+
+    items = stored(app)
+    assert [(item.id, item.message_id) for item in items] == [
+        (row["id"], row["message_id"]) for row in rows
+    ]
+    assert [item.recipients for item in items] == [[e] for e in emails]
