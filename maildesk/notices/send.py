@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlmodel import Session
@@ -66,26 +67,37 @@ def notify(
     are left out (a handler said no ack). In a quiet transaction (an import) every row is
     withheld, saying why.
     """
+    rows = [row for row in rows_for(event) if row.template not in skip]
     hushed = why_quiet(session)
     if hushed is not None:
-        rows = [row for row in rows_for(event) if row.template not in skip]
         return Notified(withheld=[Withheld(row.template, hushed) for row in rows])
     occasion = Occasion(session, desk, event, ticket, now, actor_agent, facts or {}, thread)
+    return _queue(occasion, rows)
+
+
+def _queue(occasion: Occasion, rows: list[Row]) -> Notified:
+    """Each row's readers → gate → drafts. The drafts are written together when the rows are
+    done, or before a gate: it may count the mail queued so far."""
     done = Notified()
     mailed: set[str] = set()
     base: dict[str, Any] | None = None
-    for row in (row for row in rows_for(event) if row.template not in skip):
+    drafts: list[Draft] = []
+    for row in rows:
         readers = _readers(occasion, row, mailed)
         if not readers:
             continue
+        if row.gate:
+            done.rows.extend(_enqueue(occasion, drafts))
+            drafts = []
         why = row.gate(occasion, readers) if row.gate else None
         if why:
             done.withheld.append(Withheld(row.template, why))
             continue
         base = base if base is not None else ticket_context(occasion) | dict(occasion.facts)
         context = base | dict(row.extra) | (row.context(occasion) if row.context else {})
-        done.rows.extend(_queue_row(occasion, row, readers, context))
+        drafts += _drafts(occasion, row, readers, context)
         mailed.update(reader.address.email for reader in readers)
+    done.rows.extend(_enqueue(occasion, drafts))
     return done
 
 
@@ -103,52 +115,44 @@ def _readers(occasion: Occasion, row: Row, mailed: set[str]) -> list[Reader]:
     return found
 
 
-def _queue_row(
+def _drafts(
     occasion: Occasion, row: Row, readers: list[Reader], context: dict[str, Any]
-) -> list[dict[str, Any]]:
-    """The row's drafts, written in one statement: one to all its customers, or one to each
-    agent (signed for that agent, with their name)."""
-    if row.audience is Audience.CUSTOMERS:
-        actor = occasion.actor_agent
-        named = {"agent_name": actor.name or actor.email} if actor else {}
-        drafts = [_draft(occasion, row, readers, context | named, signed_for=None)]
-    else:
-        drafts = [
-            _draft(occasion, row, [reader], context | _agent_name(reader), signed_for=reader.agent)
-            for reader in readers
-        ]
-    return _enqueue(occasion, drafts)
-
-
-def _agent_name(reader: Reader) -> dict[str, str]:
-    return {"agent_name": reader.address.name or reader.address.email}
-
-
-def _draft(
-    occasion: Occasion,
-    row: Row,
-    readers: list[Reader],
-    context: dict[str, Any],
-    *,
-    signed_for: Agent | None,
-) -> Draft:
-    desk, ticket = occasion.desk, occasion.ticket
+) -> list[Draft]:
+    """The row's drafts: one to all its customers, or one to each agent (signed for that
+    agent, with their name). What they share is worked out once."""
+    desk, ticket, thread = occasion.desk, occasion.ticket, occasion.thread
     override = desk.renderer.override_dir
     template = str(context[row.template_key]) if row.template_key else row.template
-    return Draft(
+    shared = partial(
+        Draft,
         template=template,
-        context=context,
         templates_dir=str(override) if override is not None else None,
         desk=sender_identity(desk, ticket),
         kind=row.kind,
         ticket_ref=ticket.ref if ticket is not None else None,
-        recipients=tuple(reader.address for reader in readers),
         date=occasion.now,
-        in_reply_to=occasion.thread.in_reply_to,
-        references=occasion.thread.references,
-        reply_to=signed_reply_to(desk, ticket, signed_for),
+        in_reply_to=thread.in_reply_to,
+        references=thread.references,
         automatic=row.automatic,
     )
+    if row.audience is Audience.CUSTOMERS:
+        actor = occasion.actor_agent
+        named = {"agent_name": actor.name or actor.email} if actor else {}
+        recipients = tuple(reader.address for reader in readers)
+        reply_to = signed_reply_to(desk, ticket, None)
+        return [shared(context=context | named, recipients=recipients, reply_to=reply_to)]
+    return [
+        shared(
+            context=context | _agent_name(reader),
+            recipients=(reader.address,),
+            reply_to=signed_reply_to(desk, ticket, reader.agent),
+        )
+        for reader in readers
+    ]
+
+
+def _agent_name(reader: Reader) -> dict[str, str]:
+    return {"agent_name": reader.address.name or reader.address.email}
 
 
 def _enqueue(occasion: Occasion, drafts: list[Draft]) -> list[dict[str, Any]]:

@@ -5,21 +5,24 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlmodel import Session, select
+import pytest
+from sqlalchemy import event
+from sqlmodel import Session, col, select
 
 from maildesk.addresses import agent_role, parse_signed, verify
 from maildesk.app import App, open_app
 from maildesk.db import unit_of_work
 from maildesk.desk import Desk
 from maildesk.models import Agent, OutboxItem, Ticket, Watcher
+from maildesk.notices import send
 from maildesk.notices.addressing import sender_identity, signed_reply_to, ticket_thread
 from maildesk.notices.contexts import public_history
 from maildesk.notices.events import NoticeEvent
-from maildesk.notices.occasion import Occasion
+from maildesk.notices.occasion import Occasion, Reader
 from maildesk.notices.quiet import quiet, why_quiet
-from maildesk.notices.recipients import customers, handlers
+from maildesk.notices.recipients import customers, handlers, requester
 from maildesk.notices.send import Notified, notify
-from maildesk.notices.table import rows_for
+from maildesk.notices.table import Audience, Row, rows_for
 from maildesk.services.contacts import find_agent, get_or_create_contact, queue_agents
 from maildesk.services.tickets import Actor, add_message, add_participant, create_ticket
 from maildesk.timing.clock import FixedClock
@@ -180,6 +183,51 @@ def test_each_agent_gets_their_own_notice_with_a_reply_to_signed_for_them(app: A
         assert signed is not None and signed.ref == ticket.ref
         assert verify(signed, secrets_=app.desk.secrets, role=agent_role(email))
         assert notice.spec["context"]["text"] == "Help, it burns."
+
+
+def test_a_new_tickets_ack_and_agents_notices_are_written_in_one_statement(app: App) -> None:
+    inserts: list[int] = []
+
+    def count(conn: Any, cursor: Any, statement: str, params: Any, *rest: Any) -> None:
+        if statement.startswith("INSERT INTO outboxitem"):
+            inserts.append(statement.count("VALUES") + statement.count("), ("))
+
+    with unit_of_work(app.engine) as session:
+        ticket = open_ticket(session)
+        event.listen(app.engine, "before_cursor_execute", count)
+        done = notify(
+            session, desk=app.desk, event=NoticeEvent.NEW_TICKET, ticket=ticket, now=START
+        )
+        event.remove(app.engine, "before_cursor_execute", count)
+        stored = session.exec(select(OutboxItem).order_by(col(OutboxItem.id))).all()
+
+    assert inserts == [3]  # one statement, three rows: the ack, then one to each agent
+    assert [row["kind"] for row in done.rows] == ["ack", "notify", "notify"]
+    assert [(i.id, i.message_id) for i in stored] == [(r["id"], r["message_id"]) for r in done.rows]
+
+
+def test_a_gate_sees_the_mail_its_event_queued_before_it(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[list[str]] = []
+
+    def counting(occasion: Occasion, readers: list[Reader]) -> str | None:
+        seen.append([i.kind for i in occasion.session.exec(select(OutboxItem))])
+        return None  # send it
+
+    rows = (
+        Row(NoticeEvent.NEW_TICKET, Audience.AGENTS, handlers, "notify_new"),
+        Row(NoticeEvent.NEW_TICKET, Audience.CUSTOMERS, requester, "ack", gate=counting),
+    )
+    monkeypatch.setattr(send, "rows_for", lambda event: list(rows))
+    with unit_of_work(app.engine) as session:
+        ticket = open_ticket(session)
+        done = notify(
+            session, desk=app.desk, event=NoticeEvent.NEW_TICKET, ticket=ticket, now=START
+        )
+
+    assert seen == [["notify", "notify"]]
+    assert [row["kind"] for row in done.rows] == ["notify", "notify", "notify"]
 
 
 def reply_readers(session: Session, app: App, ticket: Ticket) -> list[str]:
