@@ -7,6 +7,7 @@ from typing import NamedTuple
 from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
+from maildesk.db import Prepared
 from maildesk.desk import Desk
 from maildesk.models import Agent, Message, Ticket
 from maildesk.outbound.compose import DeskIdentity, reply_address
@@ -28,7 +29,7 @@ class Thread(NamedTuple):
 
 NO_THREAD = Thread(None, ())
 
-_PUBLIC_IDS = (
+_PUBLIC_IDS = Prepared(
     select(Message.message_id)
     .where(Message.ticket_id == bindparam("ticket_id"), Message.visibility == "public")
     .order_by(col(Message.id))
@@ -43,7 +44,7 @@ def ticket_thread(session: Session, ticket: Ticket) -> Thread:
     known = session.info.get(THREADS, {}).get(ticket.id)
     if known is not None:
         return known  # type: ignore[no-any-return]
-    ids = [m for m in session.exec(_PUBLIC_IDS, params={"ticket_id": ticket.id}) if m]
+    ids = [m for m in _PUBLIC_IDS.execute(session, {"ticket_id": ticket.id}).scalars() if m]
     return Thread(ids[-1] if ids else None, tuple(ids))
 
 
