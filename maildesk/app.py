@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine
 
@@ -28,6 +28,7 @@ from maildesk.timing.clock import Clock, SystemClock
 from maildesk.timing.sla import SlaBook, SlaPolicy
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -148,15 +149,19 @@ GROUP_BYTES = 8 * 1024 * 1024  # mails read ahead to be stored in one commit, in
 def in_groups(raws: Iterable[bytes], limit: int | None = None) -> Iterator[list[bytes]]:
     """`raws` in order, in runs that add up to `limit` bytes (GROUP_BYTES) at most, a larger
     mail alone: what a reader holds to store together (`accept_together`)."""
-    limit = GROUP_BYTES if limit is None else limit
-    run: list[bytes] = []
-    size = 0
-    for raw in raws:
-        if run and size + len(raw) > limit:
+    return runs_within(raws, len, GROUP_BYTES if limit is None else limit)
+
+
+def runs_within(items: Iterable[T], size: Callable[[T], int], limit: int) -> Iterator[list[T]]:
+    """`items` in order, in runs whose `size`s add up to `limit` at most, a larger one alone."""
+    run: list[T] = []
+    total = 0
+    for item in items:
+        if run and total + size(item) > limit:
             yield run
-            run, size = [], 0
-        run.append(raw)
-        size += len(raw)
+            run, total = [], 0
+        run.append(item)
+        total += size(item)
     if run:
         yield run
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
-from maildesk.app import GROUP_BYTES, App, accept_raw, accept_together, open_app
+from maildesk.app import GROUP_BYTES, App, accept_raw, accept_together, open_app, runs_within
 from maildesk.config import load_settings
 from maildesk.config_file import config_path
 from maildesk.db import first_line, unit_of_work
@@ -65,38 +66,28 @@ def _accept_all(
     group, as `app.accept_together` stores what arrives together), up to GROUP_BYTES read
     at a time; the mails accepted before the first that is not, and why that one is not."""
     stored: list[Stored] = []
-    for group in _groups(sources):
-        raws: list[bytes] = []
-        try:
-            for source in group:
-                raws.append(_read(source))
-        except NotAccepted as exc:  # those read before it are accepted first
-            done, refused = _accept_group(app, raws, origin, group)
-            return stored + done, refused or exc
+    for group in runs_within(sources, _size, GROUP_BYTES):
+        raws, unread = _read_all(group)
         done, refused = _accept_group(app, raws, origin, group)
         stored += done
-        if refused is not None:
-            return stored, refused
+        if refused is not None or unread is not None:
+            return stored, refused or unread  # those read before an unread one are stored
     return stored, None
 
 
-def _groups(sources: tuple[Path | None, ...]) -> list[tuple[Path | None, ...]]:
-    """The sources in order, in runs whose files add up to GROUP_BYTES at most (a larger
-    file alone; stdin is one source alone)."""
-    groups: list[tuple[Path | None, ...]] = []
-    run: list[Path | None] = []
-    size = 0
+def _read_all(sources: Sequence[Path | None]) -> tuple[list[bytes], NotAccepted | None]:
+    """The sources' bytes, in order, up to the first that cannot be read, and why it cannot."""
+    raws: list[bytes] = []
     for source in sources:
-        bytes_ = _size(source)
-        if run and size + bytes_ > GROUP_BYTES:
-            groups.append(tuple(run))
-            run, size = [], 0
-        run.append(source)
-        size += bytes_
-    return [*groups, tuple(run)] if run else groups
+        try:
+            raws.append(_read(source))
+        except NotAccepted as exc:
+            return raws, exc
+    return raws, None
 
 
 def _size(source: Path | None) -> int:
+    """A file's size, to group it by (stdin: a group's worth, so alone)."""
     try:
         return source.stat().st_size if source is not None else GROUP_BYTES
     except OSError:
@@ -104,7 +95,7 @@ def _size(source: Path | None) -> int:
 
 
 def _accept_group(
-    app: App, raws: list[bytes], origin: Origin, sources: tuple[Path | None, ...]
+    app: App, raws: list[bytes], origin: Origin, sources: Sequence[Path | None]
 ) -> tuple[list[Stored], NotAccepted | None]:
     """Store `raws` (read from `sources`, in order) in one commit; if they do not commit
     together, each alone: those accepted before the first that is not, and why."""
