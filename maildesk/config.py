@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -392,6 +393,31 @@ class MetricsSettings(_Section):
     port: int = Field(9469, ge=0, le=65535)
 
 
+@lru_cache(maxsize=64)
+def _default_queues(address: str) -> tuple[QueueSettings, ...]:
+    """The one default queue on the desk's address: built once, not on every mail's look."""
+    return (QueueSettings(name=DEFAULT_QUEUE, addresses=(address,)),)
+
+
+_ADDRESSES: dict[tuple[str, int], tuple[tuple[QueueSettings, ...], frozenset[str]]] = {}
+
+
+def _addresses_of(address: str, queues: tuple[QueueSettings, ...]) -> frozenset[str]:
+    """The desk's addresses, worked out once for a desk address and queues tuple (by
+    identity: hashing the queues would cost more than the set)."""
+    key = (address, id(queues))
+    known = _ADDRESSES.get(key)
+    if known is not None and known[0] is queues:  # the entry holds `queues`: its id is its own
+        return known[1]
+    found = {address}
+    for queue in queues or _default_queues(address):
+        found.update(queue.addresses)
+    if len(_ADDRESSES) >= 64:
+        _ADDRESSES.clear()
+    _ADDRESSES[key] = (queues, frozenset(found))
+    return _ADDRESSES[key][1]
+
+
 class Settings(_Section):
     """The whole validated configuration; `base_dir` anchors every relative path."""
 
@@ -423,9 +449,7 @@ class Settings(_Section):
 
     def effective_queues(self) -> tuple[QueueSettings, ...]:
         """The configured queues, or the one default queue on the desk's address."""
-        if self.queues:
-            return self.queues
-        return (QueueSettings(name=DEFAULT_QUEUE, addresses=(self.desk.address,)),)
+        return self.queues or _default_queues(self.desk.address)
 
     def path(self, relative: str) -> Path:
         return (self.base_dir / relative).resolve()
@@ -436,10 +460,7 @@ class Settings(_Section):
 
     def desk_addresses(self) -> frozenset[str]:
         """Every address that belongs to the desk itself (never a participant)."""
-        found = {self.desk.address}
-        for queue in self.effective_queues():
-            found.update(queue.addresses)
-        return frozenset(found)
+        return _addresses_of(self.desk.address, self.queues)
 
     def desk_domains(self) -> frozenset[str]:
         """The domains of the desk's addresses: signed reply addresses may be on any of them."""
