@@ -186,7 +186,7 @@ class StatementCount:
         return f"statements per mail: accept {accept:.2f}, process {process:.2f}"
 
 
-def _accept_some(app: App, mails: list[bytes], origin: Origin) -> list[Stored]:
+def accept_some(app: App, mails: list[bytes], origin: Origin) -> list[Stored]:
     """What `maildesk ingest FILE…` does first: the files' mails stored in one commit a
     group (`app.in_groups`); one file alone in its own."""
     if len(mails) == 1:
@@ -194,7 +194,7 @@ def _accept_some(app: App, mails: list[bytes], origin: Origin) -> list[Stored]:
     return accept_in_groups(app, mails, origin)
 
 
-def _process_some(app: App, stored: list[Stored], batch: int) -> list[str]:
+def process_some(app: App, stored: list[Stored], batch: int) -> list[str]:
     """What `maildesk ingest FILE…` does with what it accepted: one item alone, several in
     one transaction (`--batch 1`: each in its own, as before group commit)."""
     new = [each.item_id for each in stored if not each.duplicate]
@@ -234,10 +234,10 @@ def run_batch(
     for first in range(0, len(mails), batch):
         t0 = time.perf_counter()
         statements.phase = "accept"
-        stored = _accept_some(app, mails[first : first + batch], origin)
+        stored = accept_some(app, mails[first : first + batch], origin)
         t1 = time.perf_counter()
         statements.phase = "process"
-        outcomes.update(_process_some(app, stored, batch))
+        outcomes.update(process_some(app, stored, batch))
         accept_s, process_s = accept_s + t1 - t0, process_s + time.perf_counter() - t1
     if profiler:
         profiler.disable()

@@ -1,0 +1,129 @@
+"""What the database alone costs of a batch ingest: maildesk's own statements, replayed.
+
+A batch ingest of the bench corpus (as `python -m bench.ingest --mode batch`) is run once on
+a fresh SQLite file while every statement it sends to the driver is recorded, with its
+parameters as the driver got them, and every COMMIT and ROLLBACK. A second fresh database,
+set up the same way, then gets exactly those statements through the stdlib `sqlite3` module
+with no SQLAlchemy and no maildesk code: what is left is the schema's own cost (its indexes,
+full-text index and triggers) for what maildesk writes and reads.
+
+Beside it: mail-parser alone, maildesk's parse (`pipeline.parse_pool.parse`), and the floor
+of `bench/baseline.py`, all on the same corpus in the same run. From these it prints the
+best a two-core run could do if maildesk's Python cost nothing beyond its parse: the parse
+on one core and the statements on the other, or both shared out evenly, whichever is
+slower. Prints figures; asserts nothing: `python -m bench.sql_replay [--n N]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import mailparser
+from sqlalchemy import event
+
+from bench.baseline import bare_rate
+from bench.corpus import generate
+from bench.ingest import accept_some, prepared_app, process_some
+from maildesk.db_connect import SQLITE_PRAGMAS
+from maildesk.pipeline.parse_pool import parse
+from maildesk.services.origin import Origin
+
+Sent = tuple[str, Any, bool]  # statement, parameters, executemany
+BATCH = 100
+
+
+def record(mails: list[bytes], workdir: Path) -> tuple[list[Sent], float]:
+    """Ingest `mails` in batches of BATCH (parsing inline): what reached the driver, and the
+    CPU seconds the ingest took (recording included)."""
+    app = prepared_app(f"sqlite:///{workdir / 'recorded.db'}", workdir, parse_processes=0)
+    sent: list[Sent] = []
+
+    def statement(_conn: Any, _cursor: Any, sql: str, params: Any, _ctx: Any, many: bool) -> None:
+        sent.append((sql, list(params) if many else params, many))
+
+    event.listen(app.engine, "before_cursor_execute", statement)
+    event.listen(app.engine, "commit", lambda _conn: sent.append(("COMMIT", (), False)))
+    event.listen(app.engine, "rollback", lambda _conn: sent.append(("ROLLBACK", (), False)))
+    origin = Origin(transport="pipe")
+    cpu = time.process_time()
+    for first in range(0, len(mails), BATCH):
+        process_some(app, accept_some(app, mails[first : first + BATCH], origin), BATCH)
+    cpu = time.process_time() - cpu
+    app.engine.dispose()
+    return sent, cpu
+
+
+def replay(sent: list[Sent], workdir: Path) -> float:
+    """Seconds `sqlite3` takes to run `sent` on a database set up as the recorded one was."""
+    app = prepared_app(f"sqlite:///{workdir / 'replayed.db'}", workdir, parse_processes=0)
+    app.engine.dispose()
+    db = sqlite3.connect(workdir / "replayed.db", isolation_level=None)
+    for pragma in SQLITE_PRAGMAS:
+        db.execute(pragma)
+    cursor = db.cursor()
+    started = time.perf_counter()
+    for sql, params, many in sent:
+        if sql in ("COMMIT", "ROLLBACK"):
+            if db.in_transaction:
+                cursor.execute(sql)
+        elif many:
+            cursor.executemany(sql, params)
+        else:
+            cursor.execute(sql, params)
+            cursor.fetchall()
+    seconds = time.perf_counter() - started
+    db.close()
+    return seconds
+
+
+def _ms_a_mail(label: str, mails: list[bytes], each: Callable[[bytes], object]) -> float:
+    started = time.perf_counter()
+    for raw in mails:
+        each(raw)
+    ms = (time.perf_counter() - started) * 1000 / len(mails)
+    print(f"{label:44} {ms:6.3f} ms a mail", flush=True)
+    return ms
+
+
+def _bounds(floor: float, parse_ms: float, sql_ms: float, now_ms: float) -> None:
+    """The best two cores could do with no Python but the parse, and what 1.0x leaves."""
+    best = 1000 / max(sql_ms, (parse_ms + sql_ms) / 2)
+    print(
+        f"two cores, nothing but the parse and the statements: at best {best:.0f} msgs/s "
+        f"= {best / floor:.2f}x the floor ({floor:.0f} msgs/s)"
+    )
+    budget = 2 * 1000 / floor - parse_ms - sql_ms
+    python_now = now_ms - parse_ms - sql_ms
+    print(
+        f"at 1.0x the floor, two cores leave {budget:.3f} ms a mail for the rest of maildesk "
+        f"(stages, handlers, rules, notices, ORM, accept); it takes {python_now:.3f} now"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=1000, help="mails in the corpus")
+    parser.add_argument("--seed", type=int, default=1, help="corpus seed")
+    args = parser.parse_args(argv)
+    mails = generate(args.n, seed=args.seed)
+    with tempfile.TemporaryDirectory(prefix="maildesk-replay-") as tmp:
+        sent, cpu = record(mails, Path(tmp))
+        now_ms = cpu * 1000 / len(mails)
+        sql_ms = replay(sent, Path(tmp)) * 1000 / len(mails)
+        floor = bare_rate(mails, Path(tmp))
+    print(f"{'maildesk now, parsing inline (CPU)':44} {now_ms:6.3f} ms a mail (recording on)")
+    print(f"{'its statements replayed with sqlite3':44} {sql_ms:6.3f} ms a mail ({len(sent)} sent)")
+    _ms_a_mail("mail-parser alone", mails, mailparser.parse_from_bytes)
+    parse_ms = _ms_a_mail("maildesk's parse", mails, lambda raw: parse(raw, 100))
+    _bounds(floor, parse_ms, sql_ms, now_ms)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
