@@ -412,10 +412,11 @@ def _addresses_of(address: str, queues: tuple[QueueSettings, ...]) -> frozenset[
     found = {address}
     for queue in queues or _default_queues(address):
         found.update(queue.addresses)
+    addresses = frozenset(found)
     if len(_ADDRESSES) >= 64:
         _ADDRESSES.clear()
-    _ADDRESSES[key] = (queues, frozenset(found))
-    return _ADDRESSES[key][1]
+    _ADDRESSES[key] = (queues, addresses)
+    return addresses
 
 
 class Settings(_Section):
