@@ -117,9 +117,16 @@ class Recorder:
                 self._told(tried, states[tried.item_id])
 
     async def flush(self) -> None:
-        """Until every result added is written; raises what made a write fail."""
-        while self._writing is not None and not self._writing.done():
-            await asyncio.shield(self._writing)
+        """Until every result added is written; raises what made a write fail. Cancelled
+        (the daemon stops), it still waits for the write under way before it gives up: those
+        mails are sent, and a result not written would send them again after the lease."""
+        try:
+            while self._writing is not None and not self._writing.done():
+                await asyncio.shield(self._writing)
+        except asyncio.CancelledError:
+            if self._writing is not None:
+                await asyncio.wait([self._writing])
+            raise
         self._raise_failure()
 
     def _raise_failure(self) -> None:

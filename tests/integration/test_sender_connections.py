@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import threading
+import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import pytest
 
@@ -210,6 +213,30 @@ async def test_a_sender_stopped_mid_run_leaves_no_row_waiting_out_its_lease(
     assert {(r.attempts, r.next_attempt_at) for r in after if r.state == "queued"} == {
         (0, clock.now())
     }  # due again at once; the lease is only for a sender that died
+
+
+async def test_a_sender_stopped_while_it_writes_its_results_writes_them_first(
+    app: App, clock: FixedClock, relay: Relay, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    queue_mails(app, clock, *customers(3))
+    writing = threading.Event()
+
+    def slow(*args: Any) -> dict[int, str]:
+        writing.set()
+        time.sleep(0.3)  # seconds: the daemon's stop comes while this write is under way
+        return write_results(*args)
+
+    monkeypatch.setattr(recorder, "write_results", slow)
+    sending = asyncio.create_task(deliver_due(app.engine, smtp(relay), clock))
+    while not (writing.is_set() and sum(delivered(relay).values()) == 3):
+        await asyncio.sleep(0.01)
+
+    sending.cancel()  # as the daemon stops: the connection is done, its results not written
+    with pytest.raises(asyncio.CancelledError):
+        await sending
+
+    assert {r.state for r in rows(app)} == {"sent"}, "sent mails are recorded, not sent again"
+    assert asyncio.all_tasks() == {asyncio.current_task()}, "no write is left running"
 
 
 async def test_a_database_lost_while_recording_stops_the_run_and_the_rows_come_back(
