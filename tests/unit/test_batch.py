@@ -571,13 +571,19 @@ def test_a_batch_too_small_to_pay_for_a_pool_starts_none(
 def test_the_daemon_s_stop_closes_the_parse_pools_and_a_later_batch_starts_one_afresh() -> None:
     pool = parse_pool.parse_pool(1)
     warm(pool)
-    workers = list(pool._executor._processes.values())  # type: ignore[union-attr]
+    executor = pool._executor
+    assert executor is not None
+    workers = list(executor._processes.values())
+    manager: Any = executor._executor_manager_thread  # a Thread
 
     parse_pool.close_pools()
 
     assert not pool.running
+    # The executor's own thread reaps its workers; a second reaper here could lose that race
+    # and take a worker reaped a moment before for one still running.
+    manager.join(30)  # seconds: a wait for a state, not a timing
     for worker in workers:
-        worker.join(30)  # seconds: a wait for a state, not a timing
+        worker.join(30)
         assert not worker.is_alive(), "an idle parser ended with the stop"
     warm(pool)
     assert pool.ready()
