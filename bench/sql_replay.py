@@ -92,12 +92,16 @@ def replay(sent: list[Sent], workdir: Path) -> float:
 
 
 def _ms_a_mail(label: str, mails: list[bytes], each: Callable[[bytes], object]) -> float:
-    started = time.process_time()
-    for raw in mails:
-        each(raw)
-    ms = (time.process_time() - started) * 1000 / len(mails)
-    print(f"{label:44} {ms:6.3f} ms a mail", flush=True)
-    return ms
+    """CPU ms a mail of `each` over `mails`: the least of three passes (the one the machine
+    disturbed least)."""
+    passes = []
+    for _ in range(3):
+        started = time.process_time()
+        for raw in mails:
+            each(raw)
+        passes.append((time.process_time() - started) * 1000 / len(mails))
+    print(f"{label:44} {min(passes):6.3f} ms a mail (least of 3)", flush=True)
+    return min(passes)
 
 
 def _bounds(floor: float, parse_ms: float, sql_ms: float, now_ms: float) -> None:
