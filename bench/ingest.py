@@ -364,7 +364,7 @@ def print_profile(profiler: cProfile.Profile, top: int = 25) -> None:
 
 
 @dataclass
-class _ClientRun:
+class ClientRun:
     first_send: float
     last_ack: float
     acked: dict[str, float]
@@ -372,7 +372,7 @@ class _ClientRun:
     data_waits: list[float]  # seconds from the end of DATA (the lone dot) to the 250
 
 
-def _send_all(port: int, shares: list[list[tuple[str, str, bytes]]]) -> list[_ClientRun]:
+def send_all(port: int, shares: list[list[tuple[str, str, bytes]]]) -> list[ClientRun]:
     """Every client connection, a thread each, in a process of their own as real senders are:
     their work takes no turn at the server's interpreter lock. Its clock is the server's
     (`perf_counter` is the system's monotonic clock)."""
@@ -383,7 +383,7 @@ def _send_all(port: int, shares: list[list[tuple[str, str, bytes]]]) -> list[_Cl
 
 def _send_share(
     port: int, share: list[tuple[str, str, bytes]], ready: threading.Barrier
-) -> _ClientRun:
+) -> ClientRun:
     """One SMTP connection sending its share in turn; a 4xx is retried up to 3 times."""
     acked: dict[str, float] = {}
     failures = 0
@@ -408,7 +408,7 @@ def _send_share(
     finally:
         client.close()
     last_ack = max(acked.values(), default=first_send)
-    return _ClientRun(first_send, last_ack, acked, failures, client.data_waits)
+    return ClientRun(first_send, last_ack, acked, failures, client.data_waits)
 
 
 class _TimedSMTP(smtplib.SMTP):
@@ -438,7 +438,7 @@ def _envelope_sender(head: bytes) -> str:
     return parseaddr(str(headers.get("From", "")))[1] or "customer@bench.test"
 
 
-def _shares(mails: list[bytes], clients: int) -> list[list[tuple[str, str, bytes]]]:
+def client_shares(mails: list[bytes], clients: int) -> list[list[tuple[str, str, bytes]]]:
     """(envelope sender, Message-ID, raw) per client; a thread stays on one connection.
 
     Like a customer's provider, one connection delivers a whole thread in order, so a reply
@@ -506,12 +506,12 @@ async def _smtp_session(
                 if outcome.message_id:
                     processed_at[outcome.message_id] = last
 
-    shares = _shares(mails, clients)
+    shares = client_shares(mails, clients)
     worker_task = asyncio.create_task(worker())
     try:
         context = multiprocessing.get_context("spawn")  # no fork of a process with threads
         with ProcessPoolExecutor(max_workers=1, mp_context=context) as senders:
-            runs = await loop.run_in_executor(senders, _send_all, listener.port, shares)
+            runs = await loop.run_in_executor(senders, send_all, listener.port, shares)
     finally:
         clients_done.set()
         last_processed = await worker_task
