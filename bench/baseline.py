@@ -39,24 +39,27 @@ def _rate(label: str, mails: list[bytes], each: Callable[[bytes], None]) -> floa
     return rate
 
 
-def bare_rate(mails: list[bytes], directory: Path) -> float:
-    """The bare figure (printed, and returned in msgs/s), with its database in `directory`."""
-    db = sqlite3.connect(directory / "bare.db", isolation_level=None)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=NORMAL")
-    db.execute(
-        "CREATE TABLE message (id INTEGER PRIMARY KEY, ticket_id INTEGER, message_id TEXT, "
-        "subject TEXT, sender TEXT, body TEXT)"
-    )
-    db.execute("CREATE INDEX ix_message_id ON message (message_id)")
-    tickets = iter(range(1, 10**9))
+class Bare:
+    """The bare figure's work, a mail at a time, on its own database in `directory`."""
 
-    def one(raw: bytes) -> None:
+    def __init__(self, directory: Path) -> None:
+        self.db = sqlite3.connect(directory / "bare.db", isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute(
+            "CREATE TABLE message (id INTEGER PRIMARY KEY, ticket_id INTEGER, message_id TEXT, "
+            "subject TEXT, sender TEXT, body TEXT)"
+        )
+        self.db.execute("CREATE INDEX ix_message_id ON message (message_id)")
+        self.tickets = iter(range(1, 10**9))
+
+    def one(self, raw: bytes) -> None:
         mail = mailparser.parse_from_bytes(raw)
         parent = (mail.headers.get("In-Reply-To") or "").strip()
+        db = self.db
         db.execute("BEGIN IMMEDIATE")
         row = db.execute("SELECT ticket_id FROM message WHERE message_id = ?", (parent,)).fetchone()
-        ticket_id = row[0] if row else next(tickets)
+        ticket_id = row[0] if row else next(self.tickets)
         db.execute(
             "INSERT INTO message (ticket_id, message_id, subject, sender, body) "
             "VALUES (?, ?, ?, ?, ?)",
@@ -64,10 +67,17 @@ def bare_rate(mails: list[bytes], directory: Path) -> float:
         )
         db.execute("COMMIT")
 
+    def close(self) -> None:
+        self.db.close()
+
+
+def bare_rate(mails: list[bytes], directory: Path) -> float:
+    """The bare figure (printed, and returned in msgs/s), with its database in `directory`."""
+    bare = Bare(directory)
     try:
-        return _rate("bare (parse + thread lookup + commit)", mails, one)
+        return _rate("bare (parse + thread lookup + commit)", mails, bare.one)
     finally:
-        db.close()
+        bare.close()
 
 
 def main() -> None:

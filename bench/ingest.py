@@ -42,15 +42,16 @@ from maildesk.db import make_engine, turn_due, upgrade
 from maildesk.inbox_row import raw_message_id
 from maildesk.ingest.smtp import SmtpListener
 from maildesk.pipeline.batch import BATCH_LIMIT, process_batch
+from maildesk.pipeline.parse_pool import close_pools
 from maildesk.pipeline.runner import Outcome, process_one
 from maildesk.services.inbox import Stored
 from maildesk.services.origin import Origin
 
 try:
-    from bench.baseline import bare_rate
+    from bench.baseline import Bare, bare_rate
     from bench.corpus import DESK, generate
 except ImportError:  # run as `python bench/ingest.py`
-    from baseline import bare_rate  # type: ignore[no-redef]
+    from baseline import Bare, bare_rate  # type: ignore[no-redef]
     from corpus import DESK, generate  # type: ignore[no-redef]
 
 _IN_REPLY_TO = re.compile(rb"^In-Reply-To:", re.IGNORECASE | re.MULTILINE)
@@ -71,6 +72,7 @@ class Result:
     notes: list[str] = field(default_factory=list)
     profiled: bool = False
     cpu_seconds: float = 0.0  # the process's CPU time over the same span as `seconds`
+    floor_in_turn: float | None = None  # msgs/s of the floor run in turn with it (batch)
 
     @property
     def rate(self) -> float:
@@ -209,6 +211,43 @@ def process_some(app: App, stored: list[Stored], batch: int) -> list[str]:
     return ["duplicate" if each.duplicate else found.get(each.item_id, "queued") for each in stored]
 
 
+@dataclass
+class Turns:
+    """Seconds of a batch run: maildesk's accepts and processing, and the floor's own work on
+    each group of mails right after maildesk's (zero when the floor was not run in turn)."""
+
+    accept: float = 0.0
+    process: float = 0.0
+    floor: float = 0.0
+    floor_cpu: float = 0.0
+
+
+def _in_turns(
+    app: App, mails: list[bytes], batch: int, statements: StatementCount, bare: Bare | None
+) -> tuple[Turns, Counter[str]]:
+    """Accept and process `mails` a group of `batch` at a time, each group followed by the
+    floor's work on the same mails (`bare`): the machine's speed drifts within seconds here,
+    and taking turns puts the drift on both alike."""
+    origin = Origin(transport="pipe")
+    turns, outcomes = Turns(), Counter[str]()
+    for first in range(0, len(mails), batch):
+        group = mails[first : first + batch]
+        t0 = time.perf_counter()
+        statements.phase = "accept"
+        stored = accept_some(app, group, origin)
+        t1 = time.perf_counter()
+        statements.phase = "process"
+        outcomes.update(process_some(app, stored, batch))
+        t2, cpu = time.perf_counter(), time.process_time()
+        turns.accept, turns.process = turns.accept + t1 - t0, turns.process + t2 - t1
+        if bare is not None:
+            for raw in group:
+                bare.one(raw)
+            turns.floor += time.perf_counter() - t2
+            turns.floor_cpu += time.process_time() - cpu
+    return turns, outcomes
+
+
 def run_batch(
     mails: list[bytes],
     url: str,
@@ -218,53 +257,48 @@ def run_batch(
     agents: int = 0,
     batch: int = 1,
     parse_processes: int | None = None,
+    floor: bool = False,
 ) -> Result:
     """Accept `batch` mails in one commit in this process, then process them together, like
-    `maildesk ingest FILE…` (`--batch 1`: each alone, as before group commit)."""
+    `maildesk ingest FILE…` (`--batch 1`: each alone, as before group commit); with `floor`,
+    the floor's work on each group in turn with it (not under `profile`)."""
     app = prepared_app(url, workdir, agents, parse_processes)
-    processes = app.settings.worker.parse_processes
     statements = StatementCount(app)
-    origin = Origin(transport="pipe")
-    outcomes: Counter[str] = Counter()
-    accept_s = process_s = 0.0
+    bare = Bare(workdir) if floor and not profile else None
     profiler = cProfile.Profile() if profile else None
     start, cpu_start = time.perf_counter(), time.process_time()
     if profiler:
         profiler.enable()
-    for first in range(0, len(mails), batch):
-        t0 = time.perf_counter()
-        statements.phase = "accept"
-        stored = accept_some(app, mails[first : first + batch], origin)
-        t1 = time.perf_counter()
-        statements.phase = "process"
-        outcomes.update(process_some(app, stored, batch))
-        accept_s, process_s = accept_s + t1 - t0, process_s + time.perf_counter() - t1
+    turns, outcomes = _in_turns(app, mails, batch, statements, bare)
     if profiler:
         profiler.disable()
-    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+    seconds = time.perf_counter() - start - turns.floor
+    cpu = time.process_time() - cpu_start - turns.floor_cpu
     app.engine.dispose()
-    n = len(mails)
+    if bare is not None:
+        bare.close()
     result = Result(
-        "batch",
-        _backend(url),
-        n,
-        seconds,
-        outcomes,
-        peak_rss_mb(),
-        expected_new(mails),
-        profiled=profile,
-        cpu_seconds=cpu,
+        "batch", _backend(url), len(mails), seconds, outcomes, peak_rss_mb(), expected_new(mails)
     )
-    result.notes.append(
-        f"{batch} mails to a transaction, {processes} parse processes; "
-        f"accept {accept_s:.2f} s ({1000 * accept_s / n:.2f} ms/mail), "
-        f"process {process_s:.2f} s ({1000 * process_s / n:.2f} ms/mail); "
-        f"CPU {cpu:.2f} s = {n / cpu:.0f} msgs/s per core busy"
-    )
-    result.notes.append(statements.note(n))
+    result.profiled, result.cpu_seconds = profile, cpu
+    result.floor_in_turn = len(mails) / turns.floor if turns.floor else None
+    processes = app.settings.worker.parse_processes
+    result.notes += _batch_notes(len(mails), processes, batch, turns, cpu, statements)
     if profiler:
         print_profile(profiler)
     return result
+
+
+def _batch_notes(
+    n: int, processes: int, batch: int, turns: Turns, cpu: float, statements: StatementCount
+) -> list[str]:
+    return [
+        f"{batch} mails to a transaction, {processes} parse processes; "
+        f"accept {turns.accept:.2f} s ({1000 * turns.accept / n:.2f} ms/mail), "
+        f"process {turns.process:.2f} s ({1000 * turns.process / n:.2f} ms/mail); "
+        f"CPU {cpu:.2f} s = {n / cpu:.0f} msgs/s per core busy",
+        statements.note(n),
+    ]
 
 
 # --- profile ------------------------------------------------------------------------------
@@ -574,9 +608,11 @@ def run_mode(mode: str, args: argparse.Namespace, mails: list[bytes]) -> Result:
                     agents=args.agents,
                     batch=args.batch,
                     parse_processes=args.parse_processes,
+                    floor=not args.no_floor,
                 )
             return run_smtp(mails, url, workdir, clients=args.clients, agents=args.agents)
     finally:
+        close_pools()  # its workers end with the run, not at the interpreter's exit
         if args.keep:
             print(f"kept {workdir}")
         else:
@@ -584,8 +620,10 @@ def run_mode(mode: str, args: argparse.Namespace, mails: list[bytes]) -> Result:
 
 
 def _in_child(mode: str, args: argparse.Namespace, mails: list[bytes]) -> Result:
-    """Run one mode in a forked process, so its peak RSS is its own."""
-    context = multiprocessing.get_context("fork")
+    """Run one mode in a process of its own, so its peak RSS is its own. Spawned, not forked:
+    a forked child's parse pool could not start its workers (they failed to take over its
+    semaphores) and the child then hung at its exit, waiting for them."""
+    context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
         return pool.submit(run_mode, mode, args, mails).result()
 
@@ -649,6 +687,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"    {warning}")
         if floor:
             print(f"    {result.rate / floor:.2f}x the floor of this run ({floor:.0f} msgs/s)")
+        if result.floor_in_turn:
+            print(
+                f"    {result.rate / result.floor_in_turn:.2f}x the floor run in turn with it, "
+                f"group by group ({result.floor_in_turn:.0f} msgs/s)"
+            )
     return 0
 
 
