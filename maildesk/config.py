@@ -410,7 +410,7 @@ def _addresses_of(address: str, queues: tuple[QueueSettings, ...]) -> frozenset[
     if known is not None and known[0] is queues:  # the entry holds `queues`: its id is its own
         return known[1]
     found = {address}
-    for queue in queues or _default_queues(address):
+    for queue in queues:  # the default queue has the desk's address only
         found.update(queue.addresses)
     addresses = frozenset(found)
     if len(_ADDRESSES) >= 64:
