@@ -3,6 +3,8 @@ written on its own, in order, with its id; inside `write_together`, written at i
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from sqlmodel import col, select
 
@@ -97,17 +99,24 @@ def test_no_drafts_write_nothing(app: App) -> None:
     assert stored(app) == []
 
 
+def queued_to_agents(app: App, emails: list[str]) -> tuple[list[dict[str, Any]], list[OutboxItem]]:
+    """A notice to each agent in `emails`, queued in one call: the rows it returned, and the
+    outbox as stored."""
+    with unit_of_work(app.engine) as session:
+        rows = enqueue_drafts(
+            session, drafts=[to_agent(e) for e in emails], ticket_id=None, now=START
+        )
+    return rows, stored(app)
+
+
 def test_drafts_whose_message_ids_clash_still_get_each_their_own_row_and_id(
     app: App, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(outbox, "new_message_id", lambda domain: f"same@{domain}")
     emails = ["a@example.com", "b@example.com"]
-    with unit_of_work(app.engine) as session:
-        rows = enqueue_drafts(
-            session, drafts=[to_agent(e) for e in emails], ticket_id=None, now=START
-        )
 
-    items = stored(app)
+    rows, items = queued_to_agents(app, emails)
+
     assert [(item.id, item.recipients) for item in items] == [
         (row["id"], row["recipients"]) for row in rows
     ]
@@ -119,12 +128,9 @@ def test_more_drafts_than_one_statement_takes_are_written_in_several_in_order(
 ) -> None:
     monkeypatch.setattr(outbox, "ROWS_A_STATEMENT", 2)
     emails = [f"{name}@example.com" for name in "abcde"]
-    with unit_of_work(app.engine) as session:
-        rows = enqueue_drafts(
-            session, drafts=[to_agent(e) for e in emails], ticket_id=None, now=START
-        )
 
-    items = stored(app)
+    rows, items = queued_to_agents(app, emails)
+
     assert [(item.id, item.message_id) for item in items] == [
         (row["id"], row["message_id"]) for row in rows
     ]
