@@ -45,7 +45,7 @@ from maildesk.pipeline.batch import BATCH_LIMIT, process_batch
 from maildesk.pipeline.parse_pool import close_pools
 from maildesk.pipeline.runner import Outcome, process_one
 from maildesk.services.inbox import Stored
-from maildesk.services.origin import Origin
+from maildesk.services.origin import AcceptFn, Origin
 
 try:
     from bench.baseline import Bare, bare_rate
@@ -154,7 +154,11 @@ def prepared_app(
     url: str, workdir: Path, agents: int = 0, parse_processes: int | None = None
 ) -> App:
     """Migrate a fresh database and open the app on it, as `maildesk init` + `ingest` would."""
-    settings = make_settings(url, workdir, agents, parse_processes)
+    return migrated_app(make_settings(url, workdir, agents, parse_processes))
+
+
+def migrated_app(settings: Settings) -> App:
+    """Migrate the settings' fresh database and open the app on it."""
     engine = make_engine(settings.database_url())
     upgrade(engine)
     engine.dispose()
@@ -222,7 +226,7 @@ class Turns:
     floor_cpu: float = 0.0
 
 
-def _in_turns(
+def in_turns(
     app: App, mails: list[bytes], batch: int, statements: StatementCount, bare: Bare | None
 ) -> tuple[Turns, Counter[str]]:
     """Accept and process `mails` a group of `batch` at a time, each group followed by the
@@ -269,7 +273,7 @@ def run_batch(
     start, cpu_start = time.perf_counter(), time.process_time()
     if profiler:
         profiler.enable()
-    turns, outcomes = _in_turns(app, mails, batch, statements, bare)
+    turns, outcomes = in_turns(app, mails, batch, statements, bare)
     if profiler:
         profiler.disable()
     seconds = time.perf_counter() - start - turns.floor
@@ -494,25 +498,51 @@ def client_shares(mails: list[bytes], clients: int) -> list[list[tuple[str, str,
     return shares
 
 
+def bench_listener(
+    accept: AcceptFn, max_message_bytes: int, on_stored: Callable[[], None] | None = None
+) -> SmtpListener:
+    """The SMTP listener the clients send to, on a free loopback port, for the corpus's desk."""
+    return SmtpListener(
+        host="127.0.0.1",
+        port=0,
+        accept=accept,
+        local_addresses=lambda address: address.rpartition("@")[2] == "example.com",
+        max_message_bytes=max_message_bytes,
+        hostname="bench.example.com",
+        on_stored=on_stored,
+    )
+
+
+def _send_timed(
+    port: int, shares: list[list[tuple[str, str, bytes]]]
+) -> tuple[list[ClientRun], float]:
+    """`send_all`, and the CPU seconds the clients' process spent on it."""
+    started = time.process_time()
+    runs = send_all(port, shares)
+    return runs, time.process_time() - started
+
+
+async def clients_send(
+    port: int, shares: list[list[tuple[str, str, bytes]]]
+) -> tuple[list[ClientRun], float]:
+    """The clients' runs, sent from a spawned process (no fork of a process with threads),
+    and that process's CPU seconds."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as senders:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(senders, _send_timed, port, shares)
+
+
 async def _smtp_session(
     app: App, mails: list[bytes], clients: int
 ) -> tuple[float, float, Counter[str], list[float], int, list[float]]:
     """Seconds to the last 250 and to the last processed item, outcomes, 250→ticket lags,
     errors, and the waits from the end of each DATA to its reply."""
-    loop = asyncio.get_running_loop()
     stored = asyncio.Event()
     outcomes: Counter[str] = Counter()
     processed_at: dict[str, float] = {}
     clients_done = asyncio.Event()
-    listener = SmtpListener(
-        host="127.0.0.1",
-        port=0,
-        accept=async_accept(app),
-        local_addresses=lambda address: address.rpartition("@")[2] == "example.com",
-        max_message_bytes=app.settings.smtp.max_message_bytes,
-        hostname="bench.example.com",
-        on_stored=stored.set,
-    )
+    listener = bench_listener(async_accept(app), app.settings.smtp.max_message_bytes, stored.set)
     await listener.start()
 
     async def worker() -> float:
@@ -543,9 +573,7 @@ async def _smtp_session(
     shares = client_shares(mails, clients)
     worker_task = asyncio.create_task(worker())
     try:
-        context = multiprocessing.get_context("spawn")  # no fork of a process with threads
-        with ProcessPoolExecutor(max_workers=1, mp_context=context) as senders:
-            runs = await loop.run_in_executor(senders, send_all, listener.port, shares)
+        runs, _cpu = await clients_send(listener.port, shares)
     finally:
         clients_done.set()
         last_processed = await worker_task

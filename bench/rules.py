@@ -22,9 +22,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from maildesk.app import App, accept_raw, open_app
+from maildesk.app import App, accept_raw
 from maildesk.config import parse_settings
-from maildesk.db import make_engine, upgrade
 from maildesk.mail.quotes import strip_quoted
 from maildesk.pipeline.runner import process_one
 from maildesk.rules.shapes import lowered
@@ -33,9 +32,11 @@ from maildesk.services.origin import Origin
 try:
     from bench.baseline import bare_rate
     from bench.corpus import DESK, generate
+    from bench.ingest import migrated_app
 except ImportError:  # run as `python bench/rules.py`
     from baseline import bare_rate  # type: ignore[no-redef]
     from corpus import DESK, generate  # type: ignore[no-redef]
+    from ingest import migrated_app  # type: ignore[no-redef]
 
 SETUPS = {"none": (0, False), "50 rules": (0, True), "3 agents": (3, False), "both": (3, True)}
 
@@ -119,11 +120,7 @@ def desk_app(folder: Path, rules: list[dict[str, Any]], agents: int) -> App:
         "rules": rules,
         "agents": _agents(agents),
     }
-    settings = parse_settings(data, base_dir=folder)
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    return open_app(settings)
+    return migrated_app(parse_settings(data, base_dir=folder))
 
 
 def lockstep(mails: list[bytes]) -> dict[str, float]:

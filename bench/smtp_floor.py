@@ -16,16 +16,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import multiprocessing
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from bench.baseline import bare_rate
 from bench.corpus import generate
-from bench.ingest import ClientRun, client_shares, send_all
-from maildesk.ingest.smtp import SmtpListener
+from bench.ingest import bench_listener, client_shares, clients_send
 from maildesk.services.origin import Accepted, Origin
 
 TARGET = 0.6  # of the floor: the issue's SMTP end-to-end target
@@ -35,35 +32,14 @@ async def _keep_nothing(_raw: bytes, _origin: Origin) -> Accepted:
     return Accepted.STORED
 
 
-def _clients(
-    port: int, shares: list[list[tuple[str, str, bytes]]]
-) -> tuple[list[ClientRun], float]:
-    """The bench's clients, and the CPU seconds their process spent."""
-    started = time.process_time()
-    runs = send_all(port, shares)
-    return runs, time.process_time() - started
-
-
 async def exchange(mails: list[bytes], clients: int) -> tuple[float, float, float]:
     """Seconds from the first byte to the last 250, the server's and the clients' CPU."""
-    listener = SmtpListener(
-        host="127.0.0.1",
-        port=0,
-        accept=_keep_nothing,
-        local_addresses=lambda address: address.rpartition("@")[2] == "example.com",
-        max_message_bytes=50 * 1024 * 1024,
-        hostname="bench.example.com",
-    )
+    listener = bench_listener(_keep_nothing, 50 * 1024 * 1024)
     await listener.start()
-    context = multiprocessing.get_context("spawn")
     try:
-        with ProcessPoolExecutor(max_workers=1, mp_context=context) as senders:
-            cpu = time.process_time()
-            loop = asyncio.get_running_loop()
-            runs, client_cpu = await loop.run_in_executor(
-                senders, _clients, listener.port, client_shares(mails, clients)
-            )
-            server_cpu = time.process_time() - cpu
+        cpu = time.process_time()
+        runs, client_cpu = await clients_send(listener.port, client_shares(mails, clients))
+        server_cpu = time.process_time() - cpu
     finally:
         await listener.stop(grace_seconds=5)
     start = min(run.first_send for run in runs)

@@ -31,10 +31,9 @@ from sqlalchemy.engine.interfaces import ExecuteStyle
 
 from bench.baseline import bare_rate
 from bench.corpus import generate
-from bench.ingest import accept_some, prepared_app, process_some
+from bench.ingest import StatementCount, in_turns, prepared_app
 from maildesk.db_connect import SQLITE_PRAGMAS
 from maildesk.pipeline.parse_pool import parse
-from maildesk.services.origin import Origin
 
 Sent = tuple[str, Any, bool]  # statement, parameters, executemany
 BATCH = 100
@@ -57,10 +56,8 @@ def record(mails: list[bytes], workdir: Path) -> tuple[list[Sent], float]:
     event.listen(app.engine, "before_cursor_execute", statement)
     event.listen(app.engine, "commit", lambda _conn: sent.append(("COMMIT", (), False)))
     event.listen(app.engine, "rollback", lambda _conn: sent.append(("ROLLBACK", (), False)))
-    origin = Origin(transport="pipe")
     cpu = time.process_time()
-    for first in range(0, len(mails), BATCH):
-        process_some(app, accept_some(app, mails[first : first + BATCH], origin), BATCH)
+    in_turns(app, mails, BATCH, StatementCount(app), None)
     cpu = time.process_time() - cpu
     app.engine.dispose()
     assert len(drivers) == 1, "the replay runs on one connection, as the recording did"
