@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
-import tempfile
+import threading
 from pathlib import Path
+
+_EXCLUSIVE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+_NAMES = itertools.count()  # with the process and thread: a temporary name no one else uses
 
 
 class AttachmentStore:
@@ -17,14 +21,17 @@ class AttachmentStore:
     def path_for(self, sha256: str) -> Path:
         return self.root / sha256[:2] / sha256
 
-    def put(self, data: bytes) -> str:
-        sha = hashlib.sha256(data).hexdigest()
-        target = self.path_for(sha)
-        if target.exists():
+    def put(self, data: bytes, sha256: str = "") -> str:
+        """Store `data` under its sha256 (given when already worked out) unless it is there;
+        written to a temporary name and renamed, so a file under its name is whole."""
+        sha = sha256 or hashlib.sha256(data).hexdigest()
+        folder = os.path.join(self.root, sha[:2])
+        target = os.path.join(folder, sha)
+        if os.path.exists(target):
             return sha
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        tmp = os.path.join(folder, f".tmp-{os.getpid()}-{threading.get_ident()}-{next(_NAMES)}")
         try:
+            fd = _create(folder, tmp)
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
             os.replace(tmp, target)
@@ -35,3 +42,12 @@ class AttachmentStore:
 
     def get(self, sha256: str) -> bytes:
         return self.path_for(sha256).read_bytes()
+
+
+def _create(folder: str, path: str) -> int:
+    """A new file at `path`, its fan-out `folder` made the first time it is needed."""
+    try:
+        return os.open(path, _EXCLUSIVE, 0o600)
+    except FileNotFoundError:
+        os.makedirs(folder, exist_ok=True)
+        return os.open(path, _EXCLUSIVE, 0o600)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import binascii
 import email.utils
+import hashlib
 import re
 import string
 import unicodedata
@@ -22,6 +23,7 @@ import mailparser
 
 from maildesk.addresses import message_ids
 from maildesk.mail.htmltext import html_to_text
+from maildesk.mail.quotes import strip_quoted
 from maildesk.mail.text import clean_header, clean_text, decode_bytes, decode_words
 
 _ATEXT = frozenset(string.ascii_letters + string.digits + "!#$%&'*+/=?^_`{|}~.-")
@@ -61,6 +63,12 @@ class AttachmentPart:
     filename: str  # a plain, safe display name; never a path
     content_type: str
     data: bytes = field(repr=False)
+    sha256: str = field(default="", repr=False)  # of `data`; "" until parse_mail sets it
+
+    def digest(self) -> str:
+        """The hex sha256 of `data`: worked out by the parse (in a parse pool, on another
+        core) or here for a part built by hand."""
+        return self.sha256 or hashlib.sha256(self.data).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -86,6 +94,14 @@ class InboundMail:
     content_type: str
     mime_depth: int
     received_count: int
+    # `text` without quoted history or signature (mail.quotes), cut by the parse so that a
+    # parse pool does it on another core; None for a mail built by hand: cut when asked
+    replied_text: str | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def new_text(self) -> str:
+        """What the author newly wrote: `text` without the quoted history or signature."""
+        return self.replied_text if self.replied_text is not None else strip_quoted(self.text)
 
     @property
     def sender(self) -> Address | None:
@@ -222,7 +238,8 @@ def _attachments(parsed: mailparser.MailParser) -> tuple[AttachmentPart, ...]:
         payload = item["payload"]
         data = _base64(payload) if item["binary"] else payload.encode("utf-8", "surrogateescape")
         content_type = clean_header(item.get("mail_content_type") or "application/octet-stream")
-        found.append(AttachmentPart(safe_filename(item.get("filename")), content_type[:255], data))
+        name, sha = safe_filename(item.get("filename")), hashlib.sha256(data).hexdigest()
+        found.append(AttachmentPart(name, content_type[:255], data, sha))
     return tuple(found)
 
 
@@ -318,4 +335,5 @@ def _read(parsed: mailparser.MailParser, message: Message, depth: int) -> Inboun
         content_type=message.get_content_type(),
         mime_depth=depth,
         received_count=len(_all(message, "Received")),
+        replied_text=strip_quoted(text),
     )

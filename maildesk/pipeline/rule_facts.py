@@ -12,7 +12,6 @@ from typing import Any
 from sqlmodel import Session, select
 
 from maildesk.config import Settings
-from maildesk.mail.quotes import strip_quoted
 from maildesk.models import Contact, MessageRole, Ticket, TicketStatus
 from maildesk.pipeline.work import Append, Create, StageEnv, Work
 from maildesk.rules.decision import Decision
@@ -75,7 +74,7 @@ def evaluate_mail(work: Work, env: StageEnv, event: Event, state: TicketState) -
     """The desk's compiled rules over this mail (its text without quoted history, cut only
     when a rule reads the body)."""
     mail, desk = work.parsed(), env.desk
-    body = strip_quoted(mail.text) if "body" in facts_read(desk.rules) else None
+    body = mail.new_text if "body" in facts_read(desk.rules) else None
     facts = Facts(
         mail=mail,
         now=env.now,

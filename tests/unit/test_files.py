@@ -35,3 +35,21 @@ def test_no_temporary_file_is_left_behind(tmp_path: Path) -> None:
 
     assert not [p for p in tmp_path.rglob(".tmp-*")]
     assert len([p for p in tmp_path.rglob("*") if p.is_file()]) == 2
+
+
+def test_a_hash_worked_out_before_names_the_file(tmp_path: Path) -> None:
+    store = AttachmentStore(tmp_path)
+    sha = hashlib.sha256(b"parsed ahead").hexdigest()
+
+    assert store.put(b"parsed ahead", sha) == sha
+    assert store.get(sha) == b"parsed ahead"
+
+
+def test_a_fan_out_directory_removed_meanwhile_is_made_again(tmp_path: Path) -> None:
+    store = AttachmentStore(tmp_path)
+    sha = store.put(b"first")
+    store.path_for(sha).unlink()
+    store.path_for(sha).parent.rmdir()
+
+    assert store.put(b"first") == sha
+    assert store.get(sha) == b"first"

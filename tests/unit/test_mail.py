@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import base64
 import email.policy
+import hashlib
+from dataclasses import replace
 from email.contentmanager import raw_data_manager
 from email.message import EmailMessage
 
@@ -14,6 +16,7 @@ from hypothesis import event, example, given
 from hypothesis import strategies as st
 
 from maildesk.mail import Address, InboundMail, UnparseableMail, parse_mail
+from maildesk.mail.quotes import strip_quoted
 from maildesk.mail.text import decode_words
 from tests.growth import LINEAR_AT_MOST, growth
 from tests.hostile import HTML, Hostile
@@ -77,6 +80,26 @@ def assert_storable(text: str) -> None:
     """What PostgreSQL and SQLite both store unchanged: no NUL, no lone surrogate."""
     assert "\x00" not in text
     assert not any("\ud800" <= ch <= "\udfff" for ch in text)
+
+
+# --- worked out by the parse, for a parse pool to do on another core --------------------------
+
+
+def test_the_parse_cuts_the_quoted_history_as_strip_quoted_would() -> None:
+    text = "Still broken.\n\nOn Mon, 23 Nov 2026, Support wrote:\n> Try turning it off.\n"
+
+    parsed = parse_mail(mail(body=text))
+    by_hand = replace(parsed, replied_text=None)
+
+    assert parsed.new_text == by_hand.new_text == strip_quoted(parsed.text) == "Still broken."
+
+
+def test_the_parse_hashes_each_attachment_as_the_file_store_would() -> None:
+    parsed = parse_mail(mail(attachments=[("log.txt", "text/plain", b"line 1\n")]))
+
+    (part,) = parsed.attachments
+    assert part.sha256 == hashlib.sha256(part.data).hexdigest() == part.digest()
+    assert replace(part, sha256="").digest() == part.sha256
 
 
 # --- attachment names ------------------------------------------------------------------------

@@ -12,7 +12,6 @@ from typing import Any
 
 from maildesk.db import after_commit
 from maildesk.mail import Address
-from maildesk.mail.quotes import strip_quoted
 from maildesk.models import MessageRole, Ticket, TicketStatus, Visibility
 from maildesk.notices import NoticeEvent, notify
 from maildesk.pipeline.disposition import CONTINUE
@@ -52,7 +51,7 @@ def _store(env: StageEnv, work: Work, ticket: Ticket, actor: Actor) -> None:
     """The mail as the rater wrote it (public: their words are part of the conversation), and
     the `message` event saying how it found its ticket."""
     assert work.thread is not None
-    text = strip_quoted(work.parsed().text)
+    text = work.parsed().new_text
     message = store_message(
         env, ticket, work, role=MessageRole.CUSTOMER, visibility=Visibility.PUBLIC, text=text
     )

@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from maildesk.mail.quotes import strip_quoted
 from maildesk.models import Message, MessageRole, Ticket, TicketStatus, Visibility
 from maildesk.pipeline.disposition import CONTINUE
 from maildesk.pipeline.messages import store_message
@@ -43,8 +42,8 @@ NAME = "store"
 
 def _text(work: Work) -> str:
     """What a person wrote, without quoted history; machine mail is kept whole."""
-    raw = work.parsed().text
-    return raw if work.automatic else strip_quoted(raw)
+    mail = work.parsed()
+    return mail.text if work.automatic else mail.new_text
 
 
 def _create(env: StageEnv, work: Work, plan: Create) -> Work:

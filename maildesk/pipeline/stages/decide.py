@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from maildesk.mail.quotes import strip_quoted
 from maildesk.mail.ratings import comment_of, read_rating
 from maildesk.models import MessageRole, Relation, Ticket, TicketStatus, Visibility
 from maildesk.pipeline.disposition import CONTINUE, Disposition, drop
@@ -104,7 +103,7 @@ def _rating(work: Work, env: StageEnv, ticket: Ticket) -> Rate | None:
     assert match is not None and ticket.id is not None
     if match.relation not in RATERS or not _awaits_rating(env, ticket):
         return None
-    text = strip_quoted(work.parsed().text)
+    text = work.parsed().new_text
     if match.score is not None:
         return Rate(ticket.id, match.score, comment_of(text), by_address=True)
     said = read_rating(text)
