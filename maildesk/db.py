@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Column, Table, bindparam, event, inspect, make_url, text, update
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DatabaseError, DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import make_transient_to_detached
@@ -19,6 +19,7 @@ from sqlmodel import Session, SQLModel, create_engine
 from maildesk.db_connect import CONNECT_TIMEOUT_SECONDS, SQLITE_PRAGMAS
 from maildesk.errors import ConfigError, MaildeskError, TransientError
 from maildesk.prepared import Prepared as Prepared  # where the services have found it
+from maildesk.savepoints import plain_savepoints
 from maildesk.write_turns import WriteTurns
 
 if TYPE_CHECKING:
@@ -169,7 +170,7 @@ def make_engine(url: str) -> Engine:
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         _sqlite_turns(engine)
-        return _plain_savepoints(engine)
+        return plain_savepoints(engine)
     engine = create_engine(
         url,
         pool_pre_ping=True,
@@ -177,27 +178,7 @@ def make_engine(url: str) -> Engine:
         max_overflow=5,
         connect_args=_postgres_connect_args(url),
     )
-    return _plain_savepoints(engine)
-
-
-def _plain_savepoints(engine: Engine) -> Engine:
-    """Savepoints sent as their text. SQLAlchemy compiles each one afresh (a savepoint's name
-    differs every time, so it has no cache key): about 85 µs a savepoint, and a batch's mail
-    takes one or two. The names are SQLAlchemy's own (`sa_savepoint_N`)."""
-    dialect = engine.dialect
-    quote = dialect.identifier_preparer.quote
-
-    def sender(verb: str) -> Callable[[Connection, str], None]:
-        def send(connection: Connection, name: str) -> None:
-            connection.exec_driver_sql(f"{verb} {quote(name)}")
-
-        return send
-
-    # the dialect calls these as `dialect.do_savepoint(connection, name)`
-    setattr(dialect, "do_savepoint", sender("SAVEPOINT"))  # noqa: B010
-    setattr(dialect, "do_release_savepoint", sender("RELEASE SAVEPOINT"))  # noqa: B010
-    setattr(dialect, "do_rollback_to_savepoint", sender("ROLLBACK TO SAVEPOINT"))  # noqa: B010
-    return engine
+    return plain_savepoints(engine)
 
 
 def _postgres_connect_args(url: str) -> dict[str, Any]:
