@@ -2,6 +2,7 @@
 
 from maildesk.notices.addressing import NO_THREAD, Thread
 from maildesk.notices.events import NoticeEvent
+from maildesk.notices.recipients import no_watchers_yet
 from maildesk.notices.send import Notified, notify
 
-__all__ = ["NO_THREAD", "NoticeEvent", "Notified", "Thread", "notify"]
+__all__ = ["NO_THREAD", "NoticeEvent", "Notified", "Thread", "no_watchers_yet", "notify"]

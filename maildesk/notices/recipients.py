@@ -7,7 +7,7 @@ it, one mail per person and event) are applied by `send.notify`, not here.
 from __future__ import annotations
 
 from sqlalchemy import bindparam
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from maildesk.db import Prepared
 from maildesk.mail import Address
@@ -43,6 +43,12 @@ def customers(occasion: Occasion) -> list[Reader]:
 
 _WATCHER_IDS = Prepared(select(Watcher.agent_id).where(Watcher.ticket_id == bindparam("ticket_id")))
 WATCHERS = "prefetched watchers"  # session.info key: {ticket id: agent ids} (`prefetch.py`)
+
+
+def no_watchers_yet(session: Session, ticket_id: int) -> None:
+    """The ticket this mail just created has no watchers (`#watch` runs on a ticket that exists,
+    from another mail): its notices need not ask. Forgotten with the mail (`start_afresh`)."""
+    session.info.setdefault(WATCHERS, {})[ticket_id] = set()
 
 
 def watchers(occasion: Occasion) -> list[Reader]:

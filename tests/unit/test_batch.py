@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, SQLModel, col, func, select
 
 from bench.corpus import generate
+from maildesk.addresses import agent_role, signed_address
 from maildesk.app import App, accept_raw, open_app
 from maildesk.db import make_engine
 from maildesk.errors import TransientError
@@ -277,6 +278,65 @@ def test_a_poisoned_mail_in_the_middle_of_a_batch_fails_alone_and_the_rest_commi
     assert error is not None and error.startswith("Traceback (most recent call last)")
     assert "boom: poisoned" in error
     assert count(app, Ticket) == 4 and count(app, Message) == 4  # its ticket went with it
+
+
+def test_a_watcher_added_between_two_mails_of_a_batch_hears_the_next_reply(app: App) -> None:
+    """A new ticket's notices do not ask who watches it (no one can yet); a later mail of the
+    same batch, a reply after an agent's `#watch`, asks again."""
+    ref = f"{app.settings.desk.ticket_prefix}-1"  # the desk's first ticket
+    subject = f"Re: [{ref}] Printer on fire"
+    ids = accept_all(
+        app,
+        [
+            mail(message_id="m1@acme.test"),
+            agent_writes(app, ref, "Bob <bob@example.com>", "#watch", subject=subject),
+            agent_writes(app, ref, "Alice <alice@example.com>", "#assign me", subject=subject),
+            mail(subject=subject, body="Now it smokes.", in_reply_to="m1@acme.test"),
+        ],
+    )
+
+    outcomes = process_batch(app.engine, app.desk, item_ids=ids, limit=len(ids))
+
+    assert [o.outcome for o in outcomes][::3] == ["created", "appended"]
+    assert told_of(app, "Now it smokes.") == ["alice@example.com", "bob@example.com"]
+
+
+def test_only_a_reply_asks_who_watches_its_ticket(app: App) -> None:
+    asked: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "FROM watcher" in statement:
+            asked.append(statement)
+
+    new, reply = accept_all(
+        app, [mail(message_id="m1@acme.test"), mail(in_reply_to="m1@acme.test")]
+    )
+    event.listen(app.engine, "before_cursor_execute", seen)
+    assert process_one(app.engine, app.desk, item_id=new) is not None
+    assert asked == []  # the agents were told of the new ticket all the same
+    assert process_one(app.engine, app.desk, item_id=reply) is not None
+    assert len(asked) == 1
+
+
+def agent_writes(app: App, ref: str, sender: str, body: str, **fields: Any) -> bytes:
+    """An agent's mail to the ticket's address signed for them."""
+    email = sender.rpartition("<")[2].rstrip(">")
+    to = signed_address(
+        desk_address="support@example.com", ref=ref, secret=app.desk.secret, role=agent_role(email)
+    )
+    return mail(sender=sender, to=to, body=body, **fields)
+
+
+def told_of(app: App, text: str) -> list[str]:
+    """Who the agents' notices carrying `text` went to."""
+    with Session(app.engine) as session:
+        rows = session.exec(select(OutboxItem).where(OutboxItem.kind == "notify")).all()
+    return sorted(
+        to
+        for row in rows
+        if (row.spec or {}).get("context", {}).get("text") == text
+        for to in row.recipients
+    )
 
 
 def duplicate_contact(env: StageEnv) -> None:

@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from maildesk.models import Message, MessageRole, Ticket, TicketStatus, Visibility
+from maildesk.notices import no_watchers_yet
 from maildesk.pipeline.disposition import CONTINUE
 from maildesk.pipeline.messages import store_message
 from maildesk.pipeline.work import (
@@ -68,6 +69,8 @@ def _create(env: StageEnv, work: Work, plan: Create) -> Work:
         category=contact_category(env.session, settings=settings, contact=requester),
     )
     begin(env.session, desk=env.desk, ticket=ticket, now=env.now)
+    assert ticket.id is not None
+    no_watchers_yet(env.session, ticket.id)
     text = _text(work)
     store_message(
         env, ticket, work, role=MessageRole.CUSTOMER, visibility=Visibility.PUBLIC, text=text
