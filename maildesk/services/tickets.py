@@ -8,7 +8,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import BindParameter, bindparam, insert, literal, union_all, update
+from sqlalchemy import BindParameter, String, bindparam, func, insert, literal, union_all, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
@@ -45,6 +45,23 @@ _INSERT_TICKET = Prepared(insert(_TICKET).returning(_TICKET.c.id))
 _SET_REF = Prepared(
     update(_TICKET).where(_TICKET.c.id == bindparam("ticket_id")).values(ref=bindparam("new_ref"))
 )
+
+
+def _insert_with_ref() -> Prepared:
+    """PostgreSQL: the row and its ref in one statement (one round trip, not two): the id is
+    taken from the table's sequence first, the ref made of it. `prefix` is a value."""
+    taken = sa_select(func.nextval(func.pg_get_serial_sequence("ticket", "id")).label("id"))
+    new = taken.subquery("new")
+    names = [column.name for column in _TICKET.c if column.name not in ("id", "ref")]
+    ref = func.concat(bindparam("prefix", type_=String), "-", new.c.id)
+    values = [bindparam(name, type_=_TICKET.c[name].type) for name in names]
+    rows = sa_select(new.c.id, ref, *values)
+    return Prepared(
+        insert(_TICKET).from_select(["id", "ref", *names], rows).returning(_TICKET.c.id)
+    )
+
+
+_INSERT_TICKET_WITH_REF = _insert_with_ref()
 _MESSAGE = Message.__table__  # type: ignore[attr-defined]
 _INSERT_MESSAGE = Prepared(insert(_MESSAGE).returning(_MESSAGE.c.id))
 
@@ -144,9 +161,14 @@ def create_ticket(
 
 def _insert_ticket(session: Session, prefix: str, row: dict[str, Any]) -> Ticket:
     """The row written, its ref set from its id; the ticket in the session as if loaded."""
-    ticket_id = _INSERT_TICKET.execute(session, row).scalar_one()
+    if session.get_bind().dialect.name == "postgresql":
+        values = {key: value for key, value in row.items() if key != "ref"}
+        ticket_id = _INSERT_TICKET_WITH_REF.execute(session, {**values, "prefix": prefix})
+        ticket_id = ticket_id.scalar_one()
+    else:
+        ticket_id = _INSERT_TICKET.execute(session, row).scalar_one()
+        _SET_REF.execute(session, {"ticket_id": ticket_id, "new_ref": f"{prefix}-{ticket_id}"})
     ref = f"{prefix}-{ticket_id}"
-    _SET_REF.execute(session, {"ticket_id": ticket_id, "new_ref": ref})
     ticket = as_loaded(Ticket, {**row, "id": ticket_id, "ref": ref})
     make_transient_to_detached(ticket)  # no flush owed
     session.add(ticket)

@@ -176,15 +176,36 @@ _EVENT = Event.__table__  # type: ignore[attr-defined]
 
 
 def _a_ticket(session: Session, at: datetime) -> int:
-    contact = Contact(email="c@example.com", created_at=at)
-    session.add(contact)
-    session.flush()
+    contact = session.exec(select(Contact).where(Contact.email == "c@example.com")).first()
+    if contact is None:
+        contact = Contact(email="c@example.com", created_at=at)
+        session.add(contact)
+        session.flush()
     actor = Actor("c@example.com", "cli")
     ticket = create_ticket(
         session, prefix="T", requester=contact, subject="s", queue="general", actor=actor, now=at
     )
     assert ticket.id is not None
     return ticket.id
+
+
+def test_a_new_ticket_gets_its_ref_from_its_id_in_one_statement_on_postgresql(app: App) -> None:
+    at = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    writes: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.startswith(("INSERT INTO ticket ", "UPDATE ticket SET ref")):
+            writes.append(statement)
+
+    with unit_of_work(app.engine) as session:
+        event.listen(app.engine, "before_cursor_execute", seen)
+        ids = [_a_ticket(session, at), _a_ticket(session, at)]
+        event.remove(app.engine, "before_cursor_execute", seen)
+    with unit_of_work(app.engine) as session:
+        refs = session.exec(select(Ticket.id, Ticket.ref).order_by(col(Ticket.id))).all()
+
+    assert [tuple(row) for row in refs] == [(ids[0], f"T-{ids[0]}"), (ids[1], f"T-{ids[1]}")]
+    assert len(writes) == (2 if app.engine.dialect.name == "postgresql" else 4)
 
 
 def test_a_row_built_without_its_model_holds_what_the_model_would() -> None:
