@@ -332,14 +332,36 @@ def after_commit(session: Session, callback: Callable[[], None]) -> None:
     session.info.setdefault(_AFTER_COMMIT, []).append(callback)
 
 
-def after_commit_mark(session: Session) -> int:
-    """How many callbacks wait for the commit: a savepoint notes it before it begins."""
-    return len(session.info.get(_AFTER_COMMIT, ()))
+_AT_COMMIT = "written at commit"
+Mark = tuple[int, int]  # callbacks waiting for the commit, rows held for it
 
 
-def forget_after_commit(session: Session, mark: int) -> None:
-    """A savepoint rolled back: the callbacks registered inside it are dropped with its work."""
-    del session.info.get(_AFTER_COMMIT, [])[mark:]
+def write_at_commit(session: Session, statement: Prepared, row: Mapping[str, Any]) -> None:
+    """Write `row` with `statement` as the unit of work commits, with the other rows held for
+    that statement in one executemany (a batch's mails, one statement): for a row nothing
+    reads before the commit (an inbox item's final state). A savepoint's rollback drops the
+    rows held inside it."""
+    session.info.setdefault(_AT_COMMIT, []).append((statement, row))
+
+
+def _write_held(session: Session) -> None:
+    by_statement: dict[Prepared, list[Mapping[str, Any]]] = {}
+    for statement, row in session.info.pop(_AT_COMMIT, ()):
+        by_statement.setdefault(statement, []).append(row)
+    for statement, rows in by_statement.items():
+        statement.execute_many(session, rows)
+
+
+def after_commit_mark(session: Session) -> Mark:
+    """How many callbacks and rows wait for the commit: a savepoint notes it before it begins."""
+    info = session.info
+    return len(info.get(_AFTER_COMMIT, ())), len(info.get(_AT_COMMIT, ()))
+
+
+def forget_after_commit(session: Session, mark: Mark) -> None:
+    """A savepoint rolled back: the callbacks and rows it left for the commit go with it."""
+    del session.info.get(_AFTER_COMMIT, [])[mark[0] :]
+    del session.info.get(_AT_COMMIT, [])[mark[1] :]
 
 
 _TRANSACTION_CACHE = "transaction cache"
@@ -386,7 +408,7 @@ event.listen(OrmSession, "after_transaction_end", _forget_at_end)
 
 def start_afresh(session: Session) -> None:
     """Forget every row and every per-unit cache the session holds, keeping its transaction,
-    the callbacks waiting for its commit and what `transaction_cached` read: what comes next
+    what waits for its commit and what `transaction_cached` read: what comes next
     sees the session as a new unit of work would (a batch's next mail). Nothing may be
     pending: flush or roll back first.
 
@@ -394,7 +416,7 @@ def start_afresh(session: Session) -> None:
     attached, whose id SQLite hands out again), so the next mail must not meet them.
     """
     session.expunge_all()
-    kept = {key: session.info[key] for key in (_AFTER_COMMIT, _TRANSACTION_CACHE)
+    kept = {key: session.info[key] for key in (_AFTER_COMMIT, _AT_COMMIT, _TRANSACTION_CACHE)
             if key in session.info}  # fmt: skip
     session.info.clear()
     session.info.update(kept)
@@ -402,11 +424,12 @@ def start_afresh(session: Session) -> None:
 
 @contextmanager
 def unit_of_work(engine: Engine) -> Iterator[Session]:
-    """One transaction: commit when the block ends, roll back if it raises; then what was
-    registered with `after_commit` runs."""
+    """One transaction: commit when the block ends (the rows held for it written first), roll
+    back if it raises; then what was registered with `after_commit` runs."""
     session = UnitSession(engine, expire_on_commit=False)
     try:
         yield session
+        _write_held(session)
         session.commit()
         for callback in session.info.pop(_AFTER_COMMIT, ()):
             callback()

@@ -17,7 +17,7 @@ from datetime import datetime
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from maildesk.db import (
     after_commit_mark,
@@ -47,11 +47,12 @@ from maildesk.pipeline.runner import (
     settle_failed,
     tables,
 )
-from maildesk.services.inbox import claim_items, load_item, received_sizes
+from maildesk.services.inbox import Items, claim_items, load_item, read_items, received_sizes
 
 log = logging.getLogger(__name__)
 
 BATCH_LIMIT = 100  # items one transaction takes at most (`maildesk ingest`, import, drain)
+READ_BYTES = 8 * 1024 * 1024  # a transaction's items read in one statement, up to this size
 
 
 @dataclass(frozen=True)
@@ -143,13 +144,14 @@ def _commit(
     claimed: list[int] = []
     try:
         with unit_of_work(engine) as session:
-            claimed = claim_items(session, limit=limit, item_ids=item_ids)
+            sized = claim_items(session, limit=limit, item_ids=item_ids)
+            claimed = [item_id for item_id, _ in sized]
+            read = read_items(session, sized, READ_BYTES)
             if not aheads:
-                aheads.append(_parse_ahead(session, desk, claimed))
-            ahead = aheads[0]
+                aheads.append(_parse_ahead(desk, claimed, read))
             done: list[Done] = []
             for item_id in claimed:
-                done.append(_one(session, desk, item_id, run, ahead))
+                done.append(_one(session, desk, item_id, run, (aheads[0], read)))
                 if commit_now():
                     break
             return done, claimed[len(done) :]
@@ -163,22 +165,18 @@ def _commit(
         raise Uncommitted(claimed) from exc
 
 
-def _parse_ahead(session: Session, desk: Desk, claimed: list[int]) -> Ahead:
+def _parse_ahead(desk: Desk, claimed: list[int], read: Items) -> Ahead:
     """The batch's mails after the first handed to the parse pool, to be parsed while the
     ones before them are written; the first is parsed here meanwhile. A mail that is large
-    (memory) or over the size limit (never parsed) is left out."""
+    (memory), over the size limit (never parsed) or not read ahead is left out."""
     settings = desk.settings
     pool = parse_pool(settings.worker.parse_processes)
     if not pool.worth(len(claimed)):
         return Ahead()
     under = min(LARGE_BYTES, settings.smtp.max_message_bytes + 1)
-    raws = session.execute(
-        _RAWS.where(col(InboxItem.id).in_(claimed[1:]), col(InboxItem.size) < under)
-    ).all()
-    return pool.ahead([(item_id, raw) for item_id, raw in raws], settings.desk.max_mime_depth)
-
-
-_RAWS = select(col(InboxItem.id), col(InboxItem.raw)).order_by(col(InboxItem.id))
+    rows = (read[item_id] for item_id in claimed[1:] if item_id in read)
+    raws = [(row["id"], row["raw"]) for row in rows if row["size"] < under]
+    return pool.ahead(raws, settings.desk.max_mime_depth)
 
 
 def _conflict(exc: TransientError) -> bool:
@@ -196,18 +194,20 @@ def _outage(exc: Exception) -> bool:
     return isinstance(exc, DBAPIError) and working_error(exc) is not None
 
 
-def _one(session: Session, desk: Desk, item_id: int, run: Run, ahead: Ahead) -> Done:
+def _one(session: Session, desk: Desk, item_id: int, run: Run, ready: tuple[Ahead, Items]) -> Done:
     """One item inside its own savepoint: its effects and its state stay or go together.
 
     It meets the session as a new unit of work would: no row or cache of the mail before.
-    Its bytes are parsed already when the parse pool took them (`ahead`).
+    Its row may be read already, its bytes parsed already when the parse pool took them
+    (`ready`).
     """
+    ahead, read = ready
     started = time.perf_counter()  # a duration to report, not a time to decide by
     start_afresh(session)
     mark = after_commit_mark(session)
     savepoint = Savepoint(session)
     try:
-        item = load_item(session, item_id)
+        item = load_item(session, item_id, read)
         assert item is not None, "a claimed item exists"
         outcome = run_item(
             session,

@@ -144,6 +144,7 @@ def _settle_stop(
         reason=stop.reason,
         ticket_id=ticket_id,
         now=env.now,
+        at_commit=True,
     )
     ref = ticket.ref if ticket else None
     return Outcome(item.id, outcome, ref, stop.reason, item.message_id, source_of(item.transport))
@@ -161,6 +162,7 @@ def _settle_done(session: Session, item: InboxItem, env: StageEnv, work: Work) -
         reason=work.summary,
         ticket_id=work.ticket_id,
         now=env.now,
+        at_commit=True,
     )
     ref = ticket.ref if ticket else None
     source = source_of(item.transport)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import defer
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
-from maildesk.db import Prepared, load_one, prepared_insert_unless_taken
+from maildesk.db import Prepared, adopt, load_one, prepared_insert_unless_taken, write_at_commit
 from maildesk.errors import InvalidInput, NotFound
 from maildesk.inbox_row import received_row
 from maildesk.models import InboxItem
@@ -141,19 +141,39 @@ _WAITING = (
 
 def claim_items(
     session: Session, *, limit: int, item_ids: Sequence[int] | None = None
-) -> list[int]:
-    """Lock up to `limit` `received` items (among the given ones, else the oldest); their ids
-    in id order, the order one-by-one processing takes them in. Locked as `claim_item` locks."""
+) -> list[tuple[int, int]]:
+    """Lock up to `limit` `received` items (among the given ones, else the oldest); their
+    (id, size) in id order, the order one-by-one processing takes them in. Locked as
+    `claim_item` locks."""
     query = _CLAIM_IDS if item_ids is None else _CLAIM_IDS.where(col(InboxItem.id).in_(item_ids))
-    return list(session.execute(query.limit(limit)).scalars())
+    return [(item_id, size) for item_id, size in session.execute(query.limit(limit))]
 
 
 _CLAIM_IDS = (
-    select(_INBOX.c.id)
+    select(_INBOX.c.id, _INBOX.c.size)
     .where(InboxItem.state == "received")
     .order_by(col(InboxItem.id))
     .with_for_update(skip_locked=True)
 )
+
+
+def read_items(session: Session, claimed: Sequence[tuple[int, int]], budget: int) -> Items:
+    """The rows of the first claimed items whose sizes add up to at most `budget` bytes, raw
+    bytes included, in one statement (a batch's mails, not one SELECT a mail); those after
+    them are read one by one (`load_item`), so a batch holds at most that much at once."""
+    ids: list[int] = []
+    for item_id, size in claimed:
+        budget -= size
+        if budget < 0:
+            break
+        ids.append(item_id)
+    if not ids:
+        return {}
+    rows = session.execute(sa_select(_INBOX).where(_INBOX.c.id.in_(ids)))
+    return {row.id: dict(row._mapping) for row in rows}
+
+
+Items = dict[int, dict[str, Any]]  # item id: its row, as `read_items` read it
 
 
 _SETTLED_FIELDS = ("state", "outcome", "reason", "ticket_id", "error", "processed_at", "attempts")
@@ -169,8 +189,11 @@ def settle(
     ticket_id: int | None,
     now: datetime,
     error: str | None = None,
+    at_commit: bool = False,
 ) -> None:
-    """Record how processing ended, written at once with a pre-built UPDATE (no ORM flush)."""
+    """Record how processing ended with a pre-built UPDATE (no ORM flush): at once, or as the
+    unit of work commits (`at_commit`: a batch's mails in one statement; nothing reads an
+    item's state inside the transaction that settles it)."""
     values = {
         "state": state,
         "outcome": outcome,
@@ -180,7 +203,11 @@ def settle(
         "processed_at": now,
         "attempts": item.attempts + 1,
     }
-    _SETTLE.execute(session, {"item_id": item.id, **{f"new_{k}": v for k, v in values.items()}})
+    row = {"item_id": item.id, **{f"new_{k}": v for k, v in values.items()}}
+    if at_commit:
+        write_at_commit(session, _SETTLE, row)
+    else:
+        _SETTLE.execute(session, row)
     for name, value in values.items():
         set_committed_value(item, name, value)
 
@@ -195,9 +222,12 @@ _SETTLE = Prepared(
 _ITEM = Prepared(sa_select(_INBOX).where(_INBOX.c.id == bindparam("item_id")))
 
 
-def load_item(session: Session, item_id: int) -> InboxItem | None:
+def load_item(session: Session, item_id: int, read: Items | None = None) -> InboxItem | None:
     """`session.get(InboxItem, item_id)` with its raw bytes, read without the ORM's loading
-    steps (a batch reads one per mail)."""
+    steps; from `read` (`read_items`) when it holds the row, which it gives up."""
+    row = read.pop(item_id, None) if read is not None else None
+    if row is not None:
+        return adopt(session, InboxItem, row)
     return load_one(session, InboxItem, _ITEM, {"item_id": item_id})
 
 

@@ -28,7 +28,7 @@ from maildesk.errors import TransientError
 from maildesk.mail import InboundMail, parse_mail
 from maildesk.models import Contact, InboxItem, Message, OutboxItem, Ticket
 from maildesk.observe import Processed
-from maildesk.pipeline import parse_pool
+from maildesk.pipeline import batch, parse_pool
 from maildesk.pipeline.batch import _runs, drain, process_batch
 from maildesk.pipeline.disposition import CONTINUE, hold
 from maildesk.pipeline.large_mail import LargeMailGate
@@ -238,6 +238,64 @@ def five_mails(app: App, poisoned: int) -> list[int]:
     return accept_all(
         app, [mail(subject=s, message_id=f"q{n}@acme.test") for n, s in enumerate(subjects)]
     )
+
+
+def item_reads(app: App) -> list[str]:
+    """The statements that read inbox items' rows, as the engine sends them (kept listening)."""
+    reads: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.startswith("SELECT inboxitem.id, inboxitem.raw"):
+            reads.append(statement)
+
+    event.listen(app.engine, "before_cursor_execute", seen)
+    return reads
+
+
+def test_a_batch_reads_its_mails_in_one_statement_not_one_a_mail(app: App) -> None:
+    ids = five_mails(app, poisoned=2)
+    reads = item_reads(app)
+
+    outcomes = process_batch(app.engine, app.desk, item_ids=ids, limit=len(ids))
+
+    assert [o.outcome for o in outcomes] == ["created"] * 5
+    assert len(reads) == 1
+
+
+def test_a_batch_settles_its_mails_in_one_statement_as_it_commits(app: App) -> None:
+    ids = five_mails(app, poisoned=2)
+    settles: list[bool] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, _params: Any, _c: Any, many: bool) -> None:
+        if statement.startswith("UPDATE inboxitem SET state"):
+            settles.append(many)
+
+    event.listen(app.engine, "before_cursor_execute", seen)
+    outcomes = process_batch(
+        app.engine, app.desk, item_ids=ids, handlers=after_store(crashing_on("poison", boom))
+    )
+
+    assert [o.outcome for o in outcomes] == ["created", "created", "failed", "created", "created"]
+    assert settles == [False, True]  # the failed one at once, the four others at the commit
+    assert [state for state, _, _ in items(app)] == ["processed"] * 2 + ["failed"] + [
+        "processed"
+    ] * 2
+
+
+def test_mails_past_what_a_batch_reads_ahead_are_read_one_by_one(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = five_mails(app, poisoned=2)
+    with Session(app.engine) as session:
+        sizes = session.exec(select(InboxItem.size).order_by(col(InboxItem.id))).all()
+    monkeypatch.setattr(batch, "READ_BYTES", sizes[0] + sizes[1])  # the first two fit
+    reads = item_reads(app)
+
+    outcomes = process_batch(app.engine, app.desk, item_ids=ids, limit=len(ids))
+
+    assert [o.outcome for o in outcomes] == ["created"] * 5
+    assert len(reads) == 1 + 3
+    assert count(app, Ticket) == 5
 
 
 def items(app: App) -> list[tuple[str, str | None, int]]:

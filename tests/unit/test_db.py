@@ -20,13 +20,17 @@ from sqlmodel import Session, col, select
 from maildesk.app import App, accept_raw
 from maildesk.db import (
     Prepared,
+    after_commit_mark,
     as_loaded,
+    forget_after_commit,
     load_one,
     make_engine,
     model_row,
     require_current_schema,
+    start_afresh,
     unit_of_work,
     upgrade,
+    write_at_commit,
 )
 from maildesk.db_connect import CONNECT_TIMEOUT_SECONDS
 from maildesk.errors import ConfigError, TransientError
@@ -36,6 +40,7 @@ from maildesk.models import (
     InboxItem,
     Message,
     MessageRole,
+    Organisation,
     OutboxItem,
     Ticket,
     TicketStatus,
@@ -206,6 +211,53 @@ def test_a_new_ticket_gets_its_ref_from_its_id_in_one_statement_on_postgresql(ap
 
     assert [tuple(row) for row in refs] == [(ids[0], f"T-{ids[0]}"), (ids[1], f"T-{ids[1]}")]
     assert len(writes) == (2 if app.engine.dialect.name == "postgresql" else 4)
+
+
+_ORGANISATION = Organisation.__table__  # type: ignore[attr-defined]
+_NEW_ORGANISATION = Prepared(insert(_ORGANISATION), flush=False)
+
+
+def organisations(app: App) -> list[str]:
+    with unit_of_work(app.engine) as session:
+        return list(session.exec(select(Organisation.domain).order_by(col(Organisation.id))))
+
+
+def test_rows_held_for_the_commit_are_written_in_one_statement_as_it_commits(app: App) -> None:
+    inserts: list[bool] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, _params: Any, _c: Any, many: bool) -> None:
+        if statement.startswith("INSERT INTO organisation"):
+            inserts.append(many)
+
+    event.listen(app.engine, "before_cursor_execute", seen)
+    with unit_of_work(app.engine) as session:
+        for domain in ("a.test", "b.test", "c.test"):
+            write_at_commit(session, _NEW_ORGANISATION, {"domain": domain, "name": domain})
+        assert inserts == []  # nothing sent yet: nothing in the transaction reads them
+
+    assert inserts == [True]
+    assert organisations(app) == ["a.test", "b.test", "c.test"]
+
+
+def test_a_savepoint_rolled_back_drops_the_rows_it_held_for_the_commit(app: App) -> None:
+    with unit_of_work(app.engine) as session:
+        write_at_commit(session, _NEW_ORGANISATION, {"domain": "kept.test", "name": "k"})
+        savepoint = session.begin_nested()
+        mark = after_commit_mark(session)
+        write_at_commit(session, _NEW_ORGANISATION, {"domain": "gone.test", "name": "g"})
+        savepoint.rollback()
+        forget_after_commit(session, mark)
+        start_afresh(session)  # a batch's next mail: what waits for the commit still waits
+
+    assert organisations(app) == ["kept.test"]
+
+
+def test_rows_held_for_a_commit_that_never_comes_are_never_written(app: App) -> None:
+    with pytest.raises(RuntimeError), unit_of_work(app.engine) as session:
+        write_at_commit(session, _NEW_ORGANISATION, {"domain": "never.test", "name": "n"})
+        raise RuntimeError("the unit failed")
+
+    assert organisations(app) == []
 
 
 def test_a_row_built_without_its_model_holds_what_the_model_would() -> None:
