@@ -29,9 +29,8 @@ class AttachmentStore:
         target = os.path.join(folder, sha)
         if os.path.exists(target):
             return sha
-        tmp = os.path.join(folder, f".tmp-{os.getpid()}-{threading.get_ident()}-{next(_NAMES)}")
+        fd, tmp = _create(folder)
         try:
-            fd = _create(folder, tmp)
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
             os.replace(tmp, target)
@@ -44,8 +43,18 @@ class AttachmentStore:
         return self.path_for(sha256).read_bytes()
 
 
-def _create(folder: str, path: str) -> int:
-    """A new file at `path`, its fan-out `folder` made the first time it is needed."""
+def _create(folder: str) -> tuple[int, str]:
+    """A new temporary file in `folder` (made the first time it is needed), and its path. A
+    name taken already (left by a killed process whose pid and thread came back) is passed."""
+    while True:
+        path = os.path.join(folder, f".tmp-{os.getpid()}-{threading.get_ident()}-{next(_NAMES)}")
+        try:
+            return _open(folder, path), path
+        except FileExistsError:
+            continue
+
+
+def _open(folder: str, path: str) -> int:
     try:
         return os.open(path, _EXCLUSIVE, 0o600)
     except FileNotFoundError:

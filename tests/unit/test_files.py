@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
+import os
+import threading
 from pathlib import Path
 
+import pytest
+
+from maildesk import files
 from maildesk.files import AttachmentStore
 
 
@@ -53,3 +59,18 @@ def test_a_fan_out_directory_removed_meanwhile_is_made_again(tmp_path: Path) -> 
 
     assert store.put(b"first") == sha
     assert store.get(sha) == b"first"
+
+
+def test_a_temporary_file_a_killed_process_left_under_the_next_name_is_passed_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = AttachmentStore(tmp_path)
+    sha = hashlib.sha256(b"after a crash").hexdigest()
+    monkeypatch.setattr(files, "_NAMES", itertools.count())
+    (tmp_path / sha[:2]).mkdir()
+    left = tmp_path / sha[:2] / f".tmp-{os.getpid()}-{threading.get_ident()}-0"
+    left.write_bytes(b"half a file")
+
+    assert store.put(b"after a crash") == sha
+    assert store.get(sha) == b"after a crash"
+    assert left.read_bytes() == b"half a file"  # what it did not write, it leaves alone
