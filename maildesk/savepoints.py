@@ -52,7 +52,7 @@ def plain_savepoints(engine: Engine) -> Engine:
     setattr(dialect, "do_release_savepoint", release)  # noqa: B010
     setattr(dialect, "do_rollback_to_savepoint", rollback_to)  # noqa: B010
     if hold:
-        for ending in ("begin", "commit", "rollback"):
+        for ending in _ENDS:
             event.listen(engine, ending, _forget)
     return engine
 
@@ -62,6 +62,10 @@ def held_release(connection: Connection) -> str | None:
     return _HELD.get(connection)
 
 
-def _forget(connection: Connection) -> None:
+# a transaction begins or ends (two-phase ones too)
+_ENDS = ("begin", "commit", "rollback", "begin_twophase", "commit_twophase", "rollback_twophase")
+
+
+def _forget(connection: Connection, *_: object) -> None:
     """A transaction begins or ends: no savepoint of the last one is left to release."""
     _HELD.pop(connection, None)

@@ -101,3 +101,19 @@ def test_a_release_held_when_the_transaction_ends_is_never_sent(
     assert not [s for s in sent if held is not None and s.startswith(f"RELEASE SAVEPOINT {held}")]
     expected = ["first.test", "second.test"] if ending == "commit" else ["second.test"]
     assert domains(engine) == expected
+
+
+def test_a_release_held_when_a_two_phase_transaction_ends_is_never_sent(
+    postgres_url: str,
+) -> None:
+    engine = make_engine(postgres_url)
+    try:
+        with engine.connect() as connection:
+            for _ in range(2):  # the second would meet the first one's release
+                transaction = connection.begin_twophase()
+                connection.begin_nested().commit()
+                assert held_release(connection) is not None
+                transaction.rollback()
+                assert held_release(connection) is None
+    finally:
+        engine.dispose()
