@@ -36,6 +36,7 @@ from maildesk.pipeline.runner import Outcome, process_one
 from maildesk.pipeline.stages import parse as parse_stage
 from maildesk.pipeline.table import HANDLERS, Handler
 from maildesk.pipeline.work import StageEnv, Step, Work
+from maildesk.services import inbox
 from maildesk.services.origin import Origin
 from maildesk.timing.clock import FixedClock
 from tests.conftest import START, make_settings
@@ -443,6 +444,47 @@ def test_an_outage_in_the_middle_of_a_batch_leaves_every_item_received_for_a_ret
     again = process_batch(app.engine, app.desk)  # the database is back
     assert [o.item_id for o in again] == ids
     assert [state for state, _, attempts in items(app)] == ["processed"] * 5
+
+
+def failing_once(monkeypatch: pytest.MonkeyPatch, error: Exception) -> None:
+    """The one statement that writes a batch's settled items fails the first time."""
+    statement = inbox._SETTLE
+    write = statement.execute_many
+    met: list[bool] = []
+
+    def once(session: Session, rows: Any) -> None:
+        if not met:
+            met.append(True)
+            raise error
+        write(session, rows)
+
+    monkeypatch.setattr(statement, "execute_many", once)
+
+
+def test_a_batch_whose_settled_states_cannot_be_written_is_done_again_one_by_one(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = five_mails(app, poisoned=3)
+    failing_once(monkeypatch, RuntimeError("the write went wrong"))
+
+    outcomes = process_batch(app.engine, app.desk, item_ids=ids, limit=len(ids))
+
+    assert [(o.item_id, o.outcome) for o in outcomes] == [(i, "created") for i in ids]
+    assert [(state, attempts) for state, _, attempts in items(app)] == [("processed", 1)] * 5
+    assert count(app, Ticket) == 5
+
+
+def test_an_outage_as_a_batch_settles_its_items_leaves_every_item_received(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    five_mails(app, poisoned=3)
+    failing_once(monkeypatch, TransientError("database unavailable: the server went away"))
+
+    with pytest.raises(TransientError):
+        process_batch(app.engine, app.desk)
+
+    assert [state for state, _, _ in items(app)] == ["received"] * 5
+    assert count(app, Ticket) == 0 and count(app, Message) == 0
 
 
 class DeadlockDetected(Exception):
