@@ -63,12 +63,9 @@ class AttachmentPart:
     filename: str  # a plain, safe display name; never a path
     content_type: str
     data: bytes = field(repr=False)
-    sha256: str = field(default="", repr=False)  # of `data`; "" until parse_mail sets it
-
-    def digest(self) -> str:
-        """The hex sha256 of `data`: worked out by the parse (in a parse pool, on another
-        core) or here for a part built by hand."""
-        return self.sha256 or hashlib.sha256(self.data).hexdigest()
+    # hex sha256 of `data`, worked out by the parse (in a parse pool, on another core); ""
+    # for a part built by hand: the file store works it out
+    sha256: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ def _store_attachments(
 ) -> None:
     """Each part's bytes in the file store (once per content), and a row naming them."""
     for part in attachments:
-        sha = env.desk.store.put(part.data, part.digest())
+        sha = env.desk.store.put(part.data, part.sha256)
         env.session.add(
             Attachment(
                 message_id=message_id,
