@@ -5,7 +5,6 @@ Pure functions over decoded text; every pattern is line-anchored and linear in t
 
 from __future__ import annotations
 
-import functools
 import re
 
 _MAX_HEADER_LINE = 300  # attribution and separator lines are short; longer lines never match
@@ -54,7 +53,6 @@ _MOBILE_SIGNATURE = re.compile(
 _SEPARATOR = re.compile(r"[\s_=*-]*")
 
 
-@functools.lru_cache(maxsize=2)  # a mail's text is cut by `store` and again for `rules`
 def strip_quoted(text: str) -> str:
     """Return only what the author of a reply wrote, without quoted history or signature.
 
