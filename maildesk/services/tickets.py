@@ -162,9 +162,8 @@ def create_ticket(
 def _insert_ticket(session: Session, prefix: str, row: dict[str, Any]) -> Ticket:
     """The row written, its ref set from its id; the ticket in the session as if loaded."""
     if session.get_bind().dialect.name == "postgresql":
-        values = {key: value for key, value in row.items() if key != "ref"}
-        ticket_id = _INSERT_TICKET_WITH_REF.execute(session, {**values, "prefix": prefix})
-        ticket_id = ticket_id.scalar_one()
+        values = {key: value for key, value in row.items() if key != "ref"} | {"prefix": prefix}
+        ticket_id = _INSERT_TICKET_WITH_REF.execute(session, values).scalar_one()
     else:
         ticket_id = _INSERT_TICKET.execute(session, row).scalar_one()
         _SET_REF.execute(session, {"ticket_id": ticket_id, "new_ref": f"{prefix}-{ticket_id}"})
